@@ -1,0 +1,3 @@
+"""iopsched: weekly timetables for Intensive Outpatient Programs."""
+
+__version__ = "0.1.0"

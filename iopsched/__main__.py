@@ -1,0 +1,3 @@
+from iopsched.cli import main
+
+main()

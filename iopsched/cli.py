@@ -1,0 +1,195 @@
+"""The command line: parses arguments and calls library functions. Nothing else lives here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from iopsched.errors import IopschedError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Weekly timetables for Intensive Outpatient Programs.",
+)
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "program.xlsx"
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _fail(exc: IopschedError) -> None:
+    _err(f"error: {exc}")
+    raise typer.Exit(2)
+
+
+def _sample_or(path: Optional[Path]) -> Path:
+    if path is not None:
+        return path
+    if SAMPLE.exists():
+        return SAMPLE
+    from iopsched.errors import InputError
+
+    raise InputError("no WORKBOOK given and the bundled sample_data/program.xlsx is not present")
+
+
+@app.command()
+def check(
+    workbook: Optional[Path] = typer.Argument(None, help="program workbook (.xlsx or folder of .csv)"),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="config .toml"),
+) -> None:
+    """Validate the program workbook and print a short summary of what it holds."""
+    from iopsched.check import check_program
+    from iopsched.config import load_config
+    from iopsched.reader import read_program
+
+    try:
+        rules = load_config(config)
+        program, warnings = read_program(_sample_or(workbook), rules)
+    except IopschedError as exc:
+        _fail(exc)
+    for w in warnings:
+        _err(f"warning: {w}")
+    typer.echo(check_program(program))
+
+
+@app.command()
+def template(out: Path = typer.Argument(..., help="where to write the empty workbook (.xlsx)")) -> None:
+    """Write an empty program workbook with the contract's sheets, header comments and drop-downs."""
+    from iopsched.template import write_template
+
+    try:
+        write_template(out)
+    except IopschedError as exc:
+        _fail(exc)
+    typer.echo(f"wrote {out}")
+
+
+@app.command()
+def solve(
+    workbook: Optional[Path] = typer.Argument(None, help="program workbook; default: the bundled sample"),
+    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+    output: Path = typer.Option(Path("schedule.xlsx"), "--output", "-o"),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="seconds"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="0 = all cores"),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+    previous: Optional[Path] = typer.Option(None, "--previous", help="last week's schedule.xlsx"),
+    freeze: Optional[str] = typer.Option(None, "--freeze", help="participants|sessions"),
+    show_names: bool = typer.Option(False, "--show-names", help="participant names in the human sheets"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
+) -> None:
+    """Solve the week and write the timetable workbook."""
+    from iopsched.run import run_solve
+
+    try:
+        code = run_solve(
+            workbook=_sample_or(workbook),
+            config=config,
+            output=output,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            previous=previous,
+            freeze=freeze,
+            show_names=show_names,
+            progress=not quiet,
+        )
+    except IopschedError as exc:
+        _fail(exc)
+    raise typer.Exit(code)
+
+
+@app.command()
+def validate(
+    workbook: Path = typer.Argument(..., help="program workbook"),
+    schedule: Path = typer.Argument(..., help="schedule workbook to check"),
+    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable report"),
+) -> None:
+    """Re-check a schedule against every rule; exit 0 valid, 1 invalid, 2 unreadable."""
+    from iopsched.validate import run_validate
+
+    try:
+        code = run_validate(workbook, schedule, config, as_json)
+    except IopschedError as exc:
+        _fail(exc)
+    raise typer.Exit(code)
+
+
+@app.command()
+def export(
+    schedule: Path = typer.Argument(..., help="schedule workbook"),
+    to: Path = typer.Option(..., "--to", help="output folder"),
+    formats: str = typer.Option("ics,xlsx,html", "--format", help="comma list of ics,xlsx,html,pdf"),
+    week_of: Optional[str] = typer.Option(None, "--week-of", help="YYYY-MM-DD, any day of the week"),
+    who: str = typer.Option("all", "--who", help="staff|participants|all"),
+    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+    workbook: Optional[Path] = typer.Option(None, "--program", help="program workbook (for names)"),
+    show_names: bool = typer.Option(False, "--show-names"),
+    single_workbook: bool = typer.Option(False, "--single-workbook", help="one xlsx, a sheet per person"),
+) -> None:
+    """Write per-person timetables: calendar files, printable pages, workbooks."""
+    from iopsched.export import run_export
+
+    try:
+        run_export(
+            schedule=schedule,
+            to=to,
+            formats=formats,
+            week_of=week_of,
+            who=who,
+            config=config,
+            program=workbook,
+            show_names=show_names,
+            single_workbook=single_workbook,
+        )
+    except IopschedError as exc:
+        _fail(exc)
+
+
+@app.command()
+def generate(
+    size: str = typer.Option("small", "--size", help="small|medium|large|xl"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(..., "-o", "--out", help="output folder (program.xlsx is written in it) or .xlsx path"),
+) -> None:
+    """Generate a realistic program workbook of a given size."""
+    from iopsched.generate import write_generated
+
+    try:
+        path = write_generated(size, seed, out)
+    except IopschedError as exc:
+        _fail(exc)
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def diff(
+    last: Path = typer.Argument(..., help="last week's schedule"),
+    this: Path = typer.Argument(..., help="this week's schedule"),
+) -> None:
+    """What changed between two schedules, per participant and per staff member."""
+    from iopsched.diff import run_diff
+
+    try:
+        typer.echo(run_diff(last, this))
+    except IopschedError as exc:
+        _fail(exc)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""Immutable domain objects of a program week.
+
+Everything the reader produces and the model, validator and writers consume.
+Times are minutes since midnight; days are indices 0 (Mon) .. 6 (Sun).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+KINDS = ("group", "individual", "family", "medication")
+PREFERRED_TIMES = ("morning", "afternoon", "evening")
+# preferred_time windows (start of a session), minutes since midnight
+PREFERRED_WINDOWS = {"morning": (0, 12 * 60), "afternoon": (12 * 60, 17 * 60), "evening": (17 * 60, 24 * 60)}
+
+
+def day_name(day: int) -> str:
+    return DAY_NAMES[day]
+
+
+def hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A time window on one day: [start, end) in minutes since midnight."""
+
+    day: int
+    start: int
+    end: int
+
+    def overlaps(self, day: int, start: int, end: int) -> bool:
+        return self.day == day and start < self.end and self.start < end
+
+    def contains(self, day: int, start: int, end: int) -> bool:
+        return self.day == day and self.start <= start and end <= self.end
+
+    @property
+    def minutes(self) -> int:
+        return self.end - self.start
+
+    def __str__(self) -> str:
+        return f"{day_name(self.day)} {hhmm(self.start)}-{hhmm(self.end)}"
+
+
+@dataclass(frozen=True)
+class Staff:
+    staff_id: str
+    roles: frozenset[str]
+    name: str = ""
+    max_hours_week: float | None = None
+    max_hours_day: float | None = None
+    windows: tuple[Window, ...] = ()
+
+    def available(self, day: int, start: int, end: int) -> bool:
+        return any(w.contains(day, start, end) for w in self.windows)
+
+
+@dataclass(frozen=True)
+class Room:
+    room_id: str
+    capacity: int | None  # None: unlimited (telehealth)
+    kinds: frozenset[str]
+
+    def fits(self, size: int) -> bool:
+        return self.capacity is None or self.capacity >= size
+
+
+@dataclass(frozen=True)
+class SessionType:
+    name: str
+    kind: str  # one of KINDS
+    minutes: int
+    staff_role: str
+    min_size: int = 1
+    max_size: int = 1
+    tracks: frozenset[str] = frozenset()  # empty: every track
+    tags_required: frozenset[str] = frozenset()
+    weekly_min: int = 0
+    weekly_max: int | None = None
+    daily_max: int = 1
+    counts_toward_hours: bool = True
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind == "group"
+
+
+@dataclass(frozen=True)
+class Commitment:
+    day: int
+    start: int
+    end: int
+    reason: str = "other"
+
+    def __str__(self) -> str:
+        return f"{self.reason} {day_name(self.day)} {hhmm(self.start)}-{hhmm(self.end)}"
+
+
+@dataclass(frozen=True)
+class Level:
+    """A level of care: the participant minimums and maximums (hours may be fractional)."""
+
+    name: str
+    days_min: int
+    days_max: int
+    day_hours_min: float
+    day_hours_max: float
+    week_hours_min: float
+    week_hours_max: float
+
+
+@dataclass(frozen=True)
+class Participant:
+    participant_id: str
+    track: str
+    level: str = "IOP"
+    name: str = ""  # protected health information: never printed or logged
+    tags: frozenset[str] = frozenset()
+    # per-participant values, already resolved against the level (overrides applied)
+    days_min: int = 3
+    days_max: int = 5
+    day_hours_min: float = 2
+    day_hours_max: float = 4
+    week_hours_min: float = 9
+    week_hours_max: float = 19
+    preferred_time: str | None = None
+    preferred_days: frozenset[int] = frozenset()
+    primary_therapist: str | None = None
+    needs_medication: bool = False
+    family_sessions: bool = False
+    commitments: tuple[Commitment, ...] = ()
+
+    def __repr__(self) -> str:  # keep names out of tracebacks and logs
+        return f"Participant({self.participant_id!r}, track={self.track!r})"
+
+
+@dataclass(frozen=True)
+class Pinned:
+    session_type: str
+    day: int
+    start: int
+    staff_id: str
+    room_id: str
+    participants: tuple[str, ...] = ()
+    row: int = 0  # spreadsheet row, for messages
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    time_limit_seconds: float = 60.0
+    workers: int = 0  # 0 = all cores
+    seed: int = 0
+
+
+DEFAULT_WEIGHTS: dict[str, int] = {
+    # in decreasing default priority (SCHEDULING.md "Preferences")
+    "unmet": 1000,  # per unit of shortfall: a day, an hour-slot, a session
+    "stability": 100,  # per change against last week's schedule
+    "routine": 10,  # per extra distinct start time across a participant's days
+    "time_preference": 4,  # per session outside the participant's preferred time of day
+    "day_preference": 4,  # per attended day outside the participant's preferred days
+    "continuity": 4,  # per individual session not with the primary therapist
+    "day_services": 2,  # per missing service below day_services_min on an attended day
+    "group_sessions": 2,  # per group session run (fuller groups, fewer sessions)
+    "staff_balance": 1,  # per slot of the busiest staff member's weekly load
+}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Program-wide rules from the config."""
+
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    open: int = 8 * 60
+    close: int = 21 * 60
+    slot_minutes: int = 30
+    travel_buffer_minutes: int = 30
+    max_gap_minutes: int = 30
+    day_services_min: int | None = None
+    levels: dict[str, Level] = field(default_factory=dict, hash=False, compare=False)
+    weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS), hash=False, compare=False)
+    solver: SolverSettings = SolverSettings()
+    program_name: str = "Intensive Outpatient Program"
+    timezone: str = "America/New_York"
+
+
+@dataclass(frozen=True)
+class Program:
+    """One validated program week: everything a solve needs."""
+
+    rules: Rules
+    staff: tuple[Staff, ...]
+    rooms: tuple[Room, ...]
+    session_types: tuple[SessionType, ...]
+    participants: tuple[Participant, ...]
+    pinned: tuple[Pinned, ...] = ()
+    source_sha256: str = ""
+    source_path: str = ""
+
+    def staff_by_id(self) -> dict[str, Staff]:
+        return {s.staff_id: s for s in self.staff}
+
+    def room_by_id(self) -> dict[str, Room]:
+        return {r.room_id: r for r in self.rooms}
+
+    def type_by_name(self) -> dict[str, SessionType]:
+        return {t.name: t for t in self.session_types}
+
+    def participant_by_id(self) -> dict[str, Participant]:
+        return {p.participant_id: p for p in self.participants}
+
+
+def eligible(p: Participant, t: SessionType) -> bool:
+    """May participant p attend sessions of type t at all (track, tags, flags)?"""
+    if t.tracks and p.track not in t.tracks:
+        return False
+    if not t.tags_required <= p.tags:
+        return False
+    if t.kind == "medication" and not p.needs_medication:
+        return False
+    if t.kind == "family" and not p.family_sessions:
+        return False
+    return True
+
+
+def weekly_min_for(p: Participant, t: SessionType) -> int:
+    """The weekly minimum of type t that applies to participant p (0 when not eligible)."""
+    return t.weekly_min if eligible(p, t) else 0
+
+
+def blocked(p: Participant, day: int, start: int, end: int, buffer: int) -> Commitment | None:
+    """The commitment (widened by the travel buffer) a session [start, end) on day would hit."""
+    for c in p.commitments:
+        if c.day == day and start < c.end + buffer and c.start - buffer < end:
+            return c
+    return None

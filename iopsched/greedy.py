@@ -1,0 +1,379 @@
+"""A greedy first schedule, given to CP-SAT as a complete hint.
+
+Participants are placed one at a time, most constrained first. Each attended day gets
+a *block*: consecutive sessions of different types from one start time, joining a
+session already opened when it has a seat (fuller groups) and opening a new one when a
+leader and a room are free. Individual, family and medication sessions are put right
+before or after a block. Groups that end below their minimum size are dissolved, and
+so is any participant day that dissolving breaks (gap or order). The result keeps every
+hard rule, so CP-SAT starts from a feasible schedule and only has to improve it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from iopsched.domain import PREFERRED_WINDOWS, Participant, weekly_min_for
+from iopsched.model import Option, WeekModel, effective_capacity
+
+
+@dataclass
+class _Session:
+    option: Option
+    staff: str
+    ci: int
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Person:
+    p: Participant
+    options: dict[tuple[int, int], list[Option]]  # (day, slot) -> options starting there
+    busy: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    minutes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    type_day: Counter = field(default_factory=Counter)
+    type_week: Counter = field(default_factory=Counter)
+    sessions: list[_Session] = field(default_factory=list)
+    start_slots: Counter = field(default_factory=Counter)
+
+
+FILLS = (1.0, 0.8, 0.6, 0.45)  # tried in turn; the week with the fewest shortfalls wins
+
+
+class Greedy:
+    def __init__(self, wm: WeekModel, fill: float = 1.0):
+        self.wm = wm
+        self.fill = fill  # fraction of a group's seats the greedy fills before opening another
+        self.prog = wm.program
+        self.rules = wm.program.rules
+        self.S = wm.slot_minutes
+        self.staff_busy: dict[tuple[str, int], set[int]] = defaultdict(set)
+        self.staff_minutes_day: Counter = Counter()
+        self.staff_minutes_week: Counter = Counter()
+        self.room_used: Counter = Counter()  # (class, day, slot) -> rooms in use
+        self.sessions: list[_Session] = []
+        self.open_at: dict[int, list[_Session]] = defaultdict(list)  # option index -> sessions
+        self.staff = wm.program.staff_by_id()
+        self.people: dict[str, _Person] = {}
+        for p in self.prog.participants:
+            self.people[p.participant_id] = _Person(p, defaultdict(list))
+        for (pid, oi) in wm.a:
+            o = wm.options[oi]
+            self.people[pid].options[o.day, o.slot].append(o)
+
+    # --- resources ----------------------------------------------------------------------------
+    def _staff_free(self, s: str, o: Option) -> bool:
+        busy = self.staff_busy[s, o.day]
+        if any(o.slot + k in busy for k in range(o.length)):
+            return False
+        st = self.staff[s]
+        m = o.stype.minutes
+        if st.max_hours_day is not None and self.staff_minutes_day[s, o.day] + m > st.max_hours_day * 60:
+            return False
+        if st.max_hours_week is not None and self.staff_minutes_week[s] + m > st.max_hours_week * 60:
+            return False
+        return True
+
+    def _room_free(self, ci: int, o: Option) -> bool:
+        n = len(self.wm.classes[ci].rooms)
+        return all(self.room_used[ci, o.day, o.slot + k] < n for k in range(o.length))
+
+    def _open(self, o: Option, prefer: str | None = None) -> _Session | None:
+        leaders = sorted(o.staff, key=lambda s: (s != prefer, self.staff_minutes_week[s], s))
+        leader = next((s for s in leaders if self._staff_free(s, o)), None)
+        if leader is None:
+            return None
+        classes = sorted(o.classes, key=lambda ci: (effective_capacity(self.wm.classes[ci], o.stype), ci))
+        if o.stype.is_group:
+            classes.reverse()
+        ci = next((c for c in classes if self._room_free(c, o)), None)
+        if ci is None:
+            return None
+        sess = _Session(o, leader, ci)
+        for k in range(o.length):
+            self.staff_busy[leader, o.day].add(o.slot + k)
+            self.room_used[ci, o.day, o.slot + k] += 1
+        self.staff_minutes_day[leader, o.day] += o.stype.minutes
+        self.staff_minutes_week[leader] += o.stype.minutes
+        self.sessions.append(sess)
+        self.open_at[o.index].append(sess)
+        return sess
+
+    def _close(self, sess: _Session) -> None:
+        o = sess.option
+        for k in range(o.length):
+            self.staff_busy[sess.staff, o.day].discard(o.slot + k)
+            self.room_used[sess.ci, o.day, o.slot + k] -= 1
+        self.staff_minutes_day[sess.staff, o.day] -= o.stype.minutes
+        self.staff_minutes_week[sess.staff] -= o.stype.minutes
+        self.sessions.remove(sess)
+        self.open_at[o.index].remove(sess)
+
+    def _seat(self, o: Option) -> _Session | None:
+        """An open session of the option with a free seat, the fullest first."""
+        if not o.stype.is_group:
+            return None
+        best = None
+        for sess in self.open_at[o.index]:
+            cap = effective_capacity(self.wm.classes[sess.ci], o.stype)
+            cap = max(o.stype.min_size, int(cap * self.fill))
+            if len(sess.members) < cap and (best is None or len(sess.members) > len(best.members)):
+                best = sess
+        return best
+
+    # --- participant side ---------------------------------------------------------------------
+    def _fits(self, person: _Person, o: Option) -> bool:
+        p, t = person.p, o.stype
+        if any(o.slot + k in person.busy[o.day] for k in range(o.length)):
+            return False
+        if person.type_day[t.name, o.day] >= t.daily_max:
+            return False
+        if t.weekly_max is not None and person.type_week[t.name] >= t.weekly_max:
+            return False
+        if t.counts_toward_hours:
+            if person.minutes[o.day] + t.minutes > p.day_hours_max * 60:
+                return False
+            if sum(person.minutes.values()) + t.minutes > p.week_hours_max * 60:
+                return False
+        if o.day not in person.busy or not person.busy[o.day]:
+            if len([d for d, b in person.busy.items() if b]) >= p.days_max:
+                return False
+        return True
+
+    def _add(self, person: _Person, sess: _Session) -> None:
+        o = sess.option
+        sess.members.append(person.p.participant_id)
+        person.sessions.append(sess)
+        for k in range(o.length):
+            person.busy[o.day].add(o.slot + k)
+        if o.stype.counts_toward_hours:
+            person.minutes[o.day] += o.stype.minutes
+        person.type_day[o.stype.name, o.day] += 1
+        person.type_week[o.stype.name] += 1
+
+    def _remove(self, person: _Person, sess: _Session) -> None:
+        o = sess.option
+        sess.members.remove(person.p.participant_id)
+        person.sessions.remove(sess)
+        for k in range(o.length):
+            person.busy[o.day].discard(o.slot + k)
+        if o.stype.counts_toward_hours:
+            person.minutes[o.day] -= o.stype.minutes
+        person.type_day[o.stype.name, o.day] -= 1
+        person.type_week[o.stype.name] -= 1
+
+    def _block(self, person: _Person, day: int, slot: int, target: int):
+        """Plan a chain of group sessions from `slot`: list of (option, existing session|None)."""
+        plan, minutes, u = [], 0, slot
+        used_types: set[str] = set()
+        while minutes < target:
+            choices = []
+            for o in person.options.get((day, u), []):
+                t = o.stype
+                if t.name in used_types or not self._fits(person, o):
+                    continue
+                if not t.is_group:
+                    if person.type_week[t.name] < weekly_min_for(person.p, t) and self._can_open(o):
+                        choices.append((1, 0, t.name, o, None))  # a service the week still needs
+                    continue
+                seat = self._seat(o)
+                if seat is not None:
+                    choices.append((0, -len(seat.members), t.name, o, seat))
+                elif self._can_open(o):
+                    choices.append((2, 0, t.name, o, None))
+            if not choices:
+                break
+            choices.sort(key=lambda c: c[:3])
+            _, _, _, o, seat = choices[0]
+            plan.append((o, seat))
+            used_types.add(o.stype.name)
+            minutes += o.stype.minutes
+            u += o.length
+        return plan, minutes
+
+    def _can_open(self, o: Option) -> bool:
+        return any(self._staff_free(s, o) for s in o.staff) and any(self._room_free(c, o) for c in o.classes)
+
+    def _score(self, person: _Person, day: int, slot: int, plan) -> tuple:
+        p = person.p
+        start = self.rules.open + slot * self.S
+        joins = sum(1 for _, seat in plan if seat is not None)
+        pref_time = 0
+        if p.preferred_time:
+            lo, hi = PREFERRED_WINDOWS[p.preferred_time]
+            pref_time = 0 if lo <= start < hi else 1
+        pref_day = 1 if p.preferred_days and day not in p.preferred_days else 0
+        routine = 0 if not person.start_slots or slot in person.start_slots else 1
+        return (pref_day + pref_time + routine, -joins, day, slot)
+
+    def place_blocks(self, person: _Person) -> None:
+        p = person.p
+        S = self.S
+        day_target = math.ceil(p.day_hours_min * 60 / S) * S
+        need_days = max(p.days_min, 1)
+        week_target = math.ceil(p.week_hours_min * 60 / S) * S
+        per_day = max(day_target, math.ceil(week_target / need_days / S) * S)
+        per_day = min(per_day, int(p.day_hours_max * 60) // S * S)
+        for _round in range(self.rules.days.__len__()):
+            have_days = [d for d, b in person.busy.items() if b]
+            have_week = sum(person.minutes.values())
+            if len(have_days) >= need_days and have_week >= week_target:
+                break
+            if len(have_days) >= p.days_max:
+                break
+            best = None
+            for day in self.rules.days:
+                if day in have_days:
+                    continue
+                for slot in range(self.wm.n_slots):
+                    if (day, slot) not in person.options:
+                        continue
+                    plan, minutes = self._block(person, day, slot, per_day)
+                    if minutes < day_target or not plan:
+                        continue
+                    key = self._score(person, day, slot, plan)
+                    if best is None or key < best[0]:
+                        best = (key, day, slot, plan)
+            if best is None:
+                break
+            _, day, slot, plan = best
+            for o, seat in plan:
+                sess = seat if seat is not None else self._open(o)
+                if sess is None:
+                    break
+                self._add(person, sess)
+            person.start_slots[slot] += 1
+
+    def place_services(self, person: _Person) -> None:
+        """Weekly minimums of non-group types, next to a block (gap rule kept)."""
+        p = person.p
+        for t in self.prog.session_types:
+            if t.is_group:
+                continue
+            while person.type_week[t.name] < weekly_min_for(p, t):
+                if not self._place_one(person, t):
+                    break
+
+    def _place_one(self, person: _Person, t) -> bool:
+        p = person.p
+        gap = self.rules.max_gap_minutes // self.S
+        candidates = []
+        days = [d for d, b in person.busy.items() if b]
+        for day in days:
+            lo, hi = min(person.busy[day]), max(person.busy[day])
+            for o in (o for (d, _u), os_ in person.options.items() if d == day for o in os_):
+                if o.stype is not t or not self._fits(person, o):
+                    continue
+                end_slot = o.slot + o.length - 1
+                # within the day's span, or adjacent within the allowed gap
+                if not (lo - gap - o.length <= o.slot <= hi + gap + 1):
+                    continue
+                if o.slot < lo and lo - end_slot - 1 > gap:
+                    continue
+                if o.slot > hi and o.slot - hi - 1 > gap:
+                    continue
+                if lo <= o.slot <= hi and not self._gap_ok(person, day, o):
+                    continue
+                prefer = p.primary_therapist if t.kind == "individual" else None
+                candidates.append((0 if prefer in o.staff else 1, day, o.slot, o, prefer))
+        candidates.sort(key=lambda c: c[:3])
+        for _, _, _, o, prefer in candidates:
+            sess = self._open(o, prefer)
+            if sess is not None:
+                self._add(person, sess)
+                return True
+        return False
+
+    def _gap_ok(self, person: _Person, day: int, o: Option) -> bool:
+        slots = sorted(person.busy[day] | {o.slot + k for k in range(o.length)})
+        gap = self.rules.max_gap_minutes // self.S
+        return all(b - a - 1 <= gap for a, b in zip(slots, slots[1:], strict=False))
+
+    # --- clean-up: dissolve groups below their minimum -------------------------------------------
+    def repair(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for sess in list(self.sessions):
+                if sess.option.stype.is_group and len(sess.members) < sess.option.stype.min_size:
+                    for pid in list(sess.members):
+                        self._remove(self.people[pid], sess)
+                    self._close(sess)
+                    changed = True
+            for person in self.people.values():
+                for day in list(person.busy):
+                    slots = sorted(person.busy[day])
+                    gap = self.rules.max_gap_minutes // self.S
+                    if any(b - a - 1 > gap for a, b in zip(slots, slots[1:], strict=False)):
+                        for sess in [s for s in person.sessions if s.option.day == day]:
+                            self._remove(person, sess)
+                            if not sess.members:
+                                self._close(sess)
+                        changed = True
+            for sess in list(self.sessions):
+                if not sess.members and not sess.option.stype.is_group:
+                    self._close(sess)
+                    changed = True
+
+    def run(self) -> list[_Session]:
+        order = sorted(self.people.values(),
+                       key=lambda ps: (len(ps.options), ps.p.track, ps.p.participant_id))
+        for person in order:
+            self.place_blocks(person)
+        for person in order:
+            self.place_services(person)
+        self.repair()
+        # a second pass for whoever the clean-up left short
+        for person in order:
+            self.place_blocks(person)
+            self.place_services(person)
+        self.repair()
+        return self.sessions
+
+    def shortfall_units(self) -> int:
+        """Unmet units of the greedy week, as the model's `unmet` term counts them."""
+        from iopsched.model import UNMET_UNITS
+
+        S = self.S
+        total = 0
+        for person in self.people.values():
+            p = person.p
+            days = [d for d, b in person.busy.items() if b]
+            total += UNMET_UNITS["days"] * max(0, p.days_min - len(days))
+            need_day = math.ceil(p.day_hours_min * 60 / S - 1e-9)
+            for d in days:
+                total += max(0, need_day - person.minutes[d] // S)
+            need_week = math.ceil(p.week_hours_min * 60 / S - 1e-9)
+            total += max(0, need_week - sum(person.minutes.values()) // S)
+            for t in self.prog.session_types:
+                total += UNMET_UNITS["session"] * max(0, weekly_min_for(p, t) - person.type_week[t.name])
+        return total
+
+
+def greedy_hint(wm: WeekModel) -> dict:
+    """Run the greedy and hint the model with it. Returns a few counts (for logs and benchmarks)."""
+    from iopsched.hints import apply_hint, complete_hint
+
+    if wm.program.pinned:
+        return {"sessions": 0, "skipped": "pinned sessions present"}
+    best = None
+    for fill in FILLS:
+        g = Greedy(wm, fill)
+        g.run()
+        key = (g.shortfall_units(), len(g.sessions))
+        if best is None or key < best[0]:
+            best = (key, g)
+    g = best[1]
+    sessions = g.sessions
+    y_on, rc_count, a_on = set(), Counter(), set()
+    for s in sessions:
+        y_on.add((s.option.index, s.staff))
+        rc_count[s.option.index, s.ci] += 1
+        for pid in s.members:
+            a_on.add((pid, s.option.index))
+    apply_hint(wm, y_on, rc_count, a_on)
+    complete = complete_hint(wm)
+    return {"sessions": len(sessions), "attendances": len(a_on), "complete": complete,
+            "unmet_units": best[0][0], "fill": g.fill}

@@ -1,0 +1,69 @@
+"""Solution hints: a previous schedule (last week's, or a greedy first try) mapped onto the model."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from iopsched.model import WeekModel
+from iopsched.schedule import Schedule
+
+
+def add_hint(wm: WeekModel, schedule: Schedule) -> int:
+    """Hint every leader, room and attendance variable from `schedule`; returns sessions matched."""
+    by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
+    room_class = {room.room_id: ci for ci, c in enumerate(wm.classes) for room in c.rooms}
+    y_on: set = set()
+    rc_count: Counter = Counter()
+    a_on: set = set()
+    matched = 0
+    for s in schedule.sessions:
+        o = by_key.get((s.session_type, s.day, s.start))
+        if o is None or s.staff_id not in o.staff:
+            continue
+        ci = room_class.get(s.room_id)
+        if ci not in o.classes:
+            continue
+        matched += 1
+        y_on.add((o.index, s.staff_id))
+        rc_count[o.index, ci] += 1
+        for pid in s.participants:
+            if (pid, o.index) in wm.a:
+                a_on.add((pid, o.index))
+    apply_hint(wm, y_on, rc_count, a_on)
+    return matched
+
+
+def apply_hint(wm: WeekModel, y_on: set, rc_count: Counter, a_on: set) -> None:
+    """Hint every decision variable (a complete hint: all others 0)."""
+    m = wm.model
+    m.clear_hints()
+    for key, var in wm.y.items():
+        m.add_hint(var, key in y_on)
+    for key, var in wm.rc.items():
+        m.add_hint(var, rc_count.get(key, 0))
+    for key, var in wm.a.items():
+        m.add_hint(var, key in a_on)
+
+
+def complete_hint(wm: WeekModel, seconds: float = 10.0) -> bool:
+    """Extend a hint on the decisions to every variable (CP-SAT uses complete hints far better).
+
+    Solves the model with the hinted decisions fixed, which only has to derive the auxiliary
+    variables; on success the hint is replaced by that full assignment.
+    """
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = seconds
+    status = solver.solve(wm.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return False
+    m = wm.model
+    values = solver.response_proto.solution
+    m.clear_hints()
+    for i, v in enumerate(values):
+        m.proto.solution_hint.vars.append(i)
+        m.proto.solution_hint.values.append(v)
+    return True

@@ -1,0 +1,475 @@
+"""The CP-SAT model of a program week (time-indexed booleans on the slot grid).
+
+Decisions, per *option* (session type, day, start slot):
+- y[o, s]   staff member s leads a session of the option (one boolean per qualified,
+            available staff member);
+- rc[o, c]  how many sessions of the option use a room of room class c (identical rooms
+            are aggregated into classes, see `room_classes`);
+- a[p, o]   participant p attends a session of the option.
+Interchangeable parallel sessions of one option are aggregated: the option runs
+n = sum_s y = sum_c rc sessions and the participants are split among them after the
+solve (`solve.extract`). A split always exists because n*min_size <= attendees <=
+sum of the rooms' effective capacities (see docs/model.md).
+
+Requirements are soft with a dominant penalty; preferences are penalty terms. Every
+term is kept by name in `WeekModel.terms` so the Summary can report each.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from iopsched.domain import (
+    PREFERRED_WINDOWS,
+    Participant,
+    Program,
+    Room,
+    SessionType,
+    blocked,
+    eligible,
+    weekly_min_for,
+)
+
+# relative size of one unit of each kind of unmet requirement inside the `unmet` term
+UNMET_UNITS = {"days": 4, "day_hours": 1, "week_hours": 1, "session": 4}  # hour terms count slots
+
+
+@dataclass(frozen=True)
+class Option:
+    """A (session type, day, start slot) at which sessions of the type may run."""
+
+    index: int
+    type_index: int
+    stype: SessionType
+    day: int
+    slot: int  # index on the day's grid
+    start: int  # minutes since midnight
+    end: int
+    length: int  # in slots
+    staff: tuple[str, ...]  # qualified and available leaders
+    classes: tuple[int, ...]  # room classes that fit
+
+
+@dataclass(frozen=True)
+class RoomClass:
+    """Identical rooms (same capacity and kinds), or a single pinned room."""
+
+    rooms: tuple[Room, ...]
+    capacity: int | None
+    kinds: frozenset[str]
+
+
+@dataclass
+class WeekModel:
+    program: Program
+    model: cp_model.CpModel
+    options: list[Option]
+    classes: list[RoomClass]
+    y: dict[tuple[int, str], cp_model.IntVar] = field(default_factory=dict)
+    rc: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    a: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
+    a_primary: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
+    attend: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
+    # shortfalls, by participant: list of (requirement, day|None, required, var, unit scale)
+    shortfalls: dict[str, list[tuple[str, int | None, cp_model.IntVar]]] = field(default_factory=dict)
+    terms: dict[str, list] = field(default_factory=dict)  # term -> list of linear expressions
+    slot_minutes: int = 30
+    grid_open: int = 0
+    n_slots: int = 0
+
+    def option_sessions(self, o: Option):
+        return sum(self.y[o.index, s] for s in o.staff)
+
+
+def room_classes(program: Program) -> list[RoomClass]:
+    """Aggregate identical rooms; rooms named on the Pinned sheet stay on their own."""
+    pinned_rooms = {p.room_id for p in program.pinned}
+    groups: dict[tuple, list[Room]] = defaultdict(list)
+    for r in program.rooms:
+        key = ("pinned", r.room_id) if r.room_id in pinned_rooms else (r.capacity, tuple(sorted(r.kinds)))
+        groups[key].append(r)
+    return [RoomClass(tuple(rs), rs[0].capacity, rs[0].kinds) for _, rs in sorted(groups.items(), key=lambda kv: str(kv[0]))]
+
+
+def effective_capacity(cls: RoomClass, t: SessionType) -> int:
+    """Seats a session of type t can use in a room of this class."""
+    return t.max_size if cls.capacity is None else min(cls.capacity, t.max_size)
+
+
+def build_options(program: Program, classes: list[RoomClass]) -> list[Option]:
+    r = program.rules
+    S = r.slot_minutes
+    n_slots = (r.close - r.open) // S
+    options: list[Option] = []
+    for ti, t in enumerate(program.session_types):
+        length = t.minutes // S
+        fitting = tuple(
+            ci for ci, c in enumerate(classes)
+            if t.kind in c.kinds and effective_capacity(c, t) >= t.min_size
+        )
+        if not fitting:
+            continue
+        leaders = [s for s in program.staff if t.staff_role in s.roles]
+        for day in r.days:
+            for u in range(n_slots - length + 1):
+                start = r.open + u * S
+                end = start + t.minutes
+                staff = tuple(s.staff_id for s in leaders if s.available(day, start, end)
+                              and (s.max_hours_day is None or s.max_hours_day * 60 >= t.minutes))
+                if staff:
+                    options.append(Option(len(options), ti, t, day, u, start, end, length, staff, fitting))
+    return options
+
+
+def participant_can(p: Participant, o: Option, buffer: int) -> bool:
+    t = o.stype
+    if not eligible(p, t) or t.daily_max == 0 or t.weekly_max == 0:
+        return False
+    if t.counts_toward_hours and (t.minutes > p.day_hours_max * 60 or t.minutes > p.week_hours_max * 60):
+        return False
+    if p.days_max == 0:
+        return False
+    return blocked(p, o.day, o.start, o.end, buffer) is None
+
+
+def build(program: Program) -> WeekModel:
+    r = program.rules
+    S = r.slot_minutes
+    m = cp_model.CpModel()
+    classes = room_classes(program)
+    options = build_options(program, classes)
+    wm = WeekModel(program, m, options, classes, slot_minutes=S, grid_open=r.open,
+                   n_slots=(r.close - r.open) // S)
+    W = wm.terms
+    for name in r.weights:
+        W[name] = []
+
+    # --- leaders and rooms of each option -------------------------------------------------
+    for o in options:
+        for s in o.staff:
+            wm.y[o.index, s] = m.new_bool_var(f"y_{o.index}_{s}")
+        for ci in o.classes:
+            cap = len(classes[ci].rooms)
+            wm.rc[o.index, ci] = m.new_int_var(0, min(cap, len(o.staff)), f"rc_{o.index}_{ci}")
+        # Rule 3/4: every session has exactly one leader and exactly one room
+        m.add(sum(wm.y[o.index, s] for s in o.staff) == sum(wm.rc[o.index, ci] for ci in o.classes))
+
+    # --- attendance variables (pruned: eligibility, commitments + travel buffer, maxima) ---
+    by_p_day: dict[tuple[str, int], list[Option]] = defaultdict(list)
+    for p in program.participants:
+        for o in options:
+            if participant_can(p, o, r.travel_buffer_minutes):
+                wm.a[p.participant_id, o.index] = m.new_bool_var(f"a_{p.participant_id}_{o.index}")
+                by_p_day[p.participant_id, o.day].append(o)
+
+    attendees: dict[int, list] = defaultdict(list)
+    for (pid, oi), var in wm.a.items():
+        attendees[oi].append(var)
+
+    for o in options:
+        t = o.stype
+        n = wm.option_sessions(o)
+        count = sum(attendees[o.index])
+        if t.is_group:
+            # Rule 5: each of the n sessions holds between min_size and max_size; Rule 4: seats
+            m.add(count >= t.min_size * n)
+            m.add(count <= sum(effective_capacity(classes[ci], t) * wm.rc[o.index, ci] for ci in o.classes))
+        else:
+            # Rule 5: an individual / family / medication session has exactly one participant
+            m.add(count == n)
+
+    # --- Rule 3: nobody leads two sessions at once; staff daily and weekly hours -------------
+    staff_cover: dict[tuple[str, int, int], list] = defaultdict(list)
+    staff_day_minutes: dict[tuple[str, int], list] = defaultdict(list)
+    for o in options:
+        for s in o.staff:
+            v = wm.y[o.index, s]
+            for k in range(o.length):
+                staff_cover[s, o.day, o.slot + k].append(v)
+            staff_day_minutes[s, o.day].append(o.stype.minutes * v)
+    for vs in staff_cover.values():
+        if len(vs) > 1:
+            m.add_at_most_one(vs)
+    loads = []
+    for s in program.staff:
+        week = []
+        for day in r.days:
+            terms = staff_day_minutes.get((s.staff_id, day), [])
+            if s.max_hours_day is not None and terms:
+                m.add(sum(terms) <= int(s.max_hours_day * 60))
+            week += terms
+        if s.max_hours_week is not None and week:
+            m.add(sum(week) <= int(s.max_hours_week * 60))
+        if week:
+            loads.append(sum(week))
+
+    # --- Rule 4: a room holds one session at a time (per class: at most its room count) ----
+    room_cover: dict[tuple[int, int, int], list] = defaultdict(list)
+    for o in options:
+        for ci in o.classes:
+            for k in range(o.length):
+                room_cover[ci, o.day, o.slot + k].append(wm.rc[o.index, ci])
+    for (ci, _d, _u), vs in room_cover.items():
+        if len(vs) > 1:
+            m.add(sum(vs) <= len(classes[ci].rooms))
+
+    # --- Rule 8: pinned sessions -------------------------------------------------------------
+    _pin(wm, attendees)
+
+    # --- participants: rules 1, 6, 7 and the requirements -----------------------------------
+    unmet_terms = W.setdefault("unmet", [])
+    for p in program.participants:
+        _participant(wm, p, by_p_day, unmet_terms)
+
+    # continuity bookkeeping: a leader sees at most one of their own clients per session
+    primary_at: dict[tuple[int, str], list] = defaultdict(list)
+    pinned_client = {(pin.session_type, pin.day, pin.start, pin.staff_id): set(pin.participants)
+                     for pin in program.pinned if pin.participants}
+    people = program.participant_by_id()
+    for (pid, oi), ap in wm.a_primary.items():
+        o = options[oi]
+        staff = people[pid].primary_therapist
+        fixed = pinned_client.get((o.stype.name, o.day, o.start, staff))
+        if fixed is not None and pid not in fixed:
+            m.add(ap == 0)  # that leader's pinned session belongs to someone else
+        primary_at[oi, staff].append(ap)
+    for (oi, staff), aps in primary_at.items():
+        if len(aps) > 1:
+            m.add(sum(aps) <= wm.y[oi, staff])
+
+    # --- preferences -------------------------------------------------------------------------
+    for o in options:
+        if o.stype.is_group:
+            W["group_sessions"].append(wm.option_sessions(o))  # fuller groups, fewer sessions
+    if loads:
+        peak = m.new_int_var(0, 7 * 24 * 60 // S, "peak_staff_load")
+        for load in loads:
+            m.add(peak * S >= load)
+        W["staff_balance"].append(peak)
+
+    objective = []
+    for name, exprs in W.items():
+        weight = r.weights.get(name, 0)
+        if weight and exprs:
+            objective.append(weight * sum(exprs))
+    if objective:
+        m.minimize(sum(objective))
+    return wm
+
+
+def _pin(wm: WeekModel, attendees) -> None:
+    """Rule 8: pinned sessions run with their leader, room and participants."""
+    prog = wm.program
+    by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
+    room_class = {room.room_id: ci for ci, c in enumerate(wm.classes) for room in c.rooms}
+    per_option: dict[int, list] = defaultdict(list)
+    for pin in prog.pinned:
+        o = by_key.get((pin.session_type, pin.day, pin.start))
+        if o is None or pin.staff_id not in o.staff or room_class.get(pin.room_id) not in o.classes:
+            raise PinnedConflict(pin, "no feasible option")  # explained by iopsched.conflicts
+        wm.model.add(wm.y[o.index, pin.staff_id] == 1)
+        per_option[o.index].append(pin)
+        for pid in pin.participants:
+            var = wm.a.get((pid, o.index))
+            if var is None:
+                raise PinnedConflict(pin, f"participant {pid} cannot attend")
+            wm.model.add(var == 1)
+    for oi, pins in per_option.items():
+        o = wm.options[oi]
+        per_room: dict[int, int] = defaultdict(int)
+        for pin in pins:
+            per_room[room_class[pin.room_id]] += 1
+        for ci, k in per_room.items():
+            wm.model.add(wm.rc[oi, ci] >= k)
+        if o.stype.is_group:
+            extra = sum(max(0, len(pin.participants) - o.stype.min_size) for pin in pins)
+            if extra:
+                n = wm.option_sessions(o)
+                wm.model.add(sum(attendees[oi]) >= o.stype.min_size * n + extra)
+
+
+class PinnedConflict(Exception):
+    def __init__(self, pin, why: str):
+        super().__init__(why)
+        self.pin = pin
+        self.why = why
+
+
+def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> None:
+    m = wm.model
+    prog = wm.program
+    r = prog.rules
+    S = r.slot_minutes
+    pid = p.participant_id
+    W = wm.terms
+    shortfalls: list = []
+    wm.shortfalls[pid] = shortfalls
+    week_minutes = []
+    per_type_week: dict[int, list] = defaultdict(list)
+    max_gap_slots = r.max_gap_minutes // S
+    used_start: dict[int, list] = defaultdict(list)
+    attends = []
+
+    for day in r.days:
+        opts = by_p_day.get((pid, day), [])
+        if not opts:
+            continue
+        att = m.new_bool_var(f"att_{pid}_{day}")
+        wm.attend[pid, day] = att
+        attends.append(att)
+        cover: dict[int, list] = defaultdict(list)
+        day_minutes = []
+        per_type_day: dict[int, list] = defaultdict(list)
+        all_sessions = []
+        for o in opts:
+            v = wm.a[pid, o.index]
+            all_sessions.append(v)
+            for k in range(o.length):
+                cover[o.slot + k].append(v)
+            if o.stype.counts_toward_hours:
+                day_minutes.append(o.stype.minutes * v)
+            per_type_day[o.type_index].append(v)
+            per_type_week[o.type_index].append(v)
+            # preference: time of day
+            if p.preferred_time:
+                lo, hi = PREFERRED_WINDOWS[p.preferred_time]
+                if not lo <= o.start < hi:
+                    W["time_preference"].append(v)
+            # preference: primary-therapist continuity for individual sessions
+            if o.stype.kind == "individual" and p.primary_therapist:
+                if p.primary_therapist in o.staff:
+                    ap = m.new_bool_var(f"ap_{pid}_{o.index}")
+                    m.add_implication(ap, v)
+                    m.add_implication(ap, wm.y[o.index, p.primary_therapist])
+                    wm.a_primary[pid, o.index] = ap
+                    W["continuity"].append(v - ap)
+                else:
+                    W["continuity"].append(v)
+        # Rule 1: never in two sessions at once
+        slots = sorted(cover)
+        busy = {u: sum(cover[u]) for u in slots}
+        for u in slots:
+            if len(cover[u]) > 1:
+                m.add_at_most_one(cover[u])
+        # a day is attended iff some session that day
+        for v in all_sessions:
+            m.add_implication(v, att)
+        m.add(sum(all_sessions) >= att)
+        # Rule 6: per-type daily maximum; hours per day
+        for ti, vs in per_type_day.items():
+            t = prog.session_types[ti]
+            if len(vs) > t.daily_max:
+                m.add(sum(vs) <= t.daily_max)
+        dm = sum(day_minutes) if day_minutes else 0
+        if day_minutes:
+            m.add(dm <= int(p.day_hours_max * 60))
+            week_minutes += day_minutes
+        # Rule 7 (compact day) and the first start of the day (routine)
+        lo_u, hi_u = slots[0], slots[-1]
+        before = {}
+        prev = None
+        for u in range(lo_u, hi_u + 2):
+            b = m.new_bool_var(f"bf_{pid}_{day}_{u}")
+            if prev is not None:
+                m.add_implication(prev, b)
+            if u - 1 in busy:
+                for v in cover[u - 1]:
+                    m.add_implication(v, b)
+            before[u] = b
+            prev = b
+        after = {}
+        nxt = None
+        for u in range(hi_u, lo_u - 1, -1):
+            b = m.new_bool_var(f"af_{pid}_{day}_{u}")
+            if nxt is not None:
+                m.add_implication(nxt, b)
+            for v in cover.get(u, []):
+                m.add_implication(v, b)
+            after[u] = b
+            nxt = b
+        import os
+        if os.environ.get("NOGAP"):
+            max_gap_slots = 10**6
+        k = max_gap_slots + 1  # this many idle slots in a row between sessions is too long a gap
+        for i in range(lo_u + 1, hi_u - k + 1):
+            j = i + k
+            if j > hi_u:
+                break
+            window = [busy[u] for u in range(i, j) if u in busy]
+            m.add(before[i] + after[j] - sum(window) <= 1)
+        # first start of the day: ds[u] -> busy at u and nothing before u
+        ds_vars = []
+        for u in slots:
+            starts_here = [wm.a[pid, o.index] for o in opts if o.slot == u]
+            if not starts_here:
+                continue
+            ds = m.new_bool_var(f"ds_{pid}_{day}_{u}")
+            m.add(sum(starts_here) >= ds)
+            m.add_implication(ds, before[u].Not())
+            ds_vars.append(ds)
+            used_start[u].append(ds)
+        m.add(sum(ds_vars) == att)
+        # requirement: hours on an attended day
+        need = math.ceil(p.day_hours_min * 60 / S - 1e-9)
+        if need > 0:
+            short = m.new_int_var(0, need, f"short_dh_{pid}_{day}")
+            m.add(short * S >= need * S * att - dm) if day_minutes else m.add(short >= need * att)
+            shortfalls.append(("day_hours", day, short))
+            unmet_terms.append(UNMET_UNITS["day_hours"] * short)
+        # preference: services per attended day
+        if r.day_services_min:
+            sv = m.new_int_var(0, r.day_services_min, f"svc_{pid}_{day}")
+            m.add(sv >= r.day_services_min * att - sum(all_sessions))
+            W["day_services"].append(sv)
+        # preference: days
+        if p.preferred_days and day not in p.preferred_days:
+            W["day_preference"].append(att)
+
+    # Rule 6: days, week hours, weekly maxima
+    n_days = sum(attends) if attends else 0
+    if attends and len(attends) > p.days_max:
+        m.add(n_days <= p.days_max)
+    wk = sum(week_minutes) if week_minutes else 0
+    if week_minutes:
+        m.add(wk <= int(p.week_hours_max * 60))
+    for ti, vs in per_type_week.items():
+        t = prog.session_types[ti]
+        if t.weekly_max is not None and len(vs) > t.weekly_max:
+            m.add(sum(vs) <= t.weekly_max)
+
+    # requirements (soft, dominant penalty)
+    if p.days_min > 0:
+        short = m.new_int_var(0, p.days_min, f"short_days_{pid}")
+        m.add(short >= p.days_min - n_days)
+        shortfalls.append(("days", None, short))
+        unmet_terms.append(UNMET_UNITS["days"] * short)
+    need = math.ceil(p.week_hours_min * 60 / S - 1e-9)
+    if need > 0:
+        short = m.new_int_var(0, need, f"short_wh_{pid}")
+        m.add(short * S >= need * S - wk)
+        shortfalls.append(("week_hours", None, short))
+        unmet_terms.append(UNMET_UNITS["week_hours"] * short)
+    for ti, t in enumerate(prog.session_types):
+        wmin = weekly_min_for(p, t)
+        if wmin > 0:
+            short = m.new_int_var(0, wmin, f"short_t{ti}_{pid}")
+            m.add(short >= wmin - sum(per_type_week.get(ti, [])))
+            shortfalls.append((t.name, None, short))
+            unmet_terms.append(UNMET_UNITS["session"] * short)
+
+    # preference: routine, one start time across the attended days
+    import os
+    if used_start and len(attends) > 1 and not os.environ.get("NOROUTINE"):
+        used = []
+        for u, dss in sorted(used_start.items()):
+            uv = m.new_bool_var(f"used_{pid}_{u}")
+            for ds in dss:
+                m.add_implication(ds, uv)
+            used.append(uv)
+        anyday = m.new_bool_var(f"any_{pid}")
+        m.add(anyday <= sum(attends))
+        W["routine"].append(sum(used) - anyday)

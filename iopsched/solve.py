@@ -1,0 +1,326 @@
+"""Solve a program week: build the model, run CP-SAT, turn the answer into a plain `Schedule`.
+
+Determinism: CP-SAT runs with `interleave_search` (its deterministic parallel mode:
+the same model, seed and parameters give the same search whatever the number of
+workers) and stops on a *deterministic* time budget, so the same input, config and
+seed give the same schedule on any machine. A wall-clock limit of twice the budget
+(plus 10 s) only guards against a pathological machine; the Summary's `stopped_by`
+says which limit ended the search.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from iopsched import __version__
+from iopsched.domain import Program
+from iopsched.explain import unmet_rows
+from iopsched.model import Option, WeekModel, build, effective_capacity
+from iopsched.requirements import fully_met_count
+from iopsched.schedule import Schedule, Session
+
+STATUS = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.UNKNOWN: "UNKNOWN",
+    cp_model.MODEL_INVALID: "MODEL_INVALID",
+}
+
+
+@dataclass
+class Progress:
+    elapsed: float
+    objective: float
+    bound: float
+    gap: float
+    solutions: int
+    fully_met: int
+    participants: int
+
+
+def gap_of(objective: float, bound: float) -> float:
+    if objective is None:
+        return float("nan")
+    return abs(objective - bound) / max(1.0, abs(objective))
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, wm: WeekModel, report: Callable[[Progress], None] | None):
+        super().__init__()
+        self.wm = wm
+        self.report = report
+        self.solutions = 0
+        self.start = time.monotonic()
+        self.first_all_met: float | None = None
+        self.first_solution: float | None = None
+
+    def on_solution_callback(self) -> None:
+        self.solutions += 1
+        now = time.monotonic() - self.start
+        if self.first_solution is None:
+            self.first_solution = now
+        met = sum(
+            1 for pid, shorts in self.wm.shortfalls.items() if all(self.value(v) == 0 for _, _, v in shorts)
+        )
+        if met == len(self.wm.shortfalls) and self.first_all_met is None:
+            self.first_all_met = now
+        if self.report:
+            obj, bound = self.objective_value, self.best_objective_bound
+            self.report(Progress(now, obj, bound, gap_of(obj, bound), self.solutions, met,
+                                 len(self.wm.shortfalls)))
+
+
+def solver_parameters(program: Program, time_limit: float | None, workers: int | None, seed: int | None):
+    settings = program.rules.solver
+    limit = settings.time_limit_seconds if time_limit is None else time_limit
+    n = settings.workers if workers is None else workers
+    n = n or (os.cpu_count() or 1)
+    s = settings.seed if seed is None else seed
+    return float(limit), int(n), int(s)
+
+
+def solve(
+    program: Program,
+    *,
+    time_limit: float | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    hint: Schedule | None = None,
+    interruptible: bool = False,
+    log: bool = False,
+) -> Schedule:
+    """Solve the week. Always returns a Schedule (empty when no schedule was found)."""
+    t0 = time.monotonic()
+    wm = build(program)
+    build_seconds = time.monotonic() - t0
+    limit, n_workers, seed_ = solver_parameters(program, time_limit, workers, seed)
+    if hint is not None:
+        from iopsched.hints import add_hint
+
+        add_hint(wm, hint)
+    else:
+        from iopsched.greedy import greedy_hint
+
+        greedy_hint(wm)
+
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.num_workers = n_workers
+    p.random_seed = seed_
+    mode = os.environ.get("IOPSCHED_MODE", "interleave")
+    if mode == "interleave":
+        p.interleave_search = True
+        subs = os.environ.get("SUBS")
+        if subs:
+            p.subsolvers.extend(subs.split(","))
+        p.max_deterministic_time = limit
+        p.max_time_in_seconds = 2 * limit + 10
+    elif mode == "det1":
+        p.num_workers = 1
+        p.max_deterministic_time = limit
+        p.max_time_in_seconds = 2 * limit + 10
+    else:
+        p.max_time_in_seconds = limit
+    p.log_search_progress = log
+    cb = _Callback(wm, progress)
+
+    interrupted = threading.Event()
+    previous_handler = None
+    if interruptible and threading.current_thread() is threading.main_thread():
+        def _stop(signum, frame):  # Ctrl-C: stop the search, keep the best schedule so far
+            interrupted.set()
+            solver.stop_search()
+
+        previous_handler = signal.signal(signal.SIGINT, _stop)
+    try:
+        status = solver.solve(wm.model, cb)
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
+    wall = time.monotonic() - t0
+    name = STATUS.get(status, "UNKNOWN")
+    has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    sessions = extract(wm, solver) if has_solution else []
+    schedule = Schedule(sessions=sessions)
+    schedule.unmet = unmet_rows(program, schedule) if has_solution else []
+    obj = solver.objective_value if has_solution else None
+    bound = solver.best_objective_bound
+    if interrupted.is_set():
+        stopped_by = "interrupt"
+    elif name == "OPTIMAL" or name == "INFEASIBLE":
+        stopped_by = "proof"
+    elif solver.wall_time >= p.max_time_in_seconds - 0.5:
+        stopped_by = "wall_clock_limit"
+    else:
+        stopped_by = "time_limit"
+    summary: dict[str, object] = {
+        "status": name,
+        "objective": obj if obj is not None else "",
+        "best_bound": bound,
+        "gap": round(gap_of(obj, bound), 6) if obj is not None else "",
+        "solve_seconds": round(solver.wall_time, 3),
+        "total_seconds": round(wall, 3),
+        "build_seconds": round(build_seconds, 3),
+        "first_solution_seconds": round(cb.first_solution, 3) if cb.first_solution is not None else "",
+        "all_met_seconds": round(cb.first_all_met, 3) if cb.first_all_met is not None else "",
+        "participants": len(program.participants),
+        "participants_fully_met": fully_met_count(program, schedule) if has_solution else 0,
+        "sessions": len(sessions),
+        "stopped_by": stopped_by,
+        "solutions_found": cb.solutions,
+    }
+    for term, exprs in wm.terms.items():
+        value = int(sum(solver.value(e) for e in exprs)) if has_solution and exprs else 0
+        summary[f"objective.{term}"] = value
+        summary[f"weight.{term}"] = program.rules.weights.get(term, 0)
+    summary.update({
+        "variables": len(wm.model.proto.variables),
+        "constraints": len(wm.model.proto.constraints),
+        "time_limit_seconds": limit,
+        "workers": n_workers,
+        "seed": seed_,
+        "input_sha256": program.source_sha256,
+        "iopsched_version": __version__,
+        "ortools_version": _ortools_version(),
+    })
+    schedule.summary = summary
+    return schedule
+
+
+def _ortools_version() -> str:
+    try:
+        import ortools
+
+        return ortools.__version__
+    except Exception:  # pragma: no cover
+        return ""
+
+
+# --- extraction: aggregated option values -> individual sessions -------------------------------
+
+
+def extract(wm: WeekModel, solver: cp_model.CpSolver) -> list[Session]:
+    prog = wm.program
+    pins_at: dict[tuple[str, int, int], list] = defaultdict(list)
+    for pin in prog.pinned:
+        pins_at[pin.session_type, pin.day, pin.start].append(pin)
+    room_class = {room.room_id: ci for ci, c in enumerate(wm.classes) for room in c.rooms}
+    drafts = []  # (option, staff, class index, participants, pinned room or None, pinned flag)
+    for o in wm.options:
+        leaders = [s for s in o.staff if solver.value(wm.y[o.index, s])]
+        if not leaders:
+            continue
+        classes = []
+        for ci in o.classes:
+            classes += [ci] * solver.value(wm.rc[o.index, ci])
+        people = sorted(pid for pid, _ in _attendees(wm, solver, o))
+        pins = pins_at.get((o.stype.name, o.day, o.start), [])
+        drafts += _split(wm, solver, o, leaders, classes, people, pins, room_class)
+    sessions = _assign_rooms(wm, drafts)
+    return sessions
+
+
+def _attendees(wm: WeekModel, solver, o: Option):
+    for p in wm.program.participants:
+        v = wm.a.get((p.participant_id, o.index))
+        if v is not None and solver.value(v):
+            yield p.participant_id, v
+
+
+def _split(wm, solver, o: Option, leaders, classes, people, pins, room_class):
+    """Split an option's n sessions into (leader, room class, participants) copies."""
+    t = o.stype
+    copies = []  # dicts: staff, ci, members, room (pinned) , pinned
+    free_staff = list(leaders)
+    free_classes = list(classes)
+    assigned: set[str] = set()
+    for pin in pins:
+        free_staff.remove(pin.staff_id)
+        ci = room_class[pin.room_id]
+        free_classes.remove(ci)
+        members = list(pin.participants)
+        assigned |= set(members)
+        copies.append({"staff": pin.staff_id, "ci": ci, "members": members, "room": pin.room_id, "pinned": True})
+    if not t.is_group:
+        _pair_one_to_one(wm, solver, o, copies, free_staff, free_classes, people, assigned)
+        return [(o, c) for c in copies]
+    for staff, ci in zip(free_staff, free_classes, strict=False):
+        copies.append({"staff": staff, "ci": ci, "members": [], "room": None, "pinned": False})
+    # sizes: lower bounds first, then water-fill up to each room's effective capacity
+    caps = [effective_capacity(wm.classes[c["ci"]], t) for c in copies]
+    sizes = [max(t.min_size, len(c["members"])) for c in copies]
+    total = len(people)
+    while sum(sizes) < total:
+        best = min((i for i in range(len(copies)) if sizes[i] < caps[i]), key=lambda i: (sizes[i], i))
+        sizes[best] += 1
+    rest = [pid for pid in people if pid not in assigned]
+    for c, size in zip(copies, sizes, strict=True):
+        need = size - len(c["members"])
+        c["members"] += rest[:need]
+        rest = rest[need:]
+    return [(o, c) for c in copies]
+
+
+def _pair_one_to_one(wm, solver, o, copies, free_staff, free_classes, people, assigned) -> None:
+    """Non-group option: one participant per leader; primary therapists get their own clients."""
+    rest = [pid for pid in people if pid not in assigned]
+    open_pins = {c["staff"]: c for c in copies if not c["members"]}
+    pairs = []
+    participants = wm.program.participant_by_id()
+    for pid in list(rest):
+        ap = wm.a_primary.get((pid, o.index))
+        if ap is None or not solver.value(ap):
+            continue
+        prim = participants[pid].primary_therapist
+        if prim in open_pins:
+            open_pins.pop(prim)["members"] = [pid]
+            rest.remove(pid)
+        elif prim in free_staff:
+            free_staff.remove(prim)
+            rest.remove(pid)
+            pairs.append((prim, pid))
+    for c in open_pins.values():  # a pinned session without a named participant
+        if rest:
+            c["members"] = [rest.pop(0)]
+    pairs += list(zip(free_staff, rest, strict=False))
+    for (staff, pid), ci in zip(pairs, free_classes, strict=False):
+        copies.append({"staff": staff, "ci": ci, "members": [pid], "room": None, "pinned": False})
+
+
+def _assign_rooms(wm: WeekModel, drafts) -> list[Session]:
+    """Give each session a concrete room: interval colouring per room class and day."""
+    by_class_day: dict[tuple[int, int], list] = defaultdict(list)
+    for o, c in drafts:
+        by_class_day[c["ci"], o.day].append((o, c))
+    for (ci, _day), items in by_class_day.items():
+        rooms = [r.room_id for r in wm.classes[ci].rooms]
+        busy_until = {r: -1 for r in rooms}
+        items.sort(key=lambda oc: (oc[0].start, oc[0].end, oc[0].stype.name, oc[1]["staff"]))
+        for o, c in items:
+            if c["room"] is not None:
+                busy_until[c["room"]] = o.end
+                continue
+            room = next(r for r in rooms if busy_until[r] <= o.start)
+            busy_until[room] = o.end
+            c["room"] = room
+    sessions = []
+    drafts.sort(key=lambda oc: (oc[0].day, oc[0].start, oc[0].stype.name, oc[1]["staff"]))
+    counter: dict[tuple[int, int], int] = defaultdict(int)
+    from iopsched.domain import day_name
+
+    for o, c in drafts:
+        counter[o.day, o.start] += 1
+        sid = f"{day_name(o.day)}-{o.start // 60:02d}{o.start % 60:02d}-{counter[o.day, o.start]:02d}"
+        sessions.append(Session(sid, o.stype.name, o.stype.kind, o.day, o.start, o.end, c["staff"], c["room"],
+                                tuple(sorted(c["members"])), c["pinned"]))
+    return sessions
