@@ -124,7 +124,7 @@ def rules_from_dict(raw: dict, name: str = "config") -> Rules:
                     elif k.startswith("days") and not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 7):
                         bad(f"{key}.{k}", v, "a whole number of days 0..7")
                     elif not k.startswith("days") and not (_num(v) and 0 <= v <= 24 * 7):
-                        bad(f"{key}.{k}", v, "a number of hours >= 0")
+                        bad(f"{key}.{k}", v, "a number of hours 0..168")
                     else:
                         values[k] = v
                 level = Level(lname, **values)

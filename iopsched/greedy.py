@@ -25,6 +25,7 @@ class _Session:
     staff: str
     ci: int
     members: list[str] = field(default_factory=list)
+    pinned: bool = False
 
 
 @dataclass
@@ -39,7 +40,7 @@ class _Person:
     start_slots: Counter = field(default_factory=Counter)
 
 
-FILLS = (1.0, 0.8, 0.6, 0.45)  # tried in turn; the week with the fewest shortfalls wins
+FILLS = (1.0, 0.8)  # tried in turn; the week with the fewest shortfalls wins
 
 
 class Greedy:
@@ -80,17 +81,18 @@ class Greedy:
         n = len(self.wm.classes[ci].rooms)
         return all(self.room_used[ci, o.day, o.slot + k] < n for k in range(o.length))
 
-    def _open(self, o: Option, prefer: str | None = None) -> _Session | None:
-        leaders = sorted(o.staff, key=lambda s: (s != prefer, self.staff_minutes_week[s], s))
-        leader = next((s for s in leaders if self._staff_free(s, o)), None)
-        if leader is None:
-            return None
-        classes = sorted(o.classes, key=lambda ci: (effective_capacity(self.wm.classes[ci], o.stype), ci))
-        if o.stype.is_group:
-            classes.reverse()
-        ci = next((c for c in classes if self._room_free(c, o)), None)
-        if ci is None:
-            return None
+    def place_pinned(self) -> None:
+        """Rule 8: pinned sessions first, with their leader, room and participants."""
+        by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
+        room_class = {room.room_id: ci for ci, c in enumerate(self.wm.classes) for room in c.rooms}
+        for pin in self.prog.pinned:
+            o = by_key[pin.session_type, pin.day, pin.start]
+            sess = self._reserve(o, pin.staff_id, room_class[pin.room_id])
+            sess.pinned = True
+            for pid in pin.participants:
+                self._add(self.people[pid], sess)
+
+    def _reserve(self, o: Option, leader: str, ci: int) -> _Session:
         sess = _Session(o, leader, ci)
         for k in range(o.length):
             self.staff_busy[leader, o.day].add(o.slot + k)
@@ -100,6 +102,21 @@ class Greedy:
         self.sessions.append(sess)
         self.open_at[o.index].append(sess)
         return sess
+
+    def _open(self, o: Option, prefer: str | None = None) -> _Session | None:
+        # keep versatile staff (therapists, prescribers) free: fewest roles lead first
+        leaders = sorted(o.staff, key=lambda s: (s != prefer, len(self.staff[s].roles),
+                                                 self.staff_minutes_week[s], s))
+        leader = next((s for s in leaders if self._staff_free(s, o)), None)
+        if leader is None:
+            return None
+        classes = sorted(o.classes, key=lambda ci: (effective_capacity(self.wm.classes[ci], o.stype), ci))
+        if o.stype.is_group:
+            classes.reverse()
+        ci = next((c for c in classes if self._room_free(c, o)), None)
+        if ci is None:
+            return None
+        return self._reserve(o, leader, ci)
 
     def _close(self, sess: _Session) -> None:
         o = sess.option
@@ -126,7 +143,8 @@ class Greedy:
     # --- participant side ---------------------------------------------------------------------
     def _fits(self, person: _Person, o: Option) -> bool:
         p, t = person.p, o.stype
-        if any(o.slot + k in person.busy[o.day] for k in range(o.length)):
+        busy = person.busy.get(o.day)
+        if busy and any(o.slot + k in busy for k in range(o.length)):
             return False
         if person.type_day[t.name, o.day] >= t.daily_max:
             return False
@@ -137,9 +155,8 @@ class Greedy:
                 return False
             if sum(person.minutes.values()) + t.minutes > p.week_hours_max * 60:
                 return False
-        if o.day not in person.busy or not person.busy[o.day]:
-            if len([d for d, b in person.busy.items() if b]) >= p.days_max:
-                return False
+        if not person.busy.get(o.day) and sum(1 for b in person.busy.values() if b) >= p.days_max:
+            return False
         return True
 
     def _add(self, person: _Person, sess: _Session) -> None:
@@ -208,14 +225,98 @@ class Greedy:
         routine = 0 if not person.start_slots or slot in person.start_slots else 1
         return (pref_day + pref_time + routine, -joins, day, slot)
 
-    def place_blocks(self, person: _Person) -> None:
-        p = person.p
+    def _targets(self, p: Participant) -> tuple[int, int, int, int]:
+        """(minutes for a full day, minutes a block aims at, days needed, week minutes needed)."""
         S = self.S
         day_target = math.ceil(p.day_hours_min * 60 / S) * S
         need_days = max(p.days_min, 1)
         week_target = math.ceil(p.week_hours_min * 60 / S) * S
         per_day = max(day_target, math.ceil(week_target / need_days / S) * S)
         per_day = min(per_day, int(p.day_hours_max * 60) // S * S)
+        return day_target, per_day, need_days, week_target
+
+    def _needs_day(self, person: _Person) -> bool:
+        _, _, need_days, week_target = self._targets(person.p)
+        days = [d for d, b in person.busy.items() if b]
+        if len(days) >= person.p.days_max:
+            return False
+        return len(days) < need_days or sum(person.minutes.values()) < week_target
+
+    # --- phase 1: whole blocks for groups of participants (groups start full) -----------------
+    def place_group_blocks(self) -> None:
+        """Open blocks of consecutive group sessions that at least min_size participants can
+        attend together, the block with most takers first, until none reaches a group's minimum."""
+        by_length: dict[int, list[_Person]] = defaultdict(list)
+        for person in self.people.values():
+            by_length[self._targets(person.p)[1]].append(person)
+        for length, people in sorted(by_length.items(), reverse=True):
+            while True:
+                best = None
+                for day in self.rules.days:
+                    for slot in range(self.wm.n_slots):
+                        found = self._best_chain(people, day, slot, length)
+                        if found and (best is None or len(found[1]) > len(best[1])):
+                            best = found
+                if best is None:
+                    break
+                chain, takers = best
+                sessions = [self._open(o) for o in chain]
+                if any(sess is None for sess in sessions):  # cannot happen: checked in _best_chain
+                    for sess in sessions:
+                        if sess is not None:
+                            self._close(sess)
+                    break
+                for person in takers:
+                    for sess in sessions:
+                        self._add(person, sess)
+                    person.start_slots[chain[0].slot] += 1
+
+    def _best_chain(self, people: list[_Person], day: int, slot: int, length: int):
+        """Group sessions back to back from `slot` for `length` minutes, and who can take them all."""
+        waiting = [ps for ps in people if self._needs_day(ps) and not ps.busy.get(day)
+                   and (day, slot) in ps.options]
+        chain: list[Option] = []
+        u, minutes = slot, 0
+        used: set[str] = set()
+        while minutes < length:
+            best = None
+            for o in self._group_options_at(day, u):
+                if o.stype.name in used or o.stype.tags_required or not self._can_open(o):
+                    continue
+                a = self.wm.a
+                fits = [ps for ps in waiting if (ps.p.participant_id, o.index) in a and self._fits(ps, o)]
+                if len(fits) >= o.stype.min_size and (best is None or len(fits) > len(best[1])):
+                    best = (o, fits)
+            if best is None:
+                return None
+            o, waiting = best
+            chain.append(o)
+            used.add(o.stype.name)
+            minutes += o.stype.minutes
+            u += o.length
+        if not chain:
+            return None
+        cap = min(max(o.stype.min_size, int(self._room_cap(o) * self.fill)) for o in chain)
+        if len(waiting) < max(o.stype.min_size for o in chain):
+            return None
+        waiting.sort(key=lambda ps: (len(ps.options), ps.p.participant_id))
+        return chain, waiting[:cap]
+
+    def _room_cap(self, o: Option) -> int:
+        return max((effective_capacity(self.wm.classes[c], o.stype) for c in o.classes if self._room_free(c, o)),
+                   default=0)
+
+    def _group_options_at(self, day: int, slot: int) -> list[Option]:
+        if not hasattr(self, "_by_day_slot"):
+            self._by_day_slot: dict[tuple[int, int], list[Option]] = defaultdict(list)
+            for o in self.wm.options:
+                if o.stype.is_group:
+                    self._by_day_slot[o.day, o.slot].append(o)
+        return self._by_day_slot.get((day, slot), [])
+
+    def place_blocks(self, person: _Person) -> None:
+        p = person.p
+        day_target, per_day, need_days, week_target = self._targets(p)
         for _round in range(self.rules.days.__len__()):
             have_days = [d for d, b in person.busy.items() if b]
             have_week = sum(person.minutes.values())
@@ -284,9 +385,29 @@ class Greedy:
             if sess is not None:
                 self._add(person, sess)
                 return True
+        return self._swap_in(person, t)
+
+    def _swap_in(self, person: _Person, t) -> bool:
+        """Leave one group session that stays above its minimum to make room for a service."""
+        prefer = person.p.primary_therapist if t.kind == "individual" else None
+        groups = [g for g in person.sessions if g.option.stype.is_group
+                  and len(g.members) > g.option.stype.min_size]
+        groups.sort(key=lambda g: (-len(g.members), g.option.day, g.option.slot))
+        for g in groups:
+            day = g.option.day
+            self._remove(person, g)
+            for o in sorted((o for (d, _u), os_ in person.options.items() if d == day for o in os_
+                             if o.stype is t), key=lambda o: (prefer not in o.staff, abs(o.slot - g.option.slot))):
+                if self._fits(person, o) and self._gap_ok(person, day, o):
+                    sess = self._open(o, prefer)
+                    if sess is not None:
+                        self._add(person, sess)
+                        return True
+            self._add(person, g)
         return False
 
     def _gap_ok(self, person: _Person, day: int, o: Option) -> bool:
+        """Would adding o keep the day compact (rule 7)?"""
         slots = sorted(person.busy[day] | {o.slot + k for k in range(o.length)})
         gap = self.rules.max_gap_minutes // self.S
         return all(b - a - 1 <= gap for a, b in zip(slots, slots[1:], strict=False))
@@ -297,6 +418,8 @@ class Greedy:
         while changed:
             changed = False
             for sess in list(self.sessions):
+                if sess.pinned:
+                    continue
                 if sess.option.stype.is_group and len(sess.members) < sess.option.stype.min_size:
                     for pid in list(sess.members):
                         self._remove(self.people[pid], sess)
@@ -308,18 +431,28 @@ class Greedy:
                     gap = self.rules.max_gap_minutes // self.S
                     if any(b - a - 1 > gap for a, b in zip(slots, slots[1:], strict=False)):
                         for sess in [s for s in person.sessions if s.option.day == day]:
+                            if sess.pinned and person.p.participant_id in self._pinned_people(sess):
+                                continue
                             self._remove(person, sess)
-                            if not sess.members:
+                            if not sess.members and not sess.pinned:
                                 self._close(sess)
                         changed = True
             for sess in list(self.sessions):
-                if not sess.members and not sess.option.stype.is_group:
+                if not sess.members and not sess.option.stype.is_group and not sess.pinned:
                     self._close(sess)
                     changed = True
+
+    def _pinned_people(self, sess: _Session) -> set[str]:
+        o = sess.option
+        return {pid for pin in self.prog.pinned
+                if (pin.session_type, pin.day, pin.start, pin.staff_id) == (o.stype.name, o.day, o.start, sess.staff)
+                for pid in pin.participants}
 
     def run(self) -> list[_Session]:
         order = sorted(self.people.values(),
                        key=lambda ps: (len(ps.options), ps.p.track, ps.p.participant_id))
+        self.place_pinned()
+        self.place_group_blocks()
         for person in order:
             self.place_blocks(person)
         for person in order:
@@ -356,8 +489,6 @@ def greedy_hint(wm: WeekModel) -> dict:
     """Run the greedy and hint the model with it. Returns a few counts (for logs and benchmarks)."""
     from iopsched.hints import apply_hint, complete_hint
 
-    if wm.program.pinned:
-        return {"sessions": 0, "skipped": "pinned sessions present"}
     best = None
     for fill in FILLS:
         g = Greedy(wm, fill)

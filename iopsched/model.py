@@ -318,9 +318,6 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
         opts = by_p_day.get((pid, day), [])
         if not opts:
             continue
-        att = m.new_bool_var(f"att_{pid}_{day}")
-        wm.attend[pid, day] = att
-        attends.append(att)
         cover: dict[int, list] = defaultdict(list)
         day_minutes = []
         per_type_day: dict[int, list] = defaultdict(list)
@@ -346,7 +343,9 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
                     m.add_implication(ap, v)
                     m.add_implication(ap, wm.y[o.index, p.primary_therapist])
                     wm.a_primary[pid, o.index] = ap
-                    W["continuity"].append(v - ap)
+                    miss = m.new_bool_var(f"miss_{pid}_{o.index}")  # with another therapist
+                    m.add(miss >= v - ap)
+                    W["continuity"].append(miss)
                 else:
                     W["continuity"].append(v)
         # Rule 1: never in two sessions at once
@@ -355,10 +354,6 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
         for u in slots:
             if len(cover[u]) > 1:
                 m.add_at_most_one(cover[u])
-        # a day is attended iff some session that day
-        for v in all_sessions:
-            m.add_implication(v, att)
-        m.add(sum(all_sessions) >= att)
         # Rule 6: per-type daily maximum; hours per day
         for ti, vs in per_type_day.items():
             t = prog.session_types[ti]
@@ -372,28 +367,29 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
         lo_u, hi_u = slots[0], slots[-1]
         before = {}
         prev = None
-        for u in range(lo_u, hi_u + 2):
+        for u in range(lo_u, hi_u + 2):  # before[u]: busy at some slot < u
             b = m.new_bool_var(f"bf_{pid}_{day}_{u}")
             if prev is not None:
                 m.add_implication(prev, b)
             if u - 1 in busy:
-                for v in cover[u - 1]:
-                    m.add_implication(v, b)
+                m.add(b >= busy[u - 1])
             before[u] = b
             prev = b
+        # the day is attended iff some session that day
+        att = before[hi_u + 1]
+        wm.attend[pid, day] = att
+        attends.append(att)
+        m.add(sum(all_sessions) >= att)
         after = {}
         nxt = None
-        for u in range(hi_u, lo_u - 1, -1):
+        for u in range(hi_u, lo_u - 1, -1):  # after[u]: busy at some slot >= u
             b = m.new_bool_var(f"af_{pid}_{day}_{u}")
             if nxt is not None:
                 m.add_implication(nxt, b)
-            for v in cover.get(u, []):
-                m.add_implication(v, b)
+            if u in busy:
+                m.add(b >= busy[u])
             after[u] = b
             nxt = b
-        import os
-        if os.environ.get("NOGAP"):
-            max_gap_slots = 10**6
         k = max_gap_slots + 1  # this many idle slots in a row between sessions is too long a gap
         for i in range(lo_u + 1, hi_u - k + 1):
             j = i + k
@@ -462,8 +458,7 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
             unmet_terms.append(UNMET_UNITS["session"] * short)
 
     # preference: routine, one start time across the attended days
-    import os
-    if used_start and len(attends) > 1 and not os.environ.get("NOROUTINE"):
+    if used_start and len(attends) > 1:
         used = []
         for u, dss in sorted(used_start.items()):
             uv = m.new_bool_var(f"used_{pid}_{u}")
@@ -472,4 +467,6 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
             used.append(uv)
         anyday = m.new_bool_var(f"any_{pid}")
         m.add(anyday <= sum(attends))
-        W["routine"].append(sum(used) - anyday)
+        extra = m.new_int_var(0, len(used), f"routine_{pid}")  # start times beyond the first
+        m.add(extra >= sum(used) - anyday)
+        W["routine"].append(extra)

@@ -119,7 +119,10 @@ def parse_number(value: object, *, integer: bool = False, minimum: float | None 
     if isinstance(value, bool):
         raise CellError(expected)
     if isinstance(value, (int, float)):
-        x = float(value)
+        try:
+            x = float(value)
+        except OverflowError:  # an integer cell with hundreds of digits
+            raise CellError(expected) from None
     else:
         s = text(value).replace(",", ".") if text(value).count(",") == 1 and "." not in text(value) else text(value)
         try:

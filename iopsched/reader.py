@@ -71,6 +71,7 @@ class _Sheet:
 
     def __init__(self, file: str, name: str, table: Table | None, problems: list[Problem]):
         self.file, self.name, self.table, self.problems = file, name, table, problems
+        self.ids: dict[str, int] = {}  # id -> row, filled by the sheet's reader
         schema = SCHEMA[name]
         if table is None:
             return
@@ -82,7 +83,8 @@ class _Sheet:
         seen = set()
         for col in table.columns:
             if col and col in seen:
-                problems.append(Problem(f"column '{col}' appears twice", file=file, sheet=self.sheet))
+                problems.append(Problem(f"column '{col}' appears twice", file=file, sheet=self.sheet, row=1,
+                                        column=col, expected="each column once"))
             seen.add(col)
         for col, required in schema.items():
             if required and col not in table.columns:
@@ -105,7 +107,7 @@ class _Sheet:
         value = record.get(column)
         if is_blank(value):
             if required:
-                self.problem(row, column, "required value is blank")
+                self.problem(row, column, "required value is blank", expected="a value (the column is required)")
             return default
         try:
             return parser(value)
@@ -161,7 +163,7 @@ def read_program(path: Path, rules: Rules) -> tuple[Program, list[Problem]]:
     types = _read_session_types(sheets["SessionTypes"], rules)
     participants = _read_participants(sheets["Participants"], sheets["Commitments"], rules, staff)
     pinned = _read_pinned(sheets["Pinned"], rules, staff, rooms, types, participants)
-    _cross_checks(file, rules, staff, rooms, types, participants, problems)
+    _cross_checks(file, rules, staff, rooms, types, participants, problems, sheets["SessionTypes"].ids)
 
     errors = [p for p in problems if not p.warning]
     if errors:
@@ -192,7 +194,8 @@ def _unique(sh: _Sheet, row: int, column: str, ident: str | None, seen: dict[str
     if ident is None:
         return False
     if ident in seen:
-        sh.problem(row, column, f"duplicate id (first used on row {seen[ident]})", value=ident)
+        sh.problem(row, column, f"duplicate id (first used on row {seen[ident]})", value=ident,
+                   expected="an id used on one row only")
         return False
     seen[ident] = row
     return True
@@ -221,7 +224,8 @@ def _read_staff(sh: _Sheet, av: _Sheet, rules: Rules) -> dict[str, Staff]:
         if None in (sid, day, start, end):
             continue
         if end <= start:
-            av.problem(row, "end", f"end {hhmm(end)} is not after start {hhmm(start)}")
+            av.problem(row, "end", f"end {hhmm(end)} is not after start {hhmm(start)}",
+                       expected="an end after the start (split an overnight window into two rows)")
             continue
         if day not in rules.days:
             av.problem(row, "day", f"{day_name(day)} is not an open day of the program; window ignored",
@@ -253,7 +257,7 @@ def _read_rooms(sh: _Sheet) -> dict[str, Room]:
 
 def _read_session_types(sh: _Sheet, rules: Rules) -> dict[str, SessionType]:
     types: dict[str, SessionType] = {}
-    seen: dict[str, int] = {}
+    seen = sh.ids
     for row, r in sh.rows:
         name = sh.cell(row, r, "session_type", _ident)
         kind = sh.cell(row, r, "kind", lambda v: text(v).lower())
@@ -262,32 +266,35 @@ def _read_session_types(sh: _Sheet, rules: Rules) -> dict[str, SessionType]:
             kind = None
         minutes = sh.cell(row, r, "minutes", _positive_int)
         if minutes is not None and minutes % rules.slot_minutes:
-            sh.problem(row, "minutes", f"not a multiple of slot_minutes ({rules.slot_minutes})", value=minutes)
+            sh.problem(row, "minutes", f"not a multiple of slot_minutes ({rules.slot_minutes})", value=minutes,
+                       expected=f"a multiple of {rules.slot_minutes} minutes")
         role = sh.cell(row, r, "staff_role", lambda v: _ident(v).lower())
         is_group = kind == "group"
         mn = sh.cell(row, r, "min_size", _positive_int, required=is_group)
         mx = sh.cell(row, r, "max_size", _positive_int, required=is_group)
         if not is_group:
-            for col, v in (("min_size", mn), ("max_size", mx)):
+            for col, v in (("min_size", mn), ("max_size", mx)) if kind is not None else ():
                 if v not in (None, 1):
                     sh.problem(row, col, f"a {kind or 'non-group'} session has exactly 1 participant", value=v,
                                expected="1 or blank")
             mn = mx = 1
         if mn is not None and mx is not None and mn > mx:
-            sh.problem(row, "min_size", f"min_size {mn} is above max_size {mx}")
+            sh.problem(row, "min_size", f"min_size {mn} is above max_size {mx}", value=mn,
+                       expected=f"at most max_size ({mx})")
         tracks = sh.cell(row, r, "tracks", parse_list, ())
         tags = sh.cell(row, r, "tags_required", parse_list, ())
         wmin = sh.cell(row, r, "weekly_min", _nonneg_int, 0)
         wmax = sh.cell(row, r, "weekly_max", _nonneg_int)
         dmax = sh.cell(row, r, "daily_max", _nonneg_int, 1)
         if wmin is not None and wmax is not None and wmin > wmax:
-            sh.problem(row, "weekly_min", f"weekly_min {wmin} is above weekly_max {wmax}")
+            sh.problem(row, "weekly_min", f"weekly_min {wmin} is above weekly_max {wmax}", value=wmin,
+                       expected=f"at most weekly_max ({wmax})")
         counts = sh.cell(row, r, "counts_toward_hours", parse_bool, True)
         if is_blank(r.get("counts_toward_hours")):
             counts = True
         if minutes is not None and minutes > rules.close - rules.open:
             sh.problem(row, "minutes", f"longer than the opening hours {hhmm(rules.open)}-{hhmm(rules.close)}",
-                       value=minutes)
+                       value=minutes, expected=f"at most {rules.close - rules.open} minutes")
         if _unique(sh, row, "session_type", name, seen) and None not in (kind, minutes, role, mn, mx):
             types[name] = SessionType(
                 name=name, kind=kind, minutes=minutes, staff_role=role, min_size=mn, max_size=mx,
@@ -325,7 +332,8 @@ def _read_participants(sh: _Sheet, cm: _Sheet, rules: Rules, staff: dict[str, St
         for lo, hi in (("days_min", "days_max"), ("day_hours_min", "day_hours_max"),
                        ("week_hours_min", "week_hours_max")):
             if values[lo] is not None and values[hi] is not None and values[lo] > values[hi]:
-                sh.problem(row, lo, f"{lo} {values[lo]:g} is above {hi} {values[hi]:g}")
+                sh.problem(row, lo, f"{lo} {values[lo]:g} is above {hi} {values[hi]:g}", value=values[lo],
+                           expected=f"at most {hi} ({values[hi]:g}, from the level or this row)")
         if values["days_max"] is not None and values["days_max"] > 7:
             sh.problem(row, "days_max", "more than 7 days", value=values["days_max"], expected="0..7")
         pt = sh.cell(row, r, "preferred_time", lambda v: text(v).lower())
@@ -391,41 +399,49 @@ def _read_pinned(sh: _Sheet, rules: Rules, staff, rooms, types, participants) ->
                        expected="a session_type from sheet SessionTypes")
             ok = False
         if sid is not None and sid not in staff:
-            sh.problem(row, "staff_id", "unknown staff id", value=sid)
+            sh.problem(row, "staff_id", "unknown staff id", value=sid, expected="a staff_id from sheet Staff")
             ok = False
         if rid is not None and rid not in rooms:
-            sh.problem(row, "room_id", "unknown room id", value=rid)
+            sh.problem(row, "room_id", "unknown room id", value=rid, expected="a room_id from sheet Rooms")
             ok = False
         for pid in pids or ():
             if pid not in participants:
-                sh.problem(row, "participants", "unknown participant id", value=pid)
+                sh.problem(row, "participants", "unknown participant id", value=pid,
+                           expected="participant_ids from sheet Participants")
                 ok = False
         if day is not None and day not in rules.days:
-            sh.problem(row, "day", f"{day_name(day)} is not an open day", expected="one of the config's days")
+            sh.problem(row, "day", f"{day_name(day)} is not an open day", value=r.get("day"),
+                       expected="one of the config's days: " + ", ".join(day_name(x) for x in rules.days))
             ok = False
         if start is not None:
             if (start - rules.open) % rules.slot_minutes:
-                sh.problem(row, "start", f"{hhmm(start)} is not on the {rules.slot_minutes}-minute grid")
+                sh.problem(row, "start", f"{hhmm(start)} is not on the {rules.slot_minutes}-minute grid",
+                           value=r.get("start"),
+                           expected=f"a start every {rules.slot_minutes} minutes from {hhmm(rules.open)}")
                 ok = False
             elif t is not None and (start < rules.open or start + t.minutes > rules.close):
                 sh.problem(row, "start", f"{hhmm(start)}-{hhmm(start + t.minutes)} is outside opening hours "
-                           f"{hhmm(rules.open)}-{hhmm(rules.close)}")
+                           f"{hhmm(rules.open)}-{hhmm(rules.close)}", value=r.get("start"),
+                           expected="a session inside opening hours")
                 ok = False
         if t is not None and pids and len(pids) > t.max_size:
-            sh.problem(row, "participants", f"{len(pids)} participants pinned; {t.name} holds at most {t.max_size}")
+            sh.problem(row, "participants", f"{len(pids)} participants pinned; {t.name} holds at most {t.max_size}",
+                       expected=f"at most {t.max_size} participants")
             ok = False
         if ok:
             pinned.append(Pinned(tname, day, start, sid, rid, tuple(pids or ()), row=row))
     return pinned
 
 
-def _cross_checks(file, rules, staff, rooms, types, participants, problems) -> None:
+def _cross_checks(file, rules, staff, rooms, types, participants, problems, type_rows=None) -> None:
+    type_rows = type_rows or {}
     roles = {role for s in staff.values() for role in s.roles}
     kinds = {k for r in rooms.values() for k in r.kinds}
     for t in types.values():
         if t.staff_role not in roles:
             problems.append(Problem(f"session type '{t.name}' needs role '{t.staff_role}' which no staff member "
-                                    "holds", file=file, sheet="SessionTypes", column="staff_role",
+                                    "holds", file=file, sheet="SessionTypes", row=type_rows.get(t.name),
+                                    column="staff_role", value=t.staff_role,
                                     expected="one of the roles in sheet Staff: " + ", ".join(sorted(roles))))
         if t.kind not in kinds:
             problems.append(Problem(f"no room hosts kind '{t.kind}' needed by session type '{t.name}'",

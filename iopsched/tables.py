@@ -100,6 +100,8 @@ def _read_xlsx(path: Path) -> dict[str, Table]:
     except InputError:
         raise
     except Exception as exc:  # openpyxl raises many kinds on damaged files
+        if _xml_attack(exc):
+            raise InputError(f"{path}: {XML_REFUSED}") from None
         raise InputError(f"{path}: cannot read the workbook ({exc.__class__.__name__}); "
                          "open it in Excel or LibreOffice and save it again as .xlsx") from None
     tables: dict[str, Table] = {}
@@ -112,11 +114,28 @@ def _read_xlsx(path: Path) -> dict[str, Table]:
     except InputError:
         raise
     except Exception as exc:
+        if _xml_attack(exc):
+            raise InputError(f"{path}: {XML_REFUSED}") from None
         raise InputError(f"{path}: cannot read the workbook ({exc.__class__.__name__})") from None
     finally:
         wb.close()
     _attach_notes(tables, notes)
     return tables
+
+
+XML_REFUSED = ("refused: the workbook's XML declares entities (an XML bomb or an external reference); "
+               "open it in Excel or LibreOffice and save it again as .xlsx")
+
+
+def _xml_attack(exc: BaseException | None) -> bool:
+    """Did defusedxml (or expat's amplification limit) refuse the file's XML?"""
+    for _ in range(20):  # openpyxl wraps the parser's error; follow the chain
+        if exc is None:
+            return False
+        if type(exc).__module__.startswith("defusedxml") or "amplification" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _attach_notes(tables: dict[str, Table], notes: list[Problem]) -> None:

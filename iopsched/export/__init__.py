@@ -23,11 +23,14 @@ from iopsched.errors import IopschedError
 from iopsched.export.html import write_html
 from iopsched.export.ics import write_ics
 from iopsched.export.paths import inside, sheet_titles, unique_stems
+from iopsched.export.pdf import require_reportlab, write_pdf
 from iopsched.export.people import (
     FOLDERS,
     PARTICIPANT,
     STAFF,
     Directory,
+    Page,
+    Person,
     build_people,
     make_page,
     week_start,
@@ -100,8 +103,6 @@ def run_export(
         raise IopschedError("--show-names needs the program workbook the names come from: "
                             "add --program PROGRAM.xlsx")
     if "pdf" in fmts:
-        from iopsched.export.pdf import require_reportlab
-
         require_reportlab()
     rules = load_config(config)
     sched = read_schedule(Path(schedule))
@@ -152,15 +153,10 @@ def export_schedule(
             if writers and group:
                 _prepare(folder)
             stems = unique_stems(p.person_id for p in group)
-            ids = [p.person_id for p in group]
-            titles = dict(zip(ids, sheet_titles(ids), strict=True))
             for person in group:
                 for ext, write in writers:
                     target = inside(folder, f"{stems[person.person_id]}.{ext}")
-                    if ext == "xlsx":
-                        write(person, page, target, titles[person.person_id])
-                    else:
-                        write(person, page, target)
+                    write(person, page, target)
                     result.files.append(target)
         if single_workbook and "xlsx" in formats:
             titles = sheet_titles(p.person_id for p in people)  # staff first, then participants
@@ -175,17 +171,12 @@ def export_schedule(
     return result
 
 
-def _writers(formats: Sequence[str], single_workbook: bool) -> list[tuple[str, Callable]]:
-    writers: list[tuple[str, Callable]] = []
-    for fmt in formats:
-        if fmt == "ics":
-            writers.append(("ics", write_ics))
-        elif fmt == "html":
-            writers.append(("html", write_html))
-        elif fmt == "xlsx" and not single_workbook:
-            writers.append(("xlsx", write_person_workbook))
-        elif fmt == "pdf":
-            from iopsched.export.pdf import write_pdf
+Writer = Callable[[Person, Page, Path], None]
+WRITERS: dict[str, Writer] = {
+    "ics": write_ics, "html": write_html, "xlsx": write_person_workbook, "pdf": write_pdf,
+}
 
-            writers.append(("pdf", write_pdf))
-    return writers
+
+def _writers(formats: Sequence[str], single_workbook: bool) -> list[tuple[str, Writer]]:
+    """(extension, writer) of each per-person file; xlsx is one workbook with single_workbook."""
+    return [(f, WRITERS[f]) for f in formats if not (f == "xlsx" and single_workbook)]

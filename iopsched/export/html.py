@@ -20,9 +20,11 @@ from iopsched.export.people import (
     Person,
     day_heading,
     detail,
-    hours_text,
 )
 from iopsched.safe_io import neutralise, write_text_atomic
+
+MAX_PX_PER_MINUTE = 2.0
+GRID_PX = 540  # the grid's height at most: fits landscape Letter or A4 with header and legend
 
 CSS = """
 @page { size: landscape; margin: 10mm; }
@@ -73,7 +75,7 @@ footer { margin-top: 10px; font-size: 10px; color: #555; display: flex;
 @media print {
   body { margin: 0; font-size: 10pt; }
   section.roster-page { break-before: page; }
-  .grid tr, .rosters tr { break-inside: avoid; }
+  .rosters tr { break-inside: avoid; }
 }
 """
 
@@ -81,10 +83,6 @@ footer { margin-top: 10px; font-size: 10px; color: #555; display: flex;
 def esc(value: object) -> str:
     """Input text made safe for HTML: neutralised, then escaped (quotes included)."""
     return html.escape(str(neutralise("" if value is None else value)), quote=True)
-
-
-MAX_PX_PER_MINUTE = 2.0
-GRID_PX = 540  # fits a landscape Letter or A4 page with the header and legend
 
 
 def _box(person: Person, entry: Entry, style: str, height: float) -> str:
@@ -121,7 +119,7 @@ def _grid(person: Person, page: Page, grid: Grid) -> str:
         lanes = grid.lanes.get(day, 1)
         for p in sorted((p for p in grid.placed if p.day == day), key=lambda p: p.start):
             width = 100 / lanes
-            style = (f"top:{y(p.start)};height:calc({y(p.end)} - {y(p.start)});"
+            style = (f"top:{y(p.start)};height:{(p.end - p.start) * scale:.1f}px;"
                      f"left:{p.lane * width:.3f}%;width:calc({width:.3f}% - 4px);"
                      f"background:{page.colour(p.entry.session.session_type)}")
             boxes.append(_box(person, p.entry, style, (p.end - p.start) * scale))
@@ -140,10 +138,8 @@ def _grid(person: Person, page: Page, grid: Grid) -> str:
 
 
 def _legend(person: Person, page: Page) -> str:
-    names = sorted({e.session.session_type for e in person.entries},
-                   key=lambda n: (list(page.colours).index(n) if n in page.colours else 10**6, n))
     items = []
-    for name in names:
+    for name in page.legend(person):
         kind = page.kinds.get(name, "")
         kind_html = f" <em>({esc(kind)})</em>" if kind else ""
         items.append(f'<div><span class="sw" style="background:{page.colour(name)}"></span>'
@@ -168,9 +164,7 @@ def render_html(person: Person, page: Page) -> str:
     grid = layout(person, page)
     program = esc(page.program_name)
     label = esc(person.label)
-    n = len(person.entries)
-    stats = (f"{person.days} day{'s' if person.days != 1 else ''}, {n} session"
-             f"{'s' if n != 1 else ''}, {hours_text(person.minutes)}")
+    stats = person.stats
     body = (_grid(person, page, grid) + _legend(person, page) if grid is not None
             else '<p class="empty">No sessions scheduled this week.</p>')
     if person.role == STAFF and person.entries:

@@ -14,7 +14,7 @@ from pathlib import Path
 from iopsched.domain import hhmm
 from iopsched.errors import IopschedError
 from iopsched.export.grid import Grid, Placed, layout
-from iopsched.export.people import STAFF, Page, Person, day_heading, detail, hours_text
+from iopsched.export.people import STAFF, Page, Person, day_heading, detail
 from iopsched.safe_io import atomic_path, neutralise
 
 MARGIN = 36.0  # points (half an inch)
@@ -112,10 +112,8 @@ def _header(pdf: _Pdf, person: Person, page: Page) -> float:
     c.drawString(MARGIN, top - 32, pdf.fit(_text(person.label), pdf.bold, 12, 420))
     c.setFont(pdf.bold, 12)
     c.drawRightString(right, top - 14, page.date_range())
-    n = len(person.entries)
     c.setFont(pdf.regular, 9)
-    c.drawRightString(right, top - 28, f"{person.days} days, {n} sessions, "
-                                       f"{hours_text(person.minutes)}")
+    c.drawRightString(right, top - 28, person.stats)
     c.drawRightString(right, top - 40, f"times in {page.week.tz.key}")
     c.setLineWidth(1.5)
     c.line(MARGIN, top - 46, right, top - 46)
@@ -133,11 +131,9 @@ LEGEND_LINE = 14.0
 
 def _legend_rows(pdf: _Pdf, person: Person, page: Page) -> list[list[tuple[str, str, float]]]:
     """The legend's items (type, label, width) wrapped into lines across the page."""
-    names = sorted({e.session.session_type for e in person.entries},
-                   key=lambda n: (list(page.colours).index(n) if n in page.colours else 10**6, n))
     rows: list[list[tuple[str, str, float]]] = [[]]
     used, room = 0.0, pdf.width - 2 * MARGIN
-    for name in names:
+    for name in page.legend(person):
         kind = page.kinds.get(name, "")
         label = pdf.fit(_text(name) + (f" ({kind})" if kind else ""), pdf.regular, 8, 240)
         w = 14 + pdf.c.stringWidth(label, pdf.regular, 8) + 16

@@ -100,6 +100,13 @@ class Person:
     def days(self) -> int:
         return len({e.session.day for e in self.entries})
 
+    @property
+    def stats(self) -> str:
+        """`3 days, 9 sessions, 9 h` for the page header."""
+        n = len(self.entries)
+        return (f"{self.days} day{'s' if self.days != 1 else ''}, {n} session"
+                f"{'s' if n != 1 else ''}, {hours_text(self.minutes)}")
+
 
 @dataclass(frozen=True)
 class Page:
@@ -115,6 +122,12 @@ class Page:
 
     def colour(self, session_type: str) -> str:
         return self.colours.get(session_type, "#ffffff")
+
+    def legend(self, person: Person) -> list[str]:
+        """The session types on a person's page, in catalogue (colour) order."""
+        order = {name: i for i, name in enumerate(self.colours)}
+        names = {e.session.session_type for e in person.entries}
+        return sorted(names, key=lambda n: (order.get(n, len(order)), n))
 
     def date_range(self) -> str:
         """`Mon 3 Jun – Fri 7 Jun 2024` over the grid's columns."""

@@ -16,7 +16,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from iopsched.domain import day_name, hhmm
-from iopsched.export.people import STAFF, Page, Person, hours_text
+from iopsched.export.paths import sheet_titles
+from iopsched.export.people import STAFF, Page, Person
 from iopsched.safe_io import atomic_path, set_cell
 
 HEADER_ROW = 4
@@ -32,9 +33,8 @@ def fill_sheet(ws: Worksheet, person: Person, page: Page) -> None:
     staff = person.role == STAFF
     columns = STAFF_COLUMNS if staff else PARTICIPANT_COLUMNS
     set_cell(ws, 1, 1, f"{page.program_name} \u2013 {person.label}").font = Font(bold=True, size=14)
-    n = len(person.entries)
     set_cell(ws, 2, 1, f"Week {page.date_range()} \u00b7 times in {page.week.tz.key} \u00b7 "
-                       f"{person.days} days, {n} sessions, {hours_text(person.minutes)}")
+                       f"{person.stats}")
     for j, (title, width) in enumerate(columns, start=1):
         c = set_cell(ws, HEADER_ROW, j, title)
         c.font, c.fill = Font(bold=True), HEADER_FILL
@@ -76,9 +76,9 @@ def _workbook() -> Workbook:
     return wb
 
 
-def write_person_workbook(person: Person, page: Page, target: Path, title: str) -> None:
+def write_person_workbook(person: Person, page: Page, target: Path) -> None:
     wb = _workbook()
-    fill_sheet(wb.create_sheet(title), person, page)
+    fill_sheet(wb.create_sheet(sheet_titles([person.person_id])[0]), person, page)
     with atomic_path(target) as tmp:
         wb.save(tmp)
 

@@ -1,0 +1,94 @@
+"""`iopsched solve` end to end: read, solve with a progress display, write, one-line result."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from iopsched.config import load_config
+from iopsched.errors import InputError
+from iopsched.reader import read_program
+from iopsched.solve import Progress, solve
+from iopsched.writer import write_schedule
+
+EXIT_OK, EXIT_NO_SCHEDULE, EXIT_INTERRUPTED = 0, 1, 130
+
+
+class ProgressLine:
+    """Elapsed, best objective, bound, gap, solutions, participants fully met (stderr)."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self.last < 1.0:
+            return
+        self.last = now
+        text = (f"{p.elapsed:6.1f}s  objective {p.objective:,.0f}  bound {p.bound:,.0f}  gap {p.gap:6.1%}  "
+                f"solutions {p.solutions}  fully met {p.fully_met}/{p.participants}")
+        if self.tty:
+            self.stream.write("\r" + text + "\033[K")
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: float | None,
+              workers: int | None, seed: int | None, previous: Path | None = None, freeze: str | None = None,
+              show_names: bool = False, progress: bool = True) -> int:
+    for src in [workbook, config, previous]:
+        if src is not None and _same_file(Path(src), Path(output)):
+            raise InputError(f"refused: the output {output} is also an input; choose another -o path")
+    if output.suffix.lower() != ".xlsx":
+        raise InputError(f"the output {output} must end in .xlsx")
+    if time_limit is not None and time_limit <= 0:
+        raise InputError("--time-limit must be a positive number of seconds")
+    if workers is not None and workers < 0:
+        raise InputError("--workers must be 0 (all cores) or more")
+    rules = load_config(config)
+    program, warnings = read_program(workbook, rules)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    hint = None
+    if previous is not None or freeze is not None:
+        from iopsched.continuity import prepare_previous
+
+        program, hint = prepare_previous(program, previous, freeze)
+    line = ProgressLine() if progress else None
+    schedule = solve(program, time_limit=time_limit, workers=workers, seed=seed, progress=line,
+                     hint=hint, interruptible=True)
+    if line:
+        line.done()
+    s = schedule.summary
+    status = s["status"]
+    if status not in ("OPTIMAL", "FEASIBLE"):
+        print(f"{status}: no schedule found in {s['solve_seconds']} s; {output} was not written. "
+              "Run `iopsched check` for input conflicts, or allow more time with --time-limit.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED if s.get("stopped_by") == "interrupt" else EXIT_NO_SCHEDULE
+    write_schedule(schedule, program, output, show_names=show_names)
+    gap = s["gap"] if isinstance(s["gap"], float) else 0.0
+    unmet = len(schedule.unmet)
+    print(f"{status} in {s['total_seconds']} s: {s['participants_fully_met']}/{s['participants']} participants "
+          f"fully met, {unmet} unmet requirement{'s' if unmet != 1 else ''}, {s['sessions']} sessions, "
+          f"objective {s['objective']:g} (gap {gap:.1%}) -> {output}")
+    if s.get("stopped_by") == "interrupt":
+        print("interrupted: the best schedule found so far was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK

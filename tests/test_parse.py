@@ -1,0 +1,285 @@
+"""Cell parsers: every accepted form of time, day, boolean, number and list, and what is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from iopsched.parse import (
+    CellError,
+    day_list_text,
+    is_blank,
+    parse_bool,
+    parse_day,
+    parse_days,
+    parse_list,
+    parse_number,
+    parse_time,
+    text,
+)
+
+# --- times --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "minutes"),
+    [
+        ("09:00", 540),
+        ("9:00", 540),
+        (" 9:00 ", 540),
+        ("09:30", 570),
+        ("17:30", 1050),
+        ("17:30:00", 1050),
+        ("00:00", 0),
+        ("9:00 AM", 540),
+        ("9:00AM", 540),
+        ("9:00 am", 540),
+        ("9:00 a.m.", 540),
+        ("9 pm", 1260),
+        ("9PM", 1260),
+        ("5:30 PM", 1050),
+        ("12:00 PM", 720),
+        ("12:30 pm", 750),
+        ("12:00 AM", 0),
+        ("12:15 AM", 15),
+        ("24:00", 1440),  # an end at midnight
+    ],
+)
+def test_time_text(value, minutes):
+    assert parse_time(value) == minutes
+
+
+@pytest.mark.parametrize(
+    ("value", "minutes"),
+    [
+        (dt.time(9, 0), 540),
+        (dt.time(17, 30), 1050),
+        (dt.time(0, 0), 0),
+        (dt.datetime(1899, 12, 30, 9, 0), 540),  # an Excel time cell read as a datetime
+        (dt.datetime(2024, 3, 4, 18, 30), 1110),  # a datetime cell: the time of day counts
+        (0.375, 540),  # an Excel time stored as a day fraction
+        (0.5, 720),
+        (0.0, 0),
+        (0, 0),
+        (1.0, 1440),
+        (1, 1440),
+        (17.5 / 24, 1050),
+        (0.72916666666, 1050),  # rounded by the spreadsheet
+        (dt.timedelta(hours=9), 540),  # LibreOffice duration cells
+        (dt.timedelta(hours=17, minutes=30), 1050),
+        (dt.timedelta(hours=24), 1440),
+    ],
+)
+def test_time_cells(value, minutes):
+    assert parse_time(value) == minutes
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "25:00",
+        "24:30",
+        "9",  # a bare hour is ambiguous
+        "17",
+        "nine",
+        "13:00 PM",
+        "0:00 AM",
+        "9:60",
+        "9:5",
+        "9:00:30",  # seconds other than :00
+        "",
+        "   ",
+        "9:00 xm",
+        "9:00-10:00",
+        "-1:00",
+        "noon",
+        dt.time(9, 0, 30),
+        dt.timedelta(hours=25),
+        dt.timedelta(minutes=-30),
+        dt.timedelta(seconds=90),
+        1.5,  # more than a day
+        -0.1,
+        0.3751,  # not a whole minute
+        9,  # an integer hour is not a day fraction
+        True,
+        False,
+        None,
+        float("nan"),
+        float("inf"),
+        dt.date(2024, 3, 4),
+    ],
+)
+def test_time_refused(value):
+    with pytest.raises(CellError) as exc:
+        parse_time(value)
+    assert "a time such as 09:00" in exc.value.expected
+
+
+# --- days ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "day"),
+    [
+        ("Mon", 0),
+        ("mon", 0),
+        ("MON", 0),
+        ("Monday", 0),
+        ("MONDAY", 0),
+        ("Tue", 1),
+        ("Tues", 1),
+        ("tuesday", 1),
+        ("Wed", 2),
+        ("Wednesday", 2),
+        ("Thu", 3),
+        ("Thur", 3),
+        ("Thurs", 3),
+        ("Thursday", 3),
+        ("Fri", 4),
+        ("Friday", 4),
+        ("Sat", 5),
+        ("Saturday", 5),
+        ("Sun", 6),
+        ("sunday", 6),
+        ("Mon.", 0),
+        ("Thurs.", 3),
+        ("  Fri  ", 4),
+        ("Tue. ", 1),
+        ("\tWed\n", 2),
+    ],
+)
+def test_day(value, day):
+    assert parse_day(value) == day
+
+
+@pytest.mark.parametrize("value", ["", None, "M", "Mo", "Mond", "Funday", "1", 1, "Montag", "Mon Tue"])
+def test_day_refused(value):
+    with pytest.raises(CellError) as exc:
+        parse_day(value)
+    assert "Mon..Sun" in exc.value.expected
+
+
+def test_days_list():
+    assert parse_days("Mon, Wed;Fri") == (0, 2, 4)
+    assert parse_days("") == ()
+    assert parse_days(None) == ()
+    assert parse_days("Tues., Thurs,") == (1, 3)
+    with pytest.raises(CellError):
+        parse_days("Mon, Someday")
+    assert day_list_text((0, 2, 4)) == "Mon, Wed, Fri"
+
+
+# --- booleans -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["yes", "Yes", "YES", " yes ", "y", "Y", "true", "True", "TRUE", "1", "t", "x", True, 1, 1.0],
+)
+def test_bool_true(value):
+    assert parse_bool(value) is True
+
+
+@pytest.mark.parametrize(
+    "value", ["no", "No", "NO", "n", "N", "false", "False", "0", "", "  ", None, False, 0, 0.0, "f"]
+)
+def test_bool_false(value):
+    assert parse_bool(value) is False
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", 2, -1, 0.5, "yes please", "ja", "si"])
+def test_bool_refused(value):
+    with pytest.raises(CellError) as exc:
+        parse_bool(value)
+    assert exc.value.expected == "yes/no, true/false, 1/0, y/n or blank"
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        (12, 12),
+        (12.0, 12),
+        (2.5, 2.5),
+        ("12", 12),
+        ("12.0", 12),
+        (" 3 ", 3),
+        ("2.5", 2.5),
+        ("2,5", 2.5),  # a decimal comma
+        ("0", 0),
+        (0, 0),
+    ],
+)
+def test_number(value, number):
+    got = parse_number(value)
+    assert got == number
+    assert type(got) is type(number)
+
+
+@pytest.mark.parametrize(("value", "number"), [(12, 12), (12.0, 12), ("12", 12), ("12.0", 12), (" 3 ", 3)])
+def test_whole_number(value, number):
+    got = parse_number(value, integer=True)
+    assert got == number
+    assert isinstance(got, int)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["twelve", "", "12 h", "1.2.3", True, False, "nan", "inf", "-inf", float("nan"), float("inf"),
+     "1e400", -1, "-1", dt.time(9, 0), dt.datetime(2024, 1, 1), dt.timedelta(hours=1), 10**400],
+)
+def test_number_refused(value):
+    with pytest.raises(CellError) as exc:
+        parse_number(value)
+    assert exc.value.expected == "a number >= 0"
+
+
+def test_number_bounds():
+    with pytest.raises(CellError) as exc:
+        parse_number(2.5, integer=True)
+    assert exc.value.expected == "a whole number >= 0"
+    with pytest.raises(CellError) as exc:
+        parse_number("0", integer=True, minimum=1)
+    assert exc.value.expected == "a whole number >= 1"
+    assert parse_number("-3", minimum=None) == -3
+    with pytest.raises(CellError) as exc:
+        parse_number("x", minimum=None)
+    assert exc.value.expected == "a number"
+
+
+# --- lists and text -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "items"),
+    [
+        ("counselor, therapist", ("counselor", "therapist")),
+        ("counselor,therapist", ("counselor", "therapist")),
+        ("counselor;therapist", ("counselor", "therapist")),
+        ("  a ,  b  ; c ", ("a", "b", "c")),
+        ("a,,b", ("a", "b")),
+        ("a, ,b,", ("a", "b")),
+        (",", ()),
+        ("", ()),
+        (None, ()),
+        ("single", ("single",)),
+        ("two words, three more words", ("two words", "three more words")),
+        (101, ("101",)),
+        (101.0, ("101",)),
+    ],
+)
+def test_list(value, items):
+    assert parse_list(value) == items
+
+
+def test_text_and_blank():
+    assert text(None) == ""
+    assert text(" x ") == "x"
+    assert text(12.0) == "12"
+    assert text(12.5) == "12.5"
+    assert text(7) == "7"
+    assert is_blank(None) and is_blank("") and is_blank("  \t")
+    assert not is_blank(0) and not is_blank("0") and not is_blank(False)
