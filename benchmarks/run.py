@@ -399,6 +399,7 @@ def write_plot(runs: list[dict], path: Path) -> str:
     ax_t.scatter(tx, [TARGETS[s].all_met_s for s in TARGETS if s in sizes], marker="_", s=400,
                  color="red", label="target: all met within")
     ax_t.set(xlabel="participants", ylabel="seconds", title="Solve time")
+    ax_t.set_ylim(bottom=0)
     ax_t.grid(alpha=0.3)
     ax_t.legend(fontsize=8)
     xs, ys = series("peak_mem_mb")
@@ -406,6 +407,7 @@ def write_plot(runs: list[dict], path: Path) -> str:
     ax_m.scatter(tx, [TARGETS[s].memory_mb for s in TARGETS if s in sizes], marker="_", s=400,
                  color="red", label="target: below")
     ax_m.set(xlabel="participants", ylabel="MB", title="Peak memory (child process)")
+    ax_m.set_ylim(bottom=0)
     ax_m.grid(alpha=0.3)
     ax_m.legend(fontsize=8)
     fig.tight_layout()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -29,7 +28,7 @@ def _fail(exc: IopschedError) -> None:
     raise typer.Exit(2)
 
 
-def _sample_or(path: Optional[Path]) -> Path:
+def _sample_or(path: Path | None) -> Path:
     if path is not None:
         return path
     if SAMPLE.exists():
@@ -41,8 +40,8 @@ def _sample_or(path: Optional[Path]) -> Path:
 
 @app.command()
 def check(
-    workbook: Optional[Path] = typer.Argument(None, help="program workbook (.xlsx or folder of .csv)"),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="config .toml"),
+    workbook: Path | None = typer.Argument(None, help="program workbook (.xlsx or folder of .csv)"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="config .toml"),
 ) -> None:
     """Validate the program workbook and print a short summary of what it holds."""
     from iopsched.check import check_program
@@ -73,14 +72,14 @@ def template(out: Path = typer.Argument(..., help="where to write the empty work
 
 @app.command()
 def solve(
-    workbook: Optional[Path] = typer.Argument(None, help="program workbook; default: the bundled sample"),
-    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+    workbook: Path | None = typer.Argument(None, help="program workbook; default: the bundled sample"),
+    config: Path | None = typer.Option(None, "--config", "-c"),
     output: Path = typer.Option(Path("schedule.xlsx"), "--output", "-o"),
-    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="seconds"),
-    workers: Optional[int] = typer.Option(None, "--workers", help="0 = all cores"),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    previous: Optional[Path] = typer.Option(None, "--previous", help="last week's schedule.xlsx"),
-    freeze: Optional[str] = typer.Option(None, "--freeze", help="participants|sessions"),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="seconds"),
+    workers: int | None = typer.Option(None, "--workers", help="0 = all cores"),
+    seed: int | None = typer.Option(None, "--seed"),
+    previous: Path | None = typer.Option(None, "--previous", help="last week's schedule.xlsx"),
+    freeze: str | None = typer.Option(None, "--freeze", help="participants|sessions"),
     show_names: bool = typer.Option(False, "--show-names", help="participant names in the human sheets"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
 ) -> None:
@@ -109,7 +108,7 @@ def solve(
 def validate(
     workbook: Path = typer.Argument(..., help="program workbook"),
     schedule: Path = typer.Argument(..., help="schedule workbook to check"),
-    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+    config: Path | None = typer.Option(None, "--config", "-c"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable report"),
 ) -> None:
     """Re-check a schedule against every rule; exit 0 valid, 1 invalid, 2 unreadable."""
@@ -127,10 +126,10 @@ def export(
     schedule: Path = typer.Argument(..., help="schedule workbook"),
     to: Path = typer.Option(..., "--to", help="output folder"),
     formats: str = typer.Option("ics,xlsx,html", "--format", help="comma list of ics,xlsx,html,pdf"),
-    week_of: Optional[str] = typer.Option(None, "--week-of", help="YYYY-MM-DD, any day of the week"),
+    week_of: str | None = typer.Option(None, "--week-of", help="YYYY-MM-DD, any day of the week"),
     who: str = typer.Option("all", "--who", help="staff|participants|all"),
-    config: Optional[Path] = typer.Option(None, "--config", "-c"),
-    workbook: Optional[Path] = typer.Option(None, "--program", help="program workbook (for names)"),
+    config: Path | None = typer.Option(None, "--config", "-c"),
+    workbook: Path | None = typer.Option(None, "--program", help="program workbook (for names)"),
     show_names: bool = typer.Option(False, "--show-names"),
     single_workbook: bool = typer.Option(False, "--single-workbook", help="one xlsx, a sheet per person"),
 ) -> None:

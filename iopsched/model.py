@@ -167,7 +167,7 @@ def build(program: Program) -> WeekModel:
                 by_p_day[p.participant_id, o.day].append(o)
 
     attendees: dict[int, list] = defaultdict(list)
-    for (pid, oi), var in wm.a.items():
+    for (_pid, oi), var in wm.a.items():
         attendees[oi].append(var)
 
     for o in options:
@@ -310,6 +310,7 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
     wm.shortfalls[pid] = shortfalls
     week_minutes = []
     per_type_week: dict[int, list] = defaultdict(list)
+    week_slots: list = []
     max_gap_slots = r.max_gap_minutes // S
     used_start: dict[int, list] = defaultdict(list)
     attends = []
@@ -329,6 +330,7 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
                 cover[o.slot + k].append(v)
             if o.stype.counts_toward_hours:
                 day_minutes.append(o.stype.minutes * v)
+                week_slots.append(o.stype.minutes // S * v)
             per_type_day[o.type_index].append(v)
             per_type_week[o.type_index].append(v)
             # preference: time of day
@@ -413,7 +415,9 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
         need = math.ceil(p.day_hours_min * 60 / S - 1e-9)
         if need > 0:
             short = m.new_int_var(0, need, f"short_dh_{pid}_{day}")
-            m.add(short * S >= need * S * att - dm) if day_minutes else m.add(short >= need * att)
+            # exact shortfall in slots: max(0, need - slots attended) on an attended day
+            slots_day = sum(o.stype.minutes // S * wm.a[pid, o.index] for o in opts if o.stype.counts_toward_hours)
+            m.add_max_equality(short, [0, need * att - slots_day])
             shortfalls.append(("day_hours", day, short))
             unmet_terms.append(UNMET_UNITS["day_hours"] * short)
         # preference: services per attended day
@@ -440,20 +444,20 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
     # requirements (soft, dominant penalty)
     if p.days_min > 0:
         short = m.new_int_var(0, p.days_min, f"short_days_{pid}")
-        m.add(short >= p.days_min - n_days)
+        m.add_max_equality(short, [0, p.days_min - n_days])
         shortfalls.append(("days", None, short))
         unmet_terms.append(UNMET_UNITS["days"] * short)
     need = math.ceil(p.week_hours_min * 60 / S - 1e-9)
     if need > 0:
         short = m.new_int_var(0, need, f"short_wh_{pid}")
-        m.add(short * S >= need * S - wk)
+        m.add_max_equality(short, [0, need - sum(week_slots)])
         shortfalls.append(("week_hours", None, short))
         unmet_terms.append(UNMET_UNITS["week_hours"] * short)
     for ti, t in enumerate(prog.session_types):
         wmin = weekly_min_for(p, t)
         if wmin > 0:
             short = m.new_int_var(0, wmin, f"short_t{ti}_{pid}")
-            m.add(short >= wmin - sum(per_type_week.get(ti, [])))
+            m.add_max_equality(short, [0, wmin - sum(per_type_week.get(ti, []))])
             shortfalls.append((t.name, None, short))
             unmet_terms.append(UNMET_UNITS["session"] * short)
 

@@ -11,7 +11,15 @@ from collections import defaultdict
 from pathlib import Path
 
 from iopsched.errors import InputError, Problem
-from iopsched.parse import CellError, is_blank, parse_bool, parse_day, parse_number, parse_time, text
+from iopsched.parse import (
+    CellError,
+    is_blank,
+    parse_bool,
+    parse_day,
+    parse_number,
+    parse_time,
+    text,
+)
 from iopsched.schedule import Schedule, Session, Unmet
 from iopsched.tables import read_tables
 

@@ -10,7 +10,14 @@ from builders import make_program, write_program_xlsx
 from typer.testing import CliRunner
 
 from iopsched.cli import app
-from iopsched.config import BUILTIN_LEVELS, LEVEL_KEYS, SOLVER_KEYS, TOP_KEYS, load_config, rules_from_dict
+from iopsched.config import (
+    BUILTIN_LEVELS,
+    LEVEL_KEYS,
+    SOLVER_KEYS,
+    TOP_KEYS,
+    load_config,
+    rules_from_dict,
+)
 from iopsched.domain import DEFAULT_WEIGHTS, Level, Rules, SolverSettings
 from iopsched.errors import ConfigError, IopschedError
 
@@ -43,7 +50,11 @@ def test_builtin_defaults():
     rules = load_config(None)
     assert rules.days == (0, 1, 2, 3, 4)
     assert (rules.open, rules.close, rules.slot_minutes) == (480, 1260, 30)
-    assert (rules.travel_buffer_minutes, rules.max_gap_minutes, rules.day_services_min) == (30, 30, None)
+    assert (rules.travel_buffer_minutes, rules.max_gap_minutes, rules.day_services_min) == (
+        30,
+        30,
+        None,
+    )
     assert rules.levels == BUILTIN_LEVELS
     assert rules.levels["IOP"] == Level("IOP", 3, 5, 2, 4, 9, 19)
     assert rules.levels["IOP-adolescent"] == Level("IOP-adolescent", 3, 5, 2, 4, 6, 19)
@@ -77,7 +88,10 @@ def test_empty_file_gives_defaults(tmp_path):
 
 
 def test_scalar_keys(tmp_path):
-    rules = load_config(write_toml(tmp_path, """
+    rules = load_config(
+        write_toml(
+            tmp_path,
+            """
 program_name = "  Riverside IOP "
 timezone = "America/Chicago"
 days = ["tuesday", "Mon", "Sat", "Mon"]
@@ -87,11 +101,17 @@ slot_minutes = 15
 travel_buffer_minutes = 0
 max_gap_minutes = 60
 day_services_min = 3
-"""))
+""",
+        )
+    )
     assert rules.program_name == "Riverside IOP" and rules.timezone == "America/Chicago"
     assert rules.days == (0, 1, 5)
     assert (rules.open, rules.close, rules.slot_minutes) == (450, 1290, 15)
-    assert (rules.travel_buffer_minutes, rules.max_gap_minutes, rules.day_services_min) == (0, 60, 3)
+    assert (rules.travel_buffer_minutes, rules.max_gap_minutes, rules.day_services_min) == (
+        0,
+        60,
+        3,
+    )
 
 
 def test_day_services_min_zero_is_no_preference():
@@ -116,8 +136,9 @@ def test_empty_level_table_is_the_builtin():
 
 
 def test_weights_and_solver_merge():
-    rules = rules_from_dict({"weights": {"routine": 50, "unmet": 0},
-                             "solver": {"time_limit_seconds": 2.5, "seed": 7}})
+    rules = rules_from_dict(
+        {"weights": {"routine": 50, "unmet": 0}, "solver": {"time_limit_seconds": 2.5, "seed": 7}}
+    )
     assert rules.weights == DEFAULT_WEIGHTS | {"routine": 50, "unmet": 0}
     assert rules.solver == SolverSettings(2.5, 0, 7)
 
@@ -139,7 +160,10 @@ def test_defaults_are_not_shared_between_loads():
         ({"colour": "blue"}, ["unknown key 'colour'", "expected one of"]),
         ({"Days": ["Mon"]}, ["unknown key 'Days'"]),
         ({"levels": {"IOP": {"day_min": 2}}}, ["unknown key 'levels.IOP.day_min'", "days_min"]),
-        ({"weights": {"fun": 3}}, ["unknown key 'weights.fun'", "expected one of unmet, stability"]),
+        (
+            {"weights": {"fun": 3}},
+            ["unknown key 'weights.fun'", "expected one of unmet, stability"],
+        ),
         ({"solver": {"threads": 2}}, ["unknown key 'solver.threads'", "time_limit_seconds"]),
     ],
 )
@@ -171,12 +195,36 @@ def test_unknown_key(raw, parts):
         ({"timezone": "Mars/Olympus_Mons"}, "timezone", "an IANA time zone"),
         ({"levels": 3}, "levels", "tables [levels.NAME]"),
         ({"levels": {"IOP": 3}}, "levels.IOP", "a table of days_min"),
-        ({"levels": {"IOP": {"days_min": 2.5}}}, "levels.IOP.days_min", "a whole number of days 0..7"),
-        ({"levels": {"IOP": {"days_max": 8}}}, "levels.IOP.days_max", "a whole number of days 0..7"),
-        ({"levels": {"IOP": {"day_hours_min": "2"}}}, "levels.IOP.day_hours_min", "a number of hours"),
-        ({"levels": {"PHP": {"week_hours_max": -1}}}, "levels.PHP.week_hours_max", "a number of hours"),
-        ({"levels": {"PHP": {"week_hours_max": 200}}}, "levels.PHP.week_hours_max", "a number of hours"),
-        ({"levels": {"PHP": {"week_hours_max": float("nan")}}}, "levels.PHP.week_hours_max", "a number of hours 0..168"),
+        (
+            {"levels": {"IOP": {"days_min": 2.5}}},
+            "levels.IOP.days_min",
+            "a whole number of days 0..7",
+        ),
+        (
+            {"levels": {"IOP": {"days_max": 8}}},
+            "levels.IOP.days_max",
+            "a whole number of days 0..7",
+        ),
+        (
+            {"levels": {"IOP": {"day_hours_min": "2"}}},
+            "levels.IOP.day_hours_min",
+            "a number of hours",
+        ),
+        (
+            {"levels": {"PHP": {"week_hours_max": -1}}},
+            "levels.PHP.week_hours_max",
+            "a number of hours",
+        ),
+        (
+            {"levels": {"PHP": {"week_hours_max": 200}}},
+            "levels.PHP.week_hours_max",
+            "a number of hours",
+        ),
+        (
+            {"levels": {"PHP": {"week_hours_max": float("nan")}}},
+            "levels.PHP.week_hours_max",
+            "a number of hours 0..168",
+        ),
         ({"weights": {"routine": 2.5}}, "weights.routine", "a whole number >= 0"),
         ({"weights": {"routine": -1}}, "weights.routine", "a whole number >= 0"),
         ({"weights": []}, "weights", "a table term = weight"),
@@ -197,9 +245,11 @@ def test_wrong_type_names_the_key(raw, key, expected):
 
 @pytest.mark.parametrize(
     ("level", "lo", "hi"),
-    [({"days_min": 6}, "days_min", "days_max"),
-     ({"day_hours_min": 5}, "day_hours_min", "day_hours_max"),
-     ({"week_hours_min": 20}, "week_hours_min", "week_hours_max")],
+    [
+        ({"days_min": 6}, "days_min", "days_max"),
+        ({"day_hours_min": 5}, "day_hours_min", "day_hours_max"),
+        ({"week_hours_min": 20}, "week_hours_min", "week_hours_max"),
+    ],
 )
 def test_min_above_max_in_a_level(level, lo, hi):
     msg = str(config_error({"levels": {"IOP": level}}))
@@ -208,14 +258,16 @@ def test_min_above_max_in_a_level(level, lo, hi):
 
 def test_open_after_close_and_grid():
     assert "'open' (21:00) must be before 'close' (08:00)" in str(
-        config_error({"open": "21:00", "close": "08:00"}))
+        config_error({"open": "21:00", "close": "08:00"})
+    )
     assert "'slot_minutes' must divide a day evenly" in str(config_error({"slot_minutes": 7}))
     assert "must lie on the time grid" in str(config_error({"open": "08:15"}))
 
 
 def test_every_problem_reported_at_once():
-    err = config_error({"colour": 1, "open": "nine", "levels": {"IOP": {"days_min": "x"}},
-                        "solver": {"seed": -1}})
+    err = config_error(
+        {"colour": 1, "open": "nine", "levels": {"IOP": {"days_min": "x"}}, "solver": {"seed": -1}}
+    )
     keys = "\n".join(str(p) for p in err.problems)
     assert len(err.problems) == 4, keys
     for key in ("'colour'", "'open'", "'levels.IOP.days_min'", "'solver.seed'"):
@@ -263,8 +315,11 @@ def workbook(tmp_path_factory) -> Path:
     ("body", "part"),
     [
         ('colour = "blue"\n', "unknown key 'colour'"),
-        ("slot_minutes = \"30\"\n", "key 'slot_minutes' has a value of the wrong type"),
-        ("[levels.IOP]\ndays_min = 6\n", "'levels.IOP.days_min' (6) is above 'levels.IOP.days_max' (5)"),
+        ('slot_minutes = "30"\n', "key 'slot_minutes' has a value of the wrong type"),
+        (
+            "[levels.IOP]\ndays_min = 6\n",
+            "'levels.IOP.days_min' (6) is above 'levels.IOP.days_max' (5)",
+        ),
         ("open = 08:00\nthis is not toml\n", "not valid TOML"),
     ],
 )

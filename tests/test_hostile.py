@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 import os
 import stat
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -56,8 +58,12 @@ def check_fails(path: Path, *parts: str) -> str:
     return out
 
 
-def rewrite_zip(src: Path, dst: Path, replace: dict[str, bytes] | None = None,
-                add: dict[str, bytes] | None = None) -> Path:
+def rewrite_zip(
+    src: Path,
+    dst: Path,
+    replace: dict[str, bytes] | None = None,
+    add: dict[str, bytes] | None = None,
+) -> Path:
     replace, add = replace or {}, add or {}
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
@@ -73,7 +79,9 @@ def rewrite_zip(src: Path, dst: Path, replace: dict[str, bytes] | None = None,
 def test_text_file_renamed_xlsx(tmp_path):
     path = tmp_path / "program.xlsx"
     path.write_text("staff_id,roles\nC1,counselor\n", encoding="utf-8")
-    check_fails(path, str(path), "not an .xlsx workbook (the file's contents are not a spreadsheet)")
+    check_fails(
+        path, str(path), "not an .xlsx workbook (the file's contents are not a spreadsheet)"
+    )
 
 
 def test_empty_file(tmp_path):
@@ -103,14 +111,20 @@ def test_truncated_workbook(tmp_path, good_xlsx):
 
 
 def test_damaged_workbook_xml(tmp_path, good_xlsx):
-    path = rewrite_zip(good_xlsx, tmp_path / "damaged.xlsx",
-                       replace={"xl/workbook.xml": b"<workbook><sheets><sheet name="})
+    path = rewrite_zip(
+        good_xlsx,
+        tmp_path / "damaged.xlsx",
+        replace={"xl/workbook.xml": b"<workbook><sheets><sheet name="},
+    )
     check_fails(path, "cannot read the workbook", "save it again as .xlsx")
 
 
 def test_damaged_sheet_xml(tmp_path, good_xlsx):
-    path = rewrite_zip(good_xlsx, tmp_path / "damaged.xlsx",
-                       replace={"xl/worksheets/sheet3.xml": b"<worksheet><sheetData><row><c"})
+    path = rewrite_zip(
+        good_xlsx,
+        tmp_path / "damaged.xlsx",
+        replace={"xl/worksheets/sheet3.xml": b"<worksheet><sheetData><row><c"},
+    )
     check_fails(path, "cannot read the workbook")
 
 
@@ -118,7 +132,9 @@ def test_damaged_sheet_xml(tmp_path, good_xlsx):
 def test_other_formats(tmp_path, good_xlsx, name):
     path = tmp_path / name
     path.write_bytes(good_xlsx.read_bytes())
-    check_fails(path, "not an .xlsx workbook (the name ends", "save it from Excel or LibreOffice as .xlsx")
+    check_fails(
+        path, "not an .xlsx workbook (the name ends", "save it from Excel or LibreOffice as .xlsx"
+    )
 
 
 # --- zip bombs ---------------------------------------------------------------------------------
@@ -147,7 +163,9 @@ def test_zip_bomb_total_size_refused(tmp_path, good_xlsx, monkeypatch):
     """Many members of ordinary ratio that together unpack beyond the limit."""
     monkeypatch.setattr(tables, "MAX_UNCOMPRESSED", 2 * 2**20)
     path = tmp_path / "big.xlsx"
-    rewrite_zip(good_xlsx, path, add={f"xl/media/noise{i}.bin": os.urandom(2**20) for i in range(3)})
+    rewrite_zip(
+        good_xlsx, path, add={f"xl/media/noise{i}.bin": os.urandom(2**20) for i in range(3)}
+    )
     check_fails(path, "refused: the workbook unpacks to 3 MiB, above the limit of 2 MiB")
 
 
@@ -155,7 +173,10 @@ def test_zip_bomb_with_lying_sizes(tmp_path, good_xlsx):
     """A member whose directory entry claims a small size is read only up to that size."""
     big = b"<row>" + b" " * (20 * 2**20) + b"</row>"
     path = tmp_path / "liar.xlsx"
-    with zipfile.ZipFile(good_xlsx) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(good_xlsx) as zin,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
@@ -165,8 +186,8 @@ def test_zip_bomb_with_lying_sizes(tmp_path, good_xlsx):
     # patch the uncompressed size (offset 24) of sheet1's central directory entry to 1000 bytes
     name = b"xl/worksheets/sheet1.xml"
     cd = raw.rfind(b"PK\x01\x02", 0, raw.rfind(name))
-    assert raw[cd + 46: cd + 46 + len(name)] == name
-    raw[cd + 24: cd + 28] = (1000).to_bytes(4, "little")
+    assert raw[cd + 46 : cd + 46 + len(name)] == name
+    raw[cd + 24 : cd + 28] = (1000).to_bytes(4, "little")
     path.write_bytes(bytes(raw))
     with zipfile.ZipFile(path) as zf:
         assert zf.getinfo(name.decode()).file_size == 1000
@@ -183,26 +204,34 @@ LAUGHS = (
     )
     + b"]>\n"
 )
-SST = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
-SHARED_STRINGS_CT = (b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-                     b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+SST = (
+    b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1"'
+    b' uniqueCount="1">'
+)
+SHARED_STRINGS_CT = (
+    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+)
 
 
 def _with_shared_strings(good: Path, path: Path, xml: bytes) -> Path:
     with zipfile.ZipFile(good) as zf:
         types = zf.read("[Content_Types].xml").replace(b"</Types>", SHARED_STRINGS_CT)
-    return rewrite_zip(good, path, replace={"[Content_Types].xml": types},
-                       add={"xl/sharedStrings.xml": xml})
+    return rewrite_zip(
+        good, path, replace={"[Content_Types].xml": types}, add={"xl/sharedStrings.xml": xml}
+    )
 
 
 def test_billion_laughs_in_shared_strings(tmp_path, good_xlsx):
-    path = _with_shared_strings(good_xlsx, tmp_path / "laughs.xlsx", LAUGHS + SST + b"<si><t>&lol9;</t></si></sst>")
+    path = _with_shared_strings(
+        good_xlsx, tmp_path / "laughs.xlsx", LAUGHS + SST + b"<si><t>&lol9;</t></si></sst>"
+    )
     start = time.perf_counter()
     with pytest.raises(InputError) as exc:
         read_program(path, RULES)
     assert time.perf_counter() - start < 5
-    assert "cannot read the workbook" in str(exc.value)
-    check_fails(path, "cannot read the workbook")
+    assert "refused: the workbook's XML declares entities" in str(exc.value)
+    check_fails(path, "refused: the workbook's XML declares entities (an XML bomb")
 
 
 def test_billion_laughs_in_a_sheet(tmp_path, good_xlsx):
@@ -210,19 +239,46 @@ def test_billion_laughs_in_a_sheet(tmp_path, good_xlsx):
         sheet = zf.read("xl/worksheets/sheet1.xml")
     body = sheet.split(b"?>", 1)[1] if sheet.startswith(b"<?xml") else sheet
     body = body.replace(b"C1</t>", b"&lol9;</t>", 1)
-    path = rewrite_zip(good_xlsx, tmp_path / "laughs2.xlsx", replace={"xl/worksheets/sheet1.xml": LAUGHS + body})
+    path = rewrite_zip(
+        good_xlsx, tmp_path / "laughs2.xlsx", replace={"xl/worksheets/sheet1.xml": LAUGHS + body}
+    )
     start = time.perf_counter()
-    check_fails(path, "cannot read the workbook")
+    check_fails(path, "refused: the workbook's XML declares entities")
     assert time.perf_counter() - start < 5
+
+
+def test_billion_laughs_without_defusedxml(tmp_path, good_xlsx):
+    """Without defusedxml, expat's amplification limit still stops the expansion."""
+    path = _with_shared_strings(
+        good_xlsx, tmp_path / "laughs.xlsx", LAUGHS + SST + b"<si><t>&lol9;</t></si></sst>"
+    )
+    code = (
+        "import sys\nfrom iopsched.tables import read_tables\n"
+        "from iopsched.errors import InputError\n"
+        "try:\n    read_tables(sys.argv[1])\nexcept InputError as e:\n    print(e)\n"
+    )
+    env = dict(os.environ, OPENPYXL_DEFUSEDXML="False")
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "refused: the workbook's XML declares entities" in done.stdout
 
 
 def test_external_entity_never_read(tmp_path, good_xlsx):
     secret = tmp_path / "secret.txt"
     secret.write_text("ZQXSECRET", encoding="utf-8")
-    xml = (b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY xxe SYSTEM "' + secret.as_uri().encode()
-           + b'">]>\n' + SST + b"<si><t>&xxe;</t></si></sst>")
+    xml = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY xxe SYSTEM "'
+        + secret.as_uri().encode()
+        + b'">]>\n'
+        + SST
+        + b"<si><t>&xxe;</t></si></sst>"
+    )
     path = _with_shared_strings(good_xlsx, tmp_path / "xxe.xlsx", xml)
-    out = check_fails(path, "cannot read the workbook")
+    out = check_fails(
+        path, "refused: the workbook's XML declares entities (an XML bomb or an external"
+    )
     assert "ZQXSECRET" not in out
 
 
@@ -230,20 +286,29 @@ def test_external_entity_never_read(tmp_path, good_xlsx):
 
 
 def test_xlsm_macros_warned_never_run(tmp_path, good_xlsx):
-    path = rewrite_zip(good_xlsx, tmp_path / "program.xlsm",
-                       add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 Sub AutoOpen() Shell \"calc\" End Sub"})
+    path = rewrite_zip(
+        good_xlsx,
+        tmp_path / "program.xlsm",
+        add={"xl/vbaProject.bin": b'\xd0\xcf\x11\xe0 Sub AutoOpen() Shell "calc" End Sub'},
+    )
     program, warnings = read_program(path, RULES)
     assert len(program.participants) == 4
     assert [str(w) for w in warnings] == [
-        f"{path}: the workbook contains macros; they were ignored and never run"]
+        f"{path}: the workbook contains macros; they were ignored and never run"
+    ]
     result = CliRunner().invoke(app, ["check", str(path)])
     assert result.exit_code == 0, result.output
-    assert "warning:" in result.stderr and "contains macros; they were ignored and never run" in result.stderr
+    assert (
+        "warning:" in result.stderr
+        and "contains macros; they were ignored and never run" in result.stderr
+    )
 
 
 def test_huge_sheet_refused(tmp_path, good_xlsx, monkeypatch):
     monkeypatch.setattr(tables, "MAX_ROWS", 10)
-    check_fails(good_xlsx, "sheet StaffAvailability: the sheet has more than 10 rows; refused as too large")
+    check_fails(
+        good_xlsx, "sheet StaffAvailability: the sheet has more than 10 rows; refused as too large"
+    )
 
 
 def test_huge_sheet_counts_blank_rows(tmp_path, monkeypatch):
@@ -259,7 +324,9 @@ def test_huge_sheet_counts_blank_rows(tmp_path, monkeypatch):
 def test_huge_cell_refused_in_csv(tmp_path):
     folder = tmp_path / "csv"
     folder.mkdir()
-    (folder / "Staff.csv").write_text("staff_id,roles\n" + "x" * 200_000 + ",counselor\n", encoding="utf-8")
+    (folder / "Staff.csv").write_text(
+        "staff_id,roles\n" + "x" * 200_000 + ",counselor\n", encoding="utf-8"
+    )
     check_fails(folder, "Staff.csv: cannot parse as CSV")
 
 
@@ -309,7 +376,7 @@ def test_csv_folder_with_a_workbook_renamed_csv(tmp_path, good_xlsx):
 # --- formula injection (issue 9.2) ------------------------------------------------------------
 
 EVIL = {
-    "type": "=HYPERLINK(\"http://evil.example\",\"click\")",
+    "type": '=HYPERLINK("http://evil.example","click")',
     "p1": "=cmd|' /C calc'!A0",
     "p2": "+SUM(1,2)",
     "p3": "-2+3",
@@ -324,16 +391,30 @@ def _evil_program_and_schedule():
     program = make_program(
         staff=[Staff(ev["staff"], frozenset({"counselor"}))],
         rooms=[Room(ev["room"], 10, frozenset({"group", "individual"}))],
-        session_types=[SessionType(ev["type"], "group", 60, "counselor", 2, 10),
-                       SessionType("-Individual", "individual", 60, "counselor")],
-        participants=[participant(ev[k], name=f"=NAME{i}()") for i, k in enumerate(("p1", "p2", "p3", "p4"))],
+        session_types=[
+            SessionType(ev["type"], "group", 60, "counselor", 2, 10),
+            SessionType("-Individual", "individual", 60, "counselor"),
+        ],
+        participants=[
+            participant(ev[k], name=f"=NAME{i}()") for i, k in enumerate(("p1", "p2", "p3", "p4"))
+        ],
     )
     people = tuple(ev[k] for k in ("p1", "p2", "p3", "p4"))
     sessions = [
         session("=S1", ev["type"], "Mon", "09:00", ev["staff"], ev["room"], people, kind="group"),
-        session("+S2", ev["type"], "Tue", "09:00", ev["staff"], ev["room"], people[:2], kind="group"),
-        session("@S3", "-Individual", "Wed", "10:00", ev["staff"], ev["room"], people[2:3],
-                kind="individual"),
+        session(
+            "+S2", ev["type"], "Tue", "09:00", ev["staff"], ev["room"], people[:2], kind="group"
+        ),
+        session(
+            "@S3",
+            "-Individual",
+            "Wed",
+            "10:00",
+            ev["staff"],
+            ev["room"],
+            people[2:3],
+            kind="individual",
+        ),
     ]
     return program, make_schedule(sessions)
 
@@ -356,7 +437,9 @@ def test_formula_like_text_written_as_text(tmp_path, show_names):
     for value in list(EVIL.values()) + ["=S1", "+S2", "@S3", "-Individual"]:
         assert value in seen, value
     if show_names:
-        assert any("=NAME0()" in str(c.value) for ws in wb.worksheets for r in ws.iter_rows() for c in r)
+        assert any(
+            "=NAME0()" in str(c.value) for ws in wb.worksheets for r in ws.iter_rows() for c in r
+        )
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 

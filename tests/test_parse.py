@@ -153,7 +153,9 @@ def test_day(value, day):
     assert parse_day(value) == day
 
 
-@pytest.mark.parametrize("value", ["", None, "M", "Mo", "Mond", "Funday", "1", 1, "Montag", "Mon Tue"])
+@pytest.mark.parametrize(
+    "value", ["", None, "M", "Mo", "Mond", "Funday", "1", 1, "Montag", "Mon Tue"]
+)
 def test_day_refused(value):
     with pytest.raises(CellError) as exc:
         parse_day(value)
@@ -219,7 +221,9 @@ def test_number(value, number):
     assert type(got) is type(number)
 
 
-@pytest.mark.parametrize(("value", "number"), [(12, 12), (12.0, 12), ("12", 12), ("12.0", 12), (" 3 ", 3)])
+@pytest.mark.parametrize(
+    ("value", "number"), [(12, 12), (12.0, 12), ("12", 12), ("12.0", 12), (" 3 ", 3)]
+)
 def test_whole_number(value, number):
     got = parse_number(value, integer=True)
     assert got == number
@@ -228,13 +232,43 @@ def test_whole_number(value, number):
 
 @pytest.mark.parametrize(
     "value",
-    ["twelve", "", "12 h", "1.2.3", True, False, "nan", "inf", "-inf", float("nan"), float("inf"),
-     "1e400", -1, "-1", dt.time(9, 0), dt.datetime(2024, 1, 1), dt.timedelta(hours=1), 10**400],
+    [
+        "twelve",
+        "",
+        "12 h",
+        "1.2.3",
+        True,
+        False,
+        "nan",
+        "inf",
+        "-inf",
+        float("nan"),
+        float("inf"),
+        "1e400",
+        -1,
+        "-1",
+        dt.time(9, 0),
+        dt.datetime(2024, 1, 1),
+        dt.timedelta(hours=1),
+    ],
 )
 def test_number_refused(value):
     with pytest.raises(CellError) as exc:
         parse_number(value)
     assert exc.value.expected == "a number >= 0"
+
+
+def test_number_with_hundreds_of_digits():
+    """openpyxl gives a Python int for a long digit string; float() of it overflows."""
+    for integer in (False, True):
+        with pytest.raises(CellError):
+            parse_number(10**400, integer=integer)
+    with pytest.raises(CellError):
+        parse_number("9" * 400)  # text: float() gives inf
+    with pytest.raises(CellError):
+        parse_time(10**400)
+    with pytest.raises(CellError):
+        parse_bool(10**400)
 
 
 def test_number_bounds():
