@@ -81,6 +81,7 @@ def solve(
     previous: Path | None = typer.Option(None, "--previous", help="last week's schedule.xlsx"),
     freeze: str | None = typer.Option(None, "--freeze", help="participants|sessions"),
     show_names: bool = typer.Option(False, "--show-names", help="participant names in the human sheets"),
+    week_of: str | None = typer.Option(None, "--week-of", help="YYYY-MM-DD in the week solved (for start/end dates)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
 ) -> None:
     """Solve the week and write the timetable workbook."""
@@ -98,6 +99,7 @@ def solve(
             freeze=freeze,
             show_names=show_names,
             progress=not quiet,
+            week_of=week_of,
         )
     except IopschedError as exc:
         _fail(exc)

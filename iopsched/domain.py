@@ -6,6 +6,7 @@ Times are minutes since midnight; days are indices 0 (Mon) .. 6 (Sun).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -132,6 +133,16 @@ class Participant:
     needs_medication: bool = False
     family_sessions: bool = False
     commitments: tuple[Commitment, ...] = ()
+    start_date: dt.date | None = None  # first day in the program (admission)
+    end_date: dt.date | None = None  # last day in the program (discharge)
+
+    def in_program(self, day: int, week_start: dt.date | None) -> bool:
+        """Is the participant admitted and not yet discharged on this day of the week?"""
+        if week_start is None or (self.start_date is None and self.end_date is None):
+            return True
+        date = week_start + dt.timedelta(days=day)
+        return (self.start_date is None or self.start_date <= date) and (
+            self.end_date is None or date <= self.end_date)
 
     def __repr__(self) -> str:  # keep names out of tracebacks and logs
         return f"Participant({self.participant_id!r}, track={self.track!r})"
@@ -199,6 +210,7 @@ class Program:
     pinned: tuple[Pinned, ...] = ()
     source_sha256: str = ""
     source_path: str = ""
+    week_start: dt.date | None = None  # the Monday of the week being scheduled (dates matter only then)
 
     def staff_by_id(self) -> dict[str, Staff]:
         return {s.staff_id: s for s in self.staff}

@@ -92,6 +92,28 @@ class Greedy:
             for pid in pin.participants:
                 self._add(self.people[pid], sess)
 
+    def seed(self, previous) -> None:
+        """Last week's sessions first, where they still fit, with their continuing participants."""
+        by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
+        room_class = {room.room_id: ci for ci, c in enumerate(self.wm.classes) for room in c.rooms}
+        for s in sorted(previous.sessions, key=lambda x: (x.day, x.start, x.session_type, x.staff_id)):
+            o = by_key.get((s.session_type, s.day, s.start))
+            if o is None or s.staff_id not in o.staff or not self._staff_free(s.staff_id, o):
+                continue
+            classes = [room_class.get(s.room_id)] + sorted(o.classes)
+            ci = next((c for c in classes if c in o.classes and self._room_free(c, o)), None)
+            if ci is None:
+                continue
+            members = [self.people[pid] for pid in s.participants
+                       if pid in self.people and (pid, o.index) in self.wm.a]
+            members = [ps for ps in members if self._fits(ps, o)]
+            if not members or (o.stype.is_group and len(members) < o.stype.min_size):
+                continue
+            sess = self._reserve(o, s.staff_id, ci)
+            for ps in members[: 1 if not o.stype.is_group else len(members)]:
+                self._add(ps, sess)
+                ps.start_slots[o.slot] += 1
+
     def _reserve(self, o: Option, leader: str, ci: int) -> _Session:
         sess = _Session(o, leader, ci)
         for k in range(o.length):
@@ -448,10 +470,12 @@ class Greedy:
                 if (pin.session_type, pin.day, pin.start, pin.staff_id) == (o.stype.name, o.day, o.start, sess.staff)
                 for pid in pin.participants}
 
-    def run(self) -> list[_Session]:
+    def run(self, previous=None) -> list[_Session]:
         order = sorted(self.people.values(),
                        key=lambda ps: (len(ps.options), ps.p.track, ps.p.participant_id))
         self.place_pinned()
+        if previous is not None:
+            self.seed(previous)
         self.place_group_blocks()
         for person in order:
             self.place_blocks(person)
@@ -485,14 +509,14 @@ class Greedy:
         return total
 
 
-def greedy_hint(wm: WeekModel) -> dict:
+def greedy_hint(wm: WeekModel, previous=None) -> dict:
     """Run the greedy and hint the model with it. Returns a few counts (for logs and benchmarks)."""
     from iopsched.hints import apply_hint, complete_hint
 
     best = None
     for fill in FILLS:
         g = Greedy(wm, fill)
-        g.run()
+        g.run(previous)
         key = (g.shortfall_units(), len(g.sessions))
         if best is None or key < best[0]:
             best = (key, g)

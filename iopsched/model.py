@@ -33,6 +33,7 @@ from iopsched.domain import (
     eligible,
     weekly_min_for,
 )
+from iopsched.schedule import Schedule
 
 # relative size of one unit of each kind of unmet requirement inside the `unmet` term
 UNMET_UNITS = {"days": 4, "day_hours": 1, "week_hours": 1, "session": 4}  # hour terms count slots
@@ -80,6 +81,7 @@ class WeekModel:
     slot_minutes: int = 30
     grid_open: int = 0
     n_slots: int = 0
+    frozen: list = field(default_factory=list)  # literals --freeze keeps at 1 (when still feasible)
 
     def option_sessions(self, o: Option):
         return sum(self.y[o.index, s] for s in o.staff)
@@ -125,8 +127,11 @@ def build_options(program: Program, classes: list[RoomClass]) -> list[Option]:
     return options
 
 
-def participant_can(p: Participant, o: Option, buffer: int) -> bool:
+def participant_can(p: Participant, o: Option, buffer: int, week_start=None) -> bool:
+    """Can p attend a session of option o at all (eligibility, dates, commitments, maxima)?"""
     t = o.stype
+    if not p.in_program(o.day, week_start):
+        return False
     if not eligible(p, t) or t.daily_max == 0 or t.weekly_max == 0:
         return False
     if t.counts_toward_hours and (t.minutes > p.day_hours_max * 60 or t.minutes > p.week_hours_max * 60):
@@ -136,7 +141,7 @@ def participant_can(p: Participant, o: Option, buffer: int) -> bool:
     return blocked(p, o.day, o.start, o.end, buffer) is None
 
 
-def build(program: Program) -> WeekModel:
+def build(program: Program, previous: Schedule | None = None, freeze: str | None = None) -> WeekModel:
     r = program.rules
     S = r.slot_minutes
     m = cp_model.CpModel()
@@ -162,7 +167,7 @@ def build(program: Program) -> WeekModel:
     by_p_day: dict[tuple[str, int], list[Option]] = defaultdict(list)
     for p in program.participants:
         for o in options:
-            if participant_can(p, o, r.travel_buffer_minutes):
+            if participant_can(p, o, r.travel_buffer_minutes, program.week_start):
                 wm.a[p.participant_id, o.index] = m.new_bool_var(f"a_{p.participant_id}_{o.index}")
                 by_p_day[p.participant_id, o.day].append(o)
 
@@ -241,6 +246,10 @@ def build(program: Program) -> WeekModel:
         if len(aps) > 1:
             m.add(sum(aps) <= wm.y[oi, staff])
 
+    # --- stability against last week (and --freeze) -------------------------------------------
+    if previous is not None:
+        _stability(wm, previous, freeze)
+
     # --- preferences -------------------------------------------------------------------------
     for o in options:
         if o.stype.is_group:
@@ -290,6 +299,28 @@ def _pin(wm: WeekModel, attendees) -> None:
             if extra:
                 n = wm.option_sessions(o)
                 wm.model.add(sum(attendees[oi]) >= o.stype.min_size * n + extra)
+
+
+def _stability(wm: WeekModel, previous: Schedule, freeze: str | None) -> None:
+    """Preference: fewest changes to last week's attendance and leaders (freeze: keep them)."""
+    by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
+    people = wm.program.participant_by_id()
+    terms = wm.terms["stability"]
+    for s in previous.sessions:
+        o = by_key.get((s.session_type, s.day, s.start))
+        if o is None:
+            continue  # that session can no longer run at that time: the input changed
+        lead = wm.y.get((o.index, s.staff_id))
+        if lead is not None:
+            terms.append(1 - lead)  # same leader at the same time
+            if freeze in ("sessions", "participants"):
+                wm.frozen.append(lead)
+        for pid in s.participants:
+            v = wm.a.get((pid, o.index))
+            if pid in people and v is not None:
+                terms.append(1 - v)  # same session for a continuing participant
+                if freeze == "participants":
+                    wm.frozen.append(v)
 
 
 class PinnedConflict(Exception):

@@ -155,3 +155,21 @@ def parse_days(value: object) -> tuple[int, ...]:
 
 def day_list_text(days) -> str:
     return ", ".join(DAY_NAMES[d] for d in days)
+
+
+DATE_EXPECTED = "a date such as 2026-11-30 (or an Excel date cell)"
+
+
+def parse_date(value: object) -> dt.date:
+    """A date from an Excel date/datetime cell or YYYY-MM-DD text (also DD.MM.YYYY, MM/DD/YYYY)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    s = text(value)
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d"):
+        try:
+            return dt.datetime.strptime(s, fmt).date()
+        except ValueError:
+            continue
+    raise CellError(DATE_EXPECTED)

@@ -32,6 +32,7 @@ from iopsched.parse import (
     CellError,
     is_blank,
     parse_bool,
+    parse_date,
     parse_day,
     parse_days,
     parse_list,
@@ -56,6 +57,8 @@ SCHEMA: dict[str, dict[str, bool]] = {
         "days_max": False, "day_hours_min": False, "day_hours_max": False, "week_hours_min": False,
         "week_hours_max": False, "preferred_time": False, "preferred_days": False, "primary_therapist": False,
         "needs_medication": False, "family_sessions": False,
+        # extension of the contract (issue 8): admission and discharge dates
+        "start_date": False, "end_date": False,
     },
     "Commitments": {"participant_id": True, "day": True, "start": True, "end": True, "reason": False},
     "Pinned": {"session_type": True, "day": True, "start": True, "staff_id": True, "room_id": True,
@@ -349,13 +352,17 @@ def _read_participants(sh: _Sheet, cm: _Sheet, rules: Rules, staff: dict[str, St
             therapist = None
         med = sh.cell(row, r, "needs_medication", parse_bool, False)
         fam = sh.cell(row, r, "family_sessions", parse_bool, False)
+        first = sh.cell(row, r, "start_date", parse_date)
+        last = sh.cell(row, r, "end_date", parse_date)
+        if first is not None and last is not None and last < first:
+            sh.problem(row, "end_date", f"end_date {last} is before start_date {first}")
         if _unique(sh, row, "participant_id", pid, seen) and track is not None and level is not None \
                 and None not in values.values():
             people[pid] = Participant(
                 participant_id=pid, track=track, level=level.name, name=text(r.get("name")),
                 tags=frozenset(t.lower() for t in tags), preferred_time=pt, preferred_days=frozenset(pdays or ()),
                 primary_therapist=therapist, needs_medication=bool(med), family_sessions=bool(fam),
-                **values,
+                start_date=first, end_date=last, **values,
             )
     commitments: dict[str, list[Commitment]] = defaultdict(list)
     for row, r in cm.rows:

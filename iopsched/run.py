@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from iopsched.config import load_config
@@ -42,6 +44,15 @@ class ProgressLine:
             self.stream.flush()
 
 
+def week_start(text: str) -> dt.date:
+    """The Monday of the week that holds the date `text` (YYYY-MM-DD)."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--week-of {text!r} is not a date; expected YYYY-MM-DD") from None
+    return day - dt.timedelta(days=day.weekday())
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
@@ -51,7 +62,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: float | None,
               workers: int | None, seed: int | None, previous: Path | None = None, freeze: str | None = None,
-              show_names: bool = False, progress: bool = True) -> int:
+              show_names: bool = False, progress: bool = True, week_of: str | None = None) -> int:
     for src in [workbook, config, previous]:
         if src is not None and _same_file(Path(src), Path(output)):
             raise InputError(f"refused: the output {output} is also an input; choose another -o path")
@@ -65,14 +76,16 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
     program, warnings = read_program(workbook, rules)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
-    hint = None
+    last_week = None
     if previous is not None or freeze is not None:
         from iopsched.continuity import prepare_previous
 
-        program, hint = prepare_previous(program, previous, freeze)
+        program, last_week = prepare_previous(program, previous, freeze)
+    if week_of is not None:
+        program = replace(program, week_start=week_start(week_of))
     line = ProgressLine() if progress else None
     schedule = solve(program, time_limit=time_limit, workers=workers, seed=seed, progress=line,
-                     hint=hint, interruptible=True)
+                     previous=last_week, freeze=freeze, interruptible=True)
     if line:
         line.done()
     s = schedule.summary

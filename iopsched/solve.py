@@ -16,7 +16,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
@@ -25,6 +25,7 @@ from iopsched.conflicts import check_pinned
 from iopsched.domain import Program
 from iopsched.errors import InputError, Problem
 from iopsched.explain import unmet_rows
+from iopsched.greedy import greedy_hint
 from iopsched.model import Option, PinnedConflict, WeekModel, build, effective_capacity
 from iopsched.requirements import fully_met_count
 from iopsched.schedule import Schedule, Session
@@ -102,7 +103,8 @@ def solve(
     workers: int | None = None,
     seed: int | None = None,
     progress: Callable[[Progress], None] | None = None,
-    hint: Schedule | None = None,
+    previous: Schedule | None = None,
+    freeze: str | None = None,
     interruptible: bool = False,
     log: bool = False,
 ) -> Schedule:
@@ -110,20 +112,15 @@ def solve(
     t0 = time.monotonic()
     check_pinned(program)
     try:
-        wm = build(program)
+        wm = build(program, previous, freeze)
     except PinnedConflict as exc:
         raise InputError(Problem(f"pinned session cannot run: {exc.why}", file=program.source_path,
                                  sheet="Pinned", row=exc.pin.row or None)) from None
     build_seconds = time.monotonic() - t0
     limit, n_workers, seed_ = solver_parameters(program, time_limit, workers, seed)
-    if hint is not None:
-        from iopsched.hints import add_hint
-
-        add_hint(wm, hint)
-    else:
-        from iopsched.greedy import greedy_hint
-
-        greedy_hint(wm)
+    greedy_hint(wm, previous)
+    if wm.frozen:  # --freeze: keep last week's assignments that can still run
+        wm.model.add_bool_and(wm.frozen)
 
     solver = cp_model.CpSolver()
     p = solver.parameters
@@ -155,6 +152,14 @@ def solve(
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGINT, previous_handler)
+    if wm.frozen and status == cp_model.INFEASIBLE:
+        # last week's assignments cannot all be kept together: keep them as a strong preference
+        weights = dict(program.rules.weights, stability=program.rules.weights.get("stability", 100) * 10)
+        relaxed = replace(program, rules=replace(program.rules, weights=weights))
+        schedule = solve(relaxed, time_limit=time_limit, workers=workers, seed=seed, progress=progress,
+                         previous=previous, freeze=None, interruptible=interruptible, log=log)
+        schedule.summary["freeze"] = f"{freeze}: relaxed to a preference (the frozen assignments conflict)"
+        return schedule
     wall = time.monotonic() - t0
     name = STATUS.get(status, "UNKNOWN")
     has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -201,6 +206,12 @@ def solve(
         "iopsched_version": __version__,
         "ortools_version": _ortools_version(),
     })
+    if previous is not None and has_solution:
+        from iopsched.continuity import week_changes
+
+        summary.update(week_changes(wm, previous, schedule))
+        if freeze:
+            summary["freeze"] = freeze
     schedule.summary = summary
     return schedule
 
