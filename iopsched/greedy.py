@@ -268,10 +268,11 @@ class Greedy:
     def place_group_blocks(self) -> None:
         """Open blocks of consecutive group sessions that at least min_size participants can
         attend together, the block with most takers first, until none reaches a group's minimum."""
-        by_length: dict[int, list[_Person]] = defaultdict(list)
-        for person in self.people.values():
-            by_length[self._targets(person.p)[1]].append(person)
-        for length, people in sorted(by_length.items(), reverse=True):
+        # a block of L minutes is for everyone who needs at most L a day and may attend L
+        lengths = sorted({self._targets(ps.p)[1] for ps in self.people.values()}, reverse=True)
+        by_length = {L: [ps for ps in self.people.values()
+                         if self._targets(ps.p)[1] <= L <= ps.p.day_hours_max * 60] for L in lengths}
+        for length, people in by_length.items():
             while True:
                 best = None
                 for day in self.rules.days:

@@ -35,11 +35,14 @@ def text(value: object) -> str:
 
 _TIME_RE = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(?::(\d{2}))?\s*([ap]\.?m\.?)?$", re.IGNORECASE)
 TIME_EXPECTED = "a time such as 09:00, 17:30 or 9:00 AM"
+_EXCEL_ONE_DAY = (dt.datetime(1900, 1, 1), dt.datetime(1904, 1, 2))  # serial 1.0 (1900 / 1904 epoch)
 
 
 def parse_time(value: object) -> int:
     """Minutes since midnight from HH:MM text, 9:00 AM text, an Excel time or datetime cell."""
     if isinstance(value, dt.datetime):
+        if value in _EXCEL_ONE_DAY:  # a 24:00 time cell is serial 1.0, read as the day after day 0
+            return 24 * 60
         value = value.time()
     if isinstance(value, dt.time):
         if value.second or value.microsecond:
@@ -140,9 +143,21 @@ def parse_number(value: object, *, integer: bool = False, minimum: float | None 
     return int(x) if x.is_integer() else x
 
 
+# control characters (line breaks, escapes) and bidirectional overrides: never part of an id or list
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def word(value: object, expected: str = "text on one line, without control characters") -> str:
+    """Stripped text that may be printed: refuses line breaks and control characters inside."""
+    s = text(value)
+    if CONTROL_RE.search(s):
+        raise CellError(expected)
+    return s
+
+
 def parse_list(value: object) -> tuple[str, ...]:
     """Comma separated list (semicolons accepted too); blanks dropped, order kept."""
-    s = text(value)
+    s = word(value, "a comma separated list on one line, without control characters")
     if not s:
         return ()
     items = [x.strip() for x in re.split(r"[,;]", s)]

@@ -39,6 +39,7 @@ from iopsched.parse import (
     parse_number,
     parse_time,
     text,
+    word,
 )
 from iopsched.tables import Table, read_tables
 
@@ -120,7 +121,7 @@ class _Sheet:
 
 
 def _ident(value: object) -> str:
-    s = text(value)
+    s = word(value, "an id on one line, without control characters")
     if not s:
         raise CellError("an id")
     return s
@@ -263,7 +264,7 @@ def _read_session_types(sh: _Sheet, rules: Rules) -> dict[str, SessionType]:
     seen = sh.ids
     for row, r in sh.rows:
         name = sh.cell(row, r, "session_type", _ident)
-        kind = sh.cell(row, r, "kind", lambda v: text(v).lower())
+        kind = sh.cell(row, r, "kind", lambda v: word(v).lower())
         if kind is not None and kind not in KINDS:
             sh.problem(row, "kind", "unknown session kind", value=r.get("kind"), expected=", ".join(KINDS))
             kind = None
@@ -339,7 +340,7 @@ def _read_participants(sh: _Sheet, cm: _Sheet, rules: Rules, staff: dict[str, St
                            expected=f"at most {hi} ({values[hi]:g}, from the level or this row)")
         if values["days_max"] is not None and values["days_max"] > 7:
             sh.problem(row, "days_max", "more than 7 days", value=values["days_max"], expected="0..7")
-        pt = sh.cell(row, r, "preferred_time", lambda v: text(v).lower())
+        pt = sh.cell(row, r, "preferred_time", lambda v: word(v).lower())
         if pt is not None and pt not in PREFERRED_TIMES:
             sh.problem(row, "preferred_time", "unknown time of day", value=r.get("preferred_time"),
                        expected="morning, afternoon, evening or blank")
@@ -370,7 +371,7 @@ def _read_participants(sh: _Sheet, cm: _Sheet, rules: Rules, staff: dict[str, St
         day = cm.cell(row, r, "day", parse_day)
         start = cm.cell(row, r, "start", parse_time)
         end = cm.cell(row, r, "end", parse_time)
-        reason = cm.cell(row, r, "reason", lambda v: text(v).lower(), "other")
+        reason = cm.cell(row, r, "reason", lambda v: word(v).lower(), "other")
         if pid is not None and pid not in seen:
             cm.problem(row, "participant_id", "unknown participant id", value=pid,
                        expected="a participant_id from sheet Participants")
@@ -399,6 +400,10 @@ def _read_pinned(sh: _Sheet, rules: Rules, staff, rooms, types, participants) ->
         sid = sh.cell(row, r, "staff_id", _ident)
         rid = sh.cell(row, r, "room_id", _ident)
         pids = sh.cell(row, r, "participants", parse_list, ())
+        if pids and len(set(pids)) < len(pids):
+            sh.problem(row, "participants", "a participant is listed twice; counted once",
+                       value=r.get("participants"), warning=True)
+            pids = tuple(dict.fromkeys(pids))
         ok = None not in (tname, day, start, sid, rid)
         t = types.get(tname) if tname is not None else None
         if tname is not None and t is None:

@@ -109,6 +109,10 @@ def _read_xlsx(path: Path) -> dict[str, Table]:
         for ws in wb.worksheets:
             if ws.sheet_state != "visible" and norm(ws.title).startswith("_"):
                 continue
+            if norm(ws.title) in tables:
+                notes.append(_same_name(str(path), tables[norm(ws.title)].name, ws.title))
+                continue
+            ws.reset_dimensions()  # read-only mode trusts the file's <dimension>; a wrong one cuts rows
             rows_iter = ws.iter_rows(values_only=True)
             tables[norm(ws.title)] = _table(str(path), ws.title, rows_iter)
     except InputError:
@@ -143,10 +147,19 @@ def _attach_notes(tables: dict[str, Table], notes: list[Problem]) -> None:
         tables["__notes__"] = Table("__notes__", [], [], [(0, {"note": n}) for n in notes])
 
 
+def _same_name(file: str, first: str, second: str) -> Problem:
+    return Problem(f"sheets '{first}' and '{second}' have the same name (case and surrounding spaces "
+                   "are ignored)", file=file, expected="one sheet of each name")
+
+
 def _read_csv_folder(folder: Path) -> dict[str, Table]:
     tables: dict[str, Table] = {}
+    notes: list[Problem] = []
     for f in sorted(folder.iterdir()):
         if f.suffix.lower() != ".csv" or not f.is_file():
+            continue
+        if norm(f.stem) in tables:
+            notes.append(_same_name(str(folder), tables[norm(f.stem)].name + f.suffix, f.name))
             continue
         if f.stat().st_size > MAX_UNCOMPRESSED:
             raise InputError(f"{f}: refused: the file is larger than {MAX_UNCOMPRESSED // 2**20} MiB")
@@ -166,6 +179,7 @@ def _read_csv_folder(folder: Path) -> dict[str, Table]:
         tables[norm(f.stem)] = _table(str(f), f.stem, iter(rows))
     if not tables:
         raise InputError(f"{folder}: the folder holds no .csv files (one per sheet, e.g. Staff.csv)")
+    _attach_notes(tables, notes)
     return tables
 
 

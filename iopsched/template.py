@@ -77,6 +77,9 @@ COLUMN_HELP: dict[str, dict[str, str]] = {
         "primary_therapist": "Optional. staff_id of the therapist for individual sessions.",
         "needs_medication": "Optional. yes/no: needs medication management (blank = no).",
         "family_sessions": "Optional. yes/no: has family sessions (blank = no).",
+        "start_date": "Optional (iopsched extension). Admission date, YYYY-MM-DD: no sessions "
+                      "before it in the week solved (iopsched solve --week-of).",
+        "end_date": "Optional (iopsched extension). Discharge date, YYYY-MM-DD: no sessions after it.",
     },
     "Commitments": {
         "participant_id": "Required. A participant_id from sheet Participants. One row per time "

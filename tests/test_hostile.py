@@ -311,6 +311,36 @@ def test_huge_sheet_refused(tmp_path, good_xlsx, monkeypatch):
     )
 
 
+def _append_xml_row(good: Path, dst: Path, row_xml: bytes) -> Path:
+    with zipfile.ZipFile(good) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml")
+    return rewrite_zip(
+        good,
+        dst,
+        replace={
+            "xl/worksheets/sheet1.xml": sheet.replace(b"</sheetData>", row_xml + b"</sheetData>")
+        },
+    )
+
+
+def test_row_number_far_away_refused_quickly(tmp_path, good_xlsx):
+    """One cell claiming row 900 million: the gap counts as rows, so the limit stops it."""
+    row = b'<row r="900000000"><c r="A900000000" t="inlineStr"><is><t>x</t></is></c></row>'
+    path = _append_xml_row(good_xlsx, tmp_path / "far.xlsx", row)
+    start = time.perf_counter()
+    check_fails(path, "the sheet has more than 50000 rows; refused as too large")
+    assert time.perf_counter() - start < 5
+
+
+def test_far_column_is_harmless(tmp_path, good_xlsx):
+    row = b'<row r="8"><c r="XFD8" t="inlineStr"><is><t>far away</t></is></c></row>'
+    path = _append_xml_row(good_xlsx, tmp_path / "wide.xlsx", row)
+    program, _ = read_program(path, RULES)
+    assert len(program.staff) == 6
+    row = b'<row r="8"><c r="AAAAAA8" t="inlineStr"><is><t>x</t></is></c></row>'
+    check_fails(_append_xml_row(good_xlsx, tmp_path / "bad.xlsx", row), "cannot read the workbook")
+
+
 def test_huge_sheet_counts_blank_rows(tmp_path, monkeypatch):
     """A sheet of millions of empty formatted rows must not be walked to its end."""
     monkeypatch.setattr(tables, "MAX_ROWS", 50)
@@ -371,6 +401,40 @@ def test_csv_folder_with_a_workbook_renamed_csv(tmp_path, good_xlsx):
     folder.mkdir()
     (folder / "Staff.csv").write_bytes(good_xlsx.read_bytes())
     check_fails(folder, "Staff.csv: not a")
+
+
+def test_terminal_escapes_never_printed(tmp_path):
+    """Control characters and bidi overrides in a csv reach the terminal only as escapes."""
+    import csv as csv_module
+
+    from builders import PROGRAM_COLUMNS, program_sheets
+
+    folder = tmp_path / "program"
+    folder.mkdir()
+    for sheet, records in program_sheets(make_program()).items():
+        header = list(PROGRAM_COLUMNS[sheet]) + (["\x1b[2Jnotes\u202e"] if sheet == "Staff" else [])
+        with open(folder / f"{sheet}.csv", "w", newline="", encoding="utf-8") as fh:
+            w = csv_module.writer(fh)
+            w.writerow(header)
+            for r in records:
+                w.writerow(["" if r.get(c) is None else r.get(c) for c in header])
+    (folder / "Notes\x1b[5m.csv").write_text("a\n1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "unknown column '\\x1b[2Jnotes\\u202e' ignored" in result.stderr
+    assert "unknown sheet 'Notes\\x1b[5m' ignored" in result.stderr
+    rooms = (folder / "Rooms.csv").read_text(encoding="utf-8")
+    (folder / "Rooms.csv").write_text(rooms.replace("group", "gym\x1b]0;pwned\x07", 1), "utf-8")
+    roles = (folder / "Staff.csv").read_text(encoding="utf-8")
+    (folder / "Staff.csv").write_text(roles.replace("prescriber", "\u202eprescriber"), "utf-8")
+    out = check_fails(
+        folder,
+        "sheet Rooms, row 2, column kinds: not understood (found 'gym\\x1b]0;pwned\\x07'); "
+        "expected a comma separated list on one line, without control characters",
+        "sheet Staff, row 7, column roles: not understood (found '\\u202eprescriber')",
+    )
+    for text in (out, result.output):
+        assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
 
 
 # --- formula injection (issue 9.2) ------------------------------------------------------------

@@ -17,6 +17,7 @@ from iopsched.parse import (
     parse_number,
     parse_time,
     text,
+    word,
 )
 
 # --- times --------------------------------------------------------------------------------------
@@ -69,6 +70,8 @@ def test_time_text(value, minutes):
         (dt.timedelta(hours=9), 540),  # LibreOffice duration cells
         (dt.timedelta(hours=17, minutes=30), 1050),
         (dt.timedelta(hours=24), 1440),
+        (dt.datetime(1900, 1, 1, 0, 0), 1440),  # a 24:00 time cell: serial 1.0 as openpyxl reads it
+        (dt.datetime(1904, 1, 2, 0, 0), 1440),  # the same in a 1904-epoch workbook
     ],
 )
 def test_time_cells(value, minutes):
@@ -307,6 +310,27 @@ def test_number_bounds():
 )
 def test_list(value, items):
     assert parse_list(value) == items
+
+
+@pytest.mark.parametrize(
+    "value", ["a\nb", "x\x1b[31m", "tab\there", "\u202eevil", "a,\x07b", "a\x85b"]
+)
+def test_control_characters_refused(value):
+    with pytest.raises(CellError) as exc:
+        word(value)
+    assert "without control characters" in exc.value.expected
+    with pytest.raises(CellError) as exc:
+        parse_list(value)
+    assert exc.value.expected.startswith("a comma separated list")
+
+
+def test_word():
+    assert word("  Process Group\n") == "Process Group"  # surrounding line breaks are stripped
+    assert word(12.0) == "12"
+    assert (
+        word("Espa\u00f1ol \u4e2d\u6587 \u05e2\u05d1\u05e8\u05d9\u05ea")
+        == "Espa\u00f1ol \u4e2d\u6587 \u05e2\u05d1\u05e8\u05d9\u05ea"
+    )
 
 
 def test_text_and_blank():

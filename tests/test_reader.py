@@ -205,7 +205,7 @@ def _excel_typed_workbook(path: Path) -> Path:
             ["P2", None, "MH", None, None, "10.5", None, None, 1],
         ],
     )
-    sheet(
+    cm = sheet(
         "Commitments",
         ["participant_id", "day", "start", "end", "reason"],
         [
@@ -213,8 +213,10 @@ def _excel_typed_workbook(path: Path) -> Path:
             ["P1", "Mon", "17:00", "24:00", "caregiving "],
             ["P1", "Mon", dt.time(6, 0), dt.time(8, 0), "transport"],
             ["P2", "Tue", "8:00 am", "12:00 pm", "school"],
+            ["P2", "Wed", dt.time(18, 0), 1.0, "caregiving"],  # 24:00 typed into a time cell
         ],
     )
+    cm["D6"].number_format = "h:mm"
     sheet("Notes", ["anything"], [["the coordinator's own notes"]])
     wb.save(path)
     return path
@@ -268,7 +270,10 @@ def test_excel_typed_cells(tmp_path):
         Commitment(0, 1020, 1440, "caregiving"),
         Commitment(3, 780, 1020, "work"),
     )
-    assert p2.commitments == (Commitment(1, 480, 720, "school"),)
+    assert p2.commitments == (
+        Commitment(1, 480, 720, "school"),
+        Commitment(2, 1080, 1440, "caregiving"),
+    )
     text = "\n".join(str(w) for w in warnings)
     assert "unknown sheet 'Notes' ignored" in text
     assert "unknown column 'notes' ignored" in text
@@ -340,6 +345,63 @@ def test_pinned_sheet_is_optional_and_read(tmp_path):
     ]
     program, _ = read(write(tmp_path, rows, "pinned.xlsx"))
     assert program.pinned == (Pinned("Process Group", 1, 600, "C1", "R1", ("P01", "P02"), row=2),)
+
+
+def test_pinned_participant_listed_twice_counts_once(tmp_path):
+    rows = sheets()
+    rows["Pinned"] = [
+        {
+            "session_type": "Process Group",
+            "day": "Tue",
+            "start": "10:00",
+            "staff_id": "C1",
+            "room_id": "R1",
+            "participants": "P01, P02, P01",
+        }
+    ]
+    program, warnings = read(write(tmp_path, rows))
+    assert program.pinned[0].participants == ("P01", "P02")
+    assert [str(w).split(": ", 1)[1] for w in warnings] == [
+        "a participant is listed twice; counted once (found 'P01, P02, P01')"
+    ]
+
+
+def test_two_sheets_with_the_same_name(tmp_path):
+    path = write(tmp_path, sheets())
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("staff ").append(["staff_id", "roles"])
+    wb.save(path)
+    p = only_problem(path)
+    assert str(p) == (
+        f"{path}: sheets 'Staff' and 'staff ' have the same name (case and surrounding spaces "
+        "are ignored); expected one sheet of each name"
+    )
+
+
+def test_two_csv_files_with_the_same_name(tmp_path):
+    folder = write_csv(tmp_path / "program", sheets())
+    (folder / "staff.csv").write_text("staff_id,roles\nX1,counselor\n", encoding="utf-8")
+    p = only_problem(folder)
+    assert "sheets 'Staff.csv' and 'staff.csv' have the same name" in str(p)
+
+
+def test_wrong_dimension_record_does_not_cut_rows(tmp_path):
+    """Some generators write a stale <dimension ref="A1:B3"/>; every row and column still counts."""
+    import re
+    import zipfile
+
+    good = write(tmp_path, sheets())
+    path = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(path, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                data, n = re.subn(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:B3"/>', data)
+                assert n == 1
+            zout.writestr(info.filename, data)
+    program, warnings = read(path)
+    assert warnings == []
+    _same_program(program)
 
 
 def test_hidden_underscore_sheets_are_skipped(tmp_path):
