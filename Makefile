@@ -15,20 +15,24 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/iopsched solve sample_data/program.xlsx -o schedule.xlsx
+	$(BIN)/iopsched solve sample_data/program.xlsx -o schedule.xlsx --time-limit 30
 	$(BIN)/iopsched validate sample_data/program.xlsx schedule.xlsx
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+$(VENV)/.bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(VENV)/.bench
+
+bench: $(VENV)/.bench
 	$(BIN)/python -m benchmarks.run
 
-bench-quick: $(STAMP)
+bench-quick: $(VENV)/.bench
 	$(BIN)/python -m benchmarks.run --quick
 
 lint: $(STAMP)
-	$(BIN)/ruff check iopsched tests benchmarks
+	$(BIN)/ruff check iopsched tests benchmarks scripts sample_data
 
 sample: $(STAMP)
 	$(BIN)/python sample_data/make_sample.py

@@ -163,17 +163,22 @@ def _read_csv_folder(folder: Path) -> dict[str, Table]:
             continue
         if f.stat().st_size > MAX_UNCOMPRESSED:
             raise InputError(f"{f}: refused: the file is larger than {MAX_UNCOMPRESSED // 2**20} MiB")
+        raw = f.read_bytes()
         try:
-            data = f.read_bytes().decode("utf-8-sig")
+            # Excel's "Unicode text" is UTF-16 with a byte order mark
+            data = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             try:
-                data = f.read_bytes().decode("cp1252")
+                data = raw.decode("cp1252")
             except UnicodeDecodeError:
                 raise InputError(f"{f}: not a text file in UTF-8 or Windows encoding") from None
         if "\x00" in data:
             raise InputError(f"{f}: not a text .csv file (it contains binary data)")
+        first = data.splitlines()[0] if data else ""
+        # Excel writes ";" (decimal-comma locales) or tabs ("Unicode text") instead of ","
+        delimiter = max((",", ";", "\t"), key=first.count) if first.count(",") == 0 else ","
         try:
-            rows = list(csv.reader(io.StringIO(data)))
+            rows = list(csv.reader(io.StringIO(data, newline=""), delimiter=delimiter))  # \r, \n, \r\n
         except csv.Error as exc:
             raise InputError(f"{f}: cannot parse as CSV ({exc})") from None
         tables[norm(f.stem)] = _table(str(f), f.stem, iter(rows))

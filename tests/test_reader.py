@@ -123,6 +123,35 @@ def test_csv_folder_windows_encoding_and_bom(tmp_path):
     assert program.participant_by_id()["P01"].name == "Ren\u00e9e Example"
 
 
+def _rewrite_csv(folder: Path, delimiter: str, newline: str, encoding: str) -> None:
+    for f in folder.glob("*.csv"):
+        with open(f, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        with open(f, "w", newline="", encoding=encoding) as fh:
+            csv.writer(fh, delimiter=delimiter, lineterminator=newline).writerows(rows)
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "newline", "encoding"),
+    [
+        (",", "\r", "utf-8"),  # classic Mac line ends
+        (",", "\r\n", "utf-8-sig"),  # Excel "CSV UTF-8"
+        (";", "\r\n", "cp1252"),  # Excel in a decimal-comma locale
+        ("\t", "\r\n", "utf-16"),  # Excel "Unicode text"
+    ],
+)
+def test_csv_dialects(tmp_path, delimiter, newline, encoding):
+    rows = sheets()
+    rows["Staff"][0]["max_hours_day"] = "6,5" if delimiter == ";" else 6.5
+    folder = write_csv(tmp_path / "program", rows)
+    _rewrite_csv(folder, delimiter, newline, encoding)
+    program, warnings = read(folder)
+    assert warnings == []
+    assert program.staff_by_id()["C1"].max_hours_day == 6.5
+    assert program.participants == PROGRAM.participants
+    assert program.staff[1:] == PROGRAM.staff[1:]
+
+
 def _excel_typed_workbook(path: Path) -> Path:
     """A workbook typed the way Excel and LibreOffice save one: time cells, datetime cells,
     day fractions, durations, numbers stored as text, stray spaces and case in names."""
@@ -396,7 +425,9 @@ def test_wrong_dimension_record_does_not_cut_rows(tmp_path):
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename.startswith("xl/worksheets/"):
-                data, n = re.subn(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:B3"/>', data)
+                data, n = re.subn(
+                    rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:B3"/>', data
+                )
                 assert n == 1
             zout.writestr(info.filename, data)
     program, warnings = read(path)
