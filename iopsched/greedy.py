@@ -40,6 +40,7 @@ class _Person:
     start_slots: Counter = field(default_factory=Counter)
 
 
+SCARCE_DAYS = 2  # a service offered on this many days or fewer is booked before the blocks
 FILLS = (1.0, 0.8)  # tried in turn; the week with the fewest shortfalls wins
 
 
@@ -257,9 +258,19 @@ class Greedy:
         per_day = min(per_day, int(p.day_hours_max * 60) // S * S)
         return day_target, per_day, need_days, week_target
 
+    def _service_only(self, person: _Person, day: int) -> bool:
+        """A day holding only individual/family/medication sessions so far (a block may join it)."""
+        mine = [g for g in person.sessions if g.option.day == day]
+        return bool(mine) and all(not g.option.stype.is_group for g in mine)
+
+    def _compact_with(self, person: _Person, day: int, slots) -> bool:
+        gap = self.rules.max_gap_minutes // self.S
+        allslots = sorted(set(person.busy.get(day, ())) | set(slots))
+        return all(b - a - 1 <= gap for a, b in zip(allslots, allslots[1:], strict=False))
+
     def _needs_day(self, person: _Person) -> bool:
         _, _, need_days, week_target = self._targets(person.p)
-        days = [d for d, b in person.busy.items() if b]
+        days = [d for d, b in person.busy.items() if b and not self._service_only(person, d)]
         if len(days) >= person.p.days_max:
             return False
         return len(days) < need_days or sum(person.minutes.values()) < week_target
@@ -278,11 +289,15 @@ class Greedy:
                 for day in self.rules.days:
                     for slot in range(self.wm.n_slots):
                         found = self._best_chain(people, day, slot, length)
-                        if found and (best is None or len(found[1]) > len(best[1])):
-                            best = found
+                        if found is None:
+                            continue
+                        # most takers; among equals, the block that joins most booked services
+                        key = (len(found[1]), sum(1 for ps in found[1] if ps.busy.get(day)))
+                        if best is None or key > best[0]:
+                            best = (key, *found)
                 if best is None:
                     break
-                chain, takers = best
+                _, chain, takers = best
                 sessions = [self._open(o) for o in chain]
                 if any(sess is None for sess in sessions):  # cannot happen: checked in _best_chain
                     for sess in sessions:
@@ -296,7 +311,8 @@ class Greedy:
 
     def _best_chain(self, people: list[_Person], day: int, slot: int, length: int):
         """Group sessions back to back from `slot` for `length` minutes, and who can take them all."""
-        waiting = [ps for ps in people if self._needs_day(ps) and not ps.busy.get(day)
+        waiting = [ps for ps in people if self._needs_day(ps)
+                   and (not ps.busy.get(day) or self._service_only(ps, day))
                    and (day, slot) in ps.options]
         chain: list[Option] = []
         u, minutes = slot, 0
@@ -319,10 +335,13 @@ class Greedy:
             u += o.length
         if not chain:
             return None
+        span = range(slot, u)
+        waiting = [ps for ps in waiting if not ps.busy.get(day) or self._compact_with(ps, day, span)]
         cap = min(max(o.stype.min_size, int(self._room_cap(o) * self.fill)) for o in chain)
         if len(waiting) < max(o.stype.min_size for o in chain):
             return None
-        waiting.sort(key=lambda ps: (len(ps.options), ps.p.participant_id))
+        # those whose scarce service already sits on this day first, then the least flexible
+        waiting.sort(key=lambda ps: (not ps.busy.get(day), len(ps.options), ps.p.participant_id))
         return chain, waiting[:cap]
 
     def _room_cap(self, o: Option) -> int:
@@ -337,25 +356,30 @@ class Greedy:
                     self._by_day_slot[o.day, o.slot].append(o)
         return self._by_day_slot.get((day, slot), [])
 
-    def place_blocks(self, person: _Person) -> None:
+    def place_blocks(self, person: _Person, only_day: int | None = None) -> bool:
+        """Blocks on new days until the participant's days and hours are met (True if one was placed)."""
         p = person.p
         day_target, per_day, need_days, week_target = self._targets(p)
+        placed = False
         for _round in range(self.rules.days.__len__()):
-            have_days = [d for d, b in person.busy.items() if b]
+            have_days = [d for d, b in person.busy.items() if b and not self._service_only(person, d)]
             have_week = sum(person.minutes.values())
-            if len(have_days) >= need_days and have_week >= week_target:
+            if only_day is None and len(have_days) >= need_days and have_week >= week_target:
                 break
-            if len(have_days) >= p.days_max:
+            if len(have_days) >= p.days_max or (only_day is not None and placed):
                 break
             best = None
             for day in self.rules.days:
-                if day in have_days:
+                if day in have_days or (only_day is not None and day != only_day):
                     continue
                 for slot in range(self.wm.n_slots):
                     if (day, slot) not in person.options:
                         continue
                     plan, minutes = self._block(person, day, slot, per_day)
                     if minutes < day_target or not plan:
+                        continue
+                    if person.busy.get(day) and not self._compact_with(
+                            person, day, range(slot, slot + minutes // self.S)):
                         continue
                     key = self._score(person, day, slot, plan)
                     if best is None or key < best[0]:
@@ -369,6 +393,45 @@ class Greedy:
                     break
                 self._add(person, sess)
             person.start_slots[slot] += 1
+            placed = True
+        return placed
+
+    def _leave_day(self, person: _Person, day: int) -> list[_Session] | None:
+        """Take the participant out of a day when every group there stays at its minimum."""
+        sessions = [g for g in person.sessions if g.option.day == day]
+        if any(g.pinned or (g.option.stype.is_group and len(g.members) <= g.option.stype.min_size)
+               or not g.option.stype.is_group for g in sessions):
+            return None
+        for g in sessions:
+            self._remove(person, g)
+        return sessions
+
+    def _service_day(self, person: _Person, t) -> bool:
+        """Move a participant's day to one where a service they still need can be had."""
+        days_with_t = sorted({d for (d, _u), os_ in person.options.items() for o in os_ if o.stype is t})
+        attended = [d for d, b in person.busy.items() if b]
+        for day in days_with_t:
+            if day in attended:
+                continue
+            left = None
+            if len(attended) >= person.p.days_max:
+                for x in sorted(attended, key=lambda d: -sum(len(g.members) for g in person.sessions
+                                                          if g.option.day == d)):
+                    left = self._leave_day(person, x)
+                    if left is not None:
+                        break
+                if left is None:
+                    return False
+            if self.place_blocks(person, only_day=day) and self._place_one(person, t, only_day=day):
+                return True
+            for g in [g for g in person.sessions if g.option.day == day]:  # undo the new day
+                self._remove(person, g)
+                if not g.members and not g.pinned:
+                    self._close(g)
+            if left is not None:
+                for g in left:
+                    self._add(person, g)
+        return False
 
     def place_services(self, person: _Person) -> None:
         """Weekly minimums of non-group types, next to a block (gap rule kept)."""
@@ -377,14 +440,14 @@ class Greedy:
             if t.is_group:
                 continue
             while person.type_week[t.name] < weekly_min_for(p, t):
-                if not self._place_one(person, t):
+                if not self._place_one(person, t) and not self._service_day(person, t):
                     break
 
-    def _place_one(self, person: _Person, t) -> bool:
+    def _place_one(self, person: _Person, t, only_day: int | None = None) -> bool:
         p = person.p
         gap = self.rules.max_gap_minutes // self.S
         candidates = []
-        days = [d for d, b in person.busy.items() if b]
+        days = [d for d, b in person.busy.items() if b and (only_day is None or d == only_day)]
         for day in days:
             lo, hi = min(person.busy[day]), max(person.busy[day])
             for o in (o for (d, _u), os_ in person.options.items() if d == day for o in os_):
@@ -408,13 +471,14 @@ class Greedy:
             if sess is not None:
                 self._add(person, sess)
                 return True
-        return self._swap_in(person, t)
+        return self._swap_in(person, t, only_day)
 
-    def _swap_in(self, person: _Person, t) -> bool:
+    def _swap_in(self, person: _Person, t, only_day: int | None = None) -> bool:
         """Leave one group session that stays above its minimum to make room for a service."""
         prefer = person.p.primary_therapist if t.kind == "individual" else None
-        groups = [g for g in person.sessions if g.option.stype.is_group
-                  and len(g.members) > g.option.stype.min_size]
+        groups = [g for g in person.sessions if g.option.stype.is_group and not g.pinned
+                  and len(g.members) > g.option.stype.min_size
+                  and (only_day is None or g.option.day == only_day)]
         groups.sort(key=lambda g: (-len(g.members), g.option.day, g.option.slot))
         for g in groups:
             day = g.option.day
@@ -471,15 +535,48 @@ class Greedy:
                 if (pin.session_type, pin.day, pin.start, pin.staff_id) == (o.stype.name, o.day, o.start, sess.staff)
                 for pid in pin.participants}
 
+    def anchor_services(self) -> None:
+        """Services reachable on few days (a prescriber twice a week) are booked first, so the
+        participant's blocks can be built around them."""
+        for person in sorted(self.people.values(), key=lambda ps: ps.p.participant_id):
+            p = person.p
+            for t in self.prog.session_types:
+                if t.is_group or person.type_week[t.name] >= weekly_min_for(p, t):
+                    continue
+                opts = [o for os_ in person.options.values() for o in os_ if o.stype is t]
+                days = {o.day for o in opts}
+                if not opts or len(days) > SCARCE_DAYS:
+                    continue
+                prefer = p.primary_therapist if t.kind == "individual" else None
+                for o in sorted(opts, key=lambda o: (bool(p.preferred_days) and o.day not in p.preferred_days,
+                                                     o.day, o.slot)):
+                    if self._fits(person, o):
+                        sess = self._open(o, prefer)
+                        if sess is not None:
+                            self._add(person, sess)
+                            break
+
+    def release_lonely_services(self) -> None:
+        """A booked service on a day no block joined would leave a day too short: free it."""
+        for person in self.people.values():
+            for day in [d for d, b in person.busy.items() if b]:
+                if self._service_only(person, day):
+                    for g in [g for g in person.sessions if g.option.day == day and not g.pinned]:
+                        self._remove(person, g)
+                        if not g.members:
+                            self._close(g)
+
     def run(self, previous=None) -> list[_Session]:
         order = sorted(self.people.values(),
                        key=lambda ps: (len(ps.options), ps.p.track, ps.p.participant_id))
         self.place_pinned()
         if previous is not None:
             self.seed(previous)
+        self.anchor_services()
         self.place_group_blocks()
         for person in order:
             self.place_blocks(person)
+        self.release_lonely_services()
         for person in order:
             self.place_services(person)
         self.repair()

@@ -356,7 +356,8 @@ def _read_participants(sh: _Sheet, cm: _Sheet, rules: Rules, staff: dict[str, St
         first = sh.cell(row, r, "start_date", parse_date)
         last = sh.cell(row, r, "end_date", parse_date)
         if first is not None and last is not None and last < first:
-            sh.problem(row, "end_date", f"end_date {last} is before start_date {first}")
+            sh.problem(row, "end_date", f"end_date {last} is before start_date {first}",
+                       expected="an end_date on or after the start_date")
         if _unique(sh, row, "participant_id", pid, seen) and track is not None and level is not None \
                 and None not in values.values():
             people[pid] = Participant(

@@ -11,6 +11,7 @@ from iopsched.parse import (
     day_list_text,
     is_blank,
     parse_bool,
+    parse_date,
     parse_day,
     parse_days,
     parse_list,
@@ -331,6 +332,31 @@ def test_word():
         word("Espa\u00f1ol \u4e2d\u6587 \u05e2\u05d1\u05e8\u05d9\u05ea")
         == "Espa\u00f1ol \u4e2d\u6587 \u05e2\u05d1\u05e8\u05d9\u05ea"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "date"),
+    [
+        ("2026-11-30", dt.date(2026, 11, 30)),
+        (" 2026-11-30 ", dt.date(2026, 11, 30)),
+        ("30.11.2026", dt.date(2026, 11, 30)),
+        ("11/30/2026", dt.date(2026, 11, 30)),
+        ("2026/11/30", dt.date(2026, 11, 30)),
+        (dt.date(2026, 11, 30), dt.date(2026, 11, 30)),
+        (dt.datetime(2026, 11, 30, 0, 0), dt.date(2026, 11, 30)),
+    ],
+)
+def test_date(value, date):
+    assert parse_date(value) == date
+
+
+@pytest.mark.parametrize(
+    "value", ["30/11/2026", "2026-02-30", "tomorrow", "", 45000, dt.time(9, 0)]
+)
+def test_date_refused(value):
+    with pytest.raises(CellError) as exc:
+        parse_date(value)
+    assert exc.value.expected.startswith("a date such as 2026-11-30")
 
 
 def test_text_and_blank():

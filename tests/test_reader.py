@@ -975,3 +975,28 @@ def test_check_missing_file(tmp_path):
     result = CliRunner().invoke(app, ["check", str(tmp_path / "nowhere.xlsx")])
     assert result.exit_code == 2
     assert "file not found" in result.output and "Traceback" not in result.output
+
+
+def test_admission_and_discharge_dates(tmp_path):
+    rows = sheets()
+    rows["Participants"][0].update(start_date=dt.datetime(2026, 11, 30), end_date="2026-12-24")
+    rows["Participants"][1].update(start_date="30.11.2026", end_date=None)
+    program, warnings = read(write(tmp_path, rows))
+    assert warnings == []
+    people = program.participant_by_id()
+    assert (people["P01"].start_date, people["P01"].end_date) == (
+        dt.date(2026, 11, 30),
+        dt.date(2026, 12, 24),
+    )
+    assert (people["P02"].start_date, people["P02"].end_date) == (dt.date(2026, 11, 30), None)
+    assert people["P03"].start_date is None
+    rows["Participants"][2].update(start_date="2026-12-01", end_date="2026-11-01")
+    rows["Participants"][3].update(start_date="soon")
+    path = write(tmp_path, rows, "bad_dates.xlsx")
+    found = problems_of(path)
+    assert [str(p).split(", sheet ", 1)[1] for p in found] == [
+        "Participants, row 4, column end_date: end_date 2026-11-01 is before start_date "
+        "2026-12-01; expected an end_date on or after the start_date",
+        "Participants, row 5, column start_date: not understood (found 'soon'); expected a date "
+        "such as 2026-11-30 (or an Excel date cell)",
+    ]
