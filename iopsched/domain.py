@@ -227,8 +227,8 @@ class Program:
 
 def eligible(p: Participant, t: SessionType) -> bool:
     """May participant p attend sessions of type t at all (track, tags, flags)?"""
-    if t.tracks and p.track not in t.tracks:
-        return False
+    if t.tracks and p.track.casefold() not in {x.casefold() for x in t.tracks}:
+        return False  # tracks match case-insensitively, like roles, tags and kinds
     if not t.tags_required <= p.tags:
         return False
     if t.kind == "medication" and not p.needs_medication:

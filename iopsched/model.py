@@ -166,8 +166,9 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
     # --- attendance variables (pruned: eligibility, commitments + travel buffer, maxima) ---
     by_p_day: dict[tuple[str, int], list[Option]] = defaultdict(list)
     for p in program.participants:
+        may = [eligible(p, t) for t in program.session_types]
         for o in options:
-            if participant_can(p, o, r.travel_buffer_minutes, program.week_start):
+            if may[o.type_index] and participant_can(p, o, r.travel_buffer_minutes, program.week_start):
                 wm.a[p.participant_id, o.index] = m.new_bool_var(f"a_{p.participant_id}_{o.index}")
                 by_p_day[p.participant_id, o.day].append(o)
 

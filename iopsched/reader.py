@@ -468,7 +468,7 @@ def _cross_checks(file, rules, staff, rooms, types, participants, problems, type
     all_tracks = False
     for t in types.values():
         if t.tracks:
-            served |= set(t.tracks)
+            served |= {x.casefold() for x in t.tracks}
         else:
             all_tracks = True
     for p in participants.values():
@@ -480,6 +480,6 @@ def _cross_checks(file, rules, staff, rooms, types, participants, problems, type
                                         f"({', '.join(sorted(ind_roles))})", file=file, sheet="Participants",
                                         column="primary_therapist", warning=True))
     if not all_tracks:
-        for track in sorted({p.track for p in participants.values()} - served):
+        for track in sorted({p.track for p in participants.values() if p.track.casefold() not in served}):
             problems.append(Problem(f"no session type serves track '{track}'", file=file, sheet="SessionTypes",
                                     column="tracks", warning=True))

@@ -140,18 +140,10 @@ def solve(
     cb = _Callback(wm, progress)
 
     interrupted = threading.Event()
-    previous_handler = None
     if interruptible and threading.current_thread() is threading.main_thread():
-        def _stop(signum, frame):  # Ctrl-C: stop the search, keep the best schedule so far
-            interrupted.set()
-            solver.stop_search()
-
-        previous_handler = signal.signal(signal.SIGINT, _stop)
-    try:
+        status = _solve_interruptibly(solver, wm, cb, interrupted)
+    else:
         status = solver.solve(wm.model, cb)
-    finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGINT, previous_handler)
     if wm.frozen and status == cp_model.INFEASIBLE:
         # last week's assignments cannot all be kept together: keep them as a strong preference
         weights = dict(program.rules.weights, stability=program.rules.weights.get("stability", 100) * 10)
@@ -214,6 +206,33 @@ def solve(
             summary["freeze"] = freeze
     schedule.summary = summary
     return schedule
+
+
+def _solve_interruptibly(solver, wm: WeekModel, cb, interrupted: threading.Event) -> int:
+    """Solve in a worker thread so the main thread can take Ctrl-C and stop the search cleanly.
+
+    CP-SAT's own SIGINT handling is switched off (it aborted in interleaved search when the
+    signal came early); our handler asks the solver to stop and the best schedule is kept.
+    """
+    solver.parameters.catch_sigint_signal = False
+    result: dict[str, int] = {}
+
+    def work() -> None:
+        result["status"] = solver.solve(wm.model, cb)
+
+    def stop(signum, frame) -> None:
+        interrupted.set()
+        solver.stop_search()
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        thread = threading.Thread(target=work, name="cp-sat", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.2)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return result.get("status", cp_model.UNKNOWN)
 
 
 def _ortools_version() -> str:

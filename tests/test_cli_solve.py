@@ -1,0 +1,107 @@
+"""`iopsched solve` from the command line: output, privacy, refusals, interruption."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import openpyxl
+from builders import make_program, write_program_xlsx
+from typer.testing import CliRunner
+
+from iopsched.cli import app
+
+runner = CliRunner()
+MARKERS = ("ZQXNAMEA", "ZQXNAMEB", "ZQXNAMEC", "ZQXNAMED")
+
+
+def marked_program():
+    program = make_program()
+    people = tuple(replace(p, name=m) for p, m in zip(program.participants, MARKERS, strict=True))
+    return replace(program, participants=people)
+
+
+def _all_text(path: Path, sheets=None) -> str:
+    wb = openpyxl.load_workbook(path)
+    out = []
+    for ws in wb.worksheets:
+        if sheets is None or ws.title in sheets:
+            for row in ws.iter_rows(values_only=True):
+                out += [str(v) for v in row if v is not None]
+    return "\n".join(out)
+
+
+def test_solve_writes_machine_and_human_sheets_without_names(tmp_path):
+    prog = write_program_xlsx(marked_program(), tmp_path / "program.xlsx")
+    out = tmp_path / "schedule.xlsx"
+    result = runner.invoke(app, ["solve", str(prog), "-o", str(out), "--time-limit", "2"])
+    assert result.exit_code == 0, result.output
+    for marker in MARKERS:
+        assert marker not in result.output
+    wb = openpyxl.load_workbook(out)
+    for sheet in ("Summary", "Sessions", "Attendance", "Unmet", "Week", "By participant", "By staff",
+                  "By room", "Rosters"):
+        assert sheet in wb.sheetnames
+    assert [c.value for c in wb["Sessions"][1]][:10] == [
+        "session_id", "session_type", "kind", "day", "start", "end", "staff_id", "room_id", "size", "pinned"]
+    text = _all_text(out)
+    assert not any(m in text for m in MARKERS)
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600  # protected health information: owner only
+    valid = runner.invoke(app, ["validate", str(prog), str(out)])
+    assert valid.exit_code == 0, valid.output
+
+
+def test_show_names_only_in_the_human_sheets(tmp_path):
+    prog = write_program_xlsx(marked_program(), tmp_path / "program.xlsx")
+    out = tmp_path / "schedule.xlsx"
+    result = runner.invoke(app, ["solve", str(prog), "-o", str(out), "--time-limit", "2", "--show-names"])
+    assert result.exit_code == 0, result.output
+    assert not any(m in result.output for m in MARKERS)
+    assert any(m in _all_text(out, {"By participant"}) for m in MARKERS)
+    assert not any(m in _all_text(out, {"Summary", "Sessions", "Attendance", "Unmet"}) for m in MARKERS)
+
+
+def test_output_equal_to_input_is_refused(tmp_path):
+    prog = write_program_xlsx(make_program(), tmp_path / "program.xlsx")
+    before = prog.read_bytes()
+    result = runner.invoke(app, ["solve", str(prog), "-o", str(prog)])
+    assert result.exit_code == 2
+    assert "also an input" in result.output
+    assert prog.read_bytes() == before
+
+
+def test_failed_solve_keeps_the_previous_output(tmp_path):
+    out = tmp_path / "schedule.xlsx"
+    out.write_bytes(b"last week's schedule")
+    result = runner.invoke(app, ["solve", str(tmp_path / "missing.xlsx"), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert out.read_bytes() == b"last week's schedule"
+
+
+def test_ctrl_c_writes_the_best_schedule_and_exits_130(tmp_path):
+    prog = write_program_xlsx(make_program(), tmp_path / "program.xlsx")
+    out = tmp_path / "schedule.xlsx"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "iopsched", "solve", str(prog), "-o", str(out), "--time-limit", "120"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    line = ""
+    while time.monotonic() < deadline:  # wait for the first solution in the progress display
+        line = proc.stderr.readline()
+        if "fully met" in line:
+            break
+    assert "fully met" in line
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert out.exists()
+    assert runner.invoke(app, ["validate", str(prog), str(out)]).exit_code == 0
