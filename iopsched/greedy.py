@@ -12,6 +12,8 @@ hard rule, so CP-SAT starts from a feasible schedule and only has to improve it.
 from __future__ import annotations
 
 import math
+import random
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -58,6 +60,8 @@ class Greedy:
         self.sessions: list[_Session] = []
         self.open_at: dict[int, list[_Session]] = defaultdict(list)  # option index -> sessions
         self.staff = wm.program.staff_by_id()
+        self._version = 0  # bumped whenever a leader or room is taken or freed
+        self._open_cache: dict[int, tuple[int, bool]] = {}
         self.people: dict[str, _Person] = {}
         for p in self.prog.participants:
             self.people[p.participant_id] = _Person(p, defaultdict(list))
@@ -116,6 +120,7 @@ class Greedy:
                 ps.start_slots[o.slot] += 1
 
     def _reserve(self, o: Option, leader: str, ci: int) -> _Session:
+        self._version += 1
         sess = _Session(o, leader, ci)
         for k in range(o.length):
             self.staff_busy[leader, o.day].add(o.slot + k)
@@ -142,6 +147,7 @@ class Greedy:
         return self._reserve(o, leader, ci)
 
     def _close(self, sess: _Session) -> None:
+        self._version += 1
         o = sess.option
         for k in range(o.length):
             self.staff_busy[sess.staff, o.day].discard(o.slot + k)
@@ -234,7 +240,13 @@ class Greedy:
         return plan, minutes
 
     def _can_open(self, o: Option) -> bool:
-        return any(self._staff_free(s, o) for s in o.staff) and any(self._room_free(c, o) for c in o.classes)
+        """Is a leader and a room free for a new session of o? (cached until resources change)"""
+        hit = self._open_cache.get(o.index)
+        if hit is not None and hit[0] == self._version:
+            return hit[1]
+        ok = any(self._staff_free(s, o) for s in o.staff) and any(self._room_free(c, o) for c in o.classes)
+        self._open_cache[o.index] = (self._version, ok)
+        return ok
 
     def _score(self, person: _Person, day: int, slot: int, plan) -> tuple:
         p = person.p
@@ -291,17 +303,20 @@ class Greedy:
                         found = self._best_chain(people, day, slot, length)
                         if found is None:
                             continue
-                        # most takers; among equals, the block that joins most booked services
-                        key = (len(found[1]), sum(1 for ps in found[1] if ps.busy.get(day)))
+                        # a pinned group still below its minimum first; then most takers; among
+                        # equals, the block that joins most booked services
+                        underfull = sum(1 for o, x in zip(found[0], found[2], strict=True)
+                                        if x is not None and len(x.members) < o.stype.min_size)
+                        key = (underfull, len(found[1]), sum(1 for ps in found[1] if ps.busy.get(day)))
                         if best is None or key > best[0]:
                             best = (key, *found)
                 if best is None:
                     break
-                _, chain, takers = best
-                sessions = [self._open(o) for o in chain]
+                _, chain, takers, existing = best
+                sessions = [x if x is not None else self._open(o) for o, x in zip(chain, existing, strict=True)]
                 if any(sess is None for sess in sessions):  # cannot happen: checked in _best_chain
-                    for sess in sessions:
-                        if sess is not None:
+                    for sess, x in zip(sessions, existing, strict=True):
+                        if sess is not None and x is None:
                             self._close(sess)
                     break
                 for person in takers:
@@ -315,21 +330,25 @@ class Greedy:
                    and (not ps.busy.get(day) or self._service_only(ps, day))
                    and (day, slot) in ps.options]
         chain: list[Option] = []
+        existing: list[_Session | None] = []  # a pinned session the block goes through
         u, minutes = slot, 0
         used: set[str] = set()
         while minutes < length:
             best = None
             for o in self._group_options_at(day, u):
-                if o.stype.name in used or o.stype.tags_required or not self._can_open(o):
+                pinned = next((x for x in self.open_at[o.index] if x.pinned), None)
+                if o.stype.name in used or (pinned is None and (o.stype.tags_required or not self._can_open(o))):
                     continue
                 a = self.wm.a
                 fits = [ps for ps in waiting if (ps.p.participant_id, o.index) in a and self._fits(ps, o)]
-                if len(fits) >= o.stype.min_size and (best is None or len(fits) > len(best[1])):
-                    best = (o, fits)
+                need = o.stype.min_size - (len(pinned.members) if pinned else 0)
+                if len(fits) >= need and (best is None or (pinned is not None, len(fits)) > best[2]):
+                    best = (o, fits, (pinned is not None, len(fits)), pinned)
             if best is None:
                 return None
-            o, waiting = best
+            o, waiting, _, pinned = best
             chain.append(o)
+            existing.append(pinned)
             used.add(o.stype.name)
             minutes += o.stype.minutes
             u += o.length
@@ -337,12 +356,19 @@ class Greedy:
             return None
         span = range(slot, u)
         waiting = [ps for ps in waiting if not ps.busy.get(day) or self._compact_with(ps, day, span)]
-        cap = min(max(o.stype.min_size, int(self._room_cap(o) * self.fill)) for o in chain)
-        if len(waiting) < max(o.stype.min_size for o in chain):
+        caps = []
+        for o, pinned in zip(chain, existing, strict=True):
+            if pinned is not None:
+                caps.append(effective_capacity(self.wm.classes[pinned.ci], o.stype) - len(pinned.members))
+            else:
+                caps.append(max(o.stype.min_size, int(self._room_cap(o) * self.fill)))
+        cap = min(caps)
+        needs = [o.stype.min_size - (len(p.members) if p else 0) for o, p in zip(chain, existing, strict=True)]
+        if len(waiting) < max(needs) or cap < max(needs):
             return None
         # those whose scarce service already sits on this day first, then the least flexible
         waiting.sort(key=lambda ps: (not ps.busy.get(day), len(ps.options), ps.p.participant_id))
-        return chain, waiting[:cap]
+        return chain, waiting[:cap], existing
 
     def _room_cap(self, o: Option) -> int:
         return max((effective_capacity(self.wm.classes[c], o.stype) for c in o.classes if self._room_free(c, o)),
@@ -587,6 +613,20 @@ class Greedy:
         self.repair()
         return self.sessions
 
+    def unmet_ids(self) -> list[str]:
+        S = self.S
+        out = []
+        for pid, person in self.people.items():
+            p = person.p
+            days = [d for d, b in person.busy.items() if b]
+            need_day = math.ceil(p.day_hours_min * 60 / S - 1e-9)
+            if (len(days) < p.days_min
+                    or any(person.minutes[d] // S < need_day for d in days)
+                    or sum(person.minutes.values()) // S < math.ceil(p.week_hours_min * 60 / S - 1e-9)
+                    or any(person.type_week[t.name] < weekly_min_for(p, t) for t in self.prog.session_types)):
+                out.append(pid)
+        return out
+
     def shortfall_units(self) -> int:
         """Unmet units of the greedy week, as the model's `unmet` term counts them."""
         from iopsched.model import UNMET_UNITS
@@ -607,10 +647,89 @@ class Greedy:
         return total
 
 
-def greedy_hint(wm: WeekModel, previous=None) -> dict:
+class RuinRecreate:
+    """Local search on a greedy week: take out an unmet participant and a few who share their
+    days, put them back in a new order, keep the week if it is no worse. Deterministic: a
+    seeded generator and a budget counted in iterations, never in seconds."""
+
+    def __init__(self, g: Greedy, seed: int = 0):
+        self.g = g
+        self.rng = random.Random(seed)
+
+    def snapshot(self):
+        g = self.g
+        return ([(s.option, s.staff, s.ci, tuple(s.members), s.pinned) for s in g.sessions],
+                {pid: Counter(ps.start_slots) for pid, ps in g.people.items()})
+
+    def restore(self, snap) -> None:
+        g = self.g
+        sessions, starts = snap
+        g.staff_busy.clear()
+        g.staff_minutes_day.clear()
+        g.staff_minutes_week.clear()
+        g.room_used.clear()
+        g.sessions = []
+        g.open_at.clear()
+        g._version += 1
+        for pid, ps in g.people.items():
+            g.people[pid] = _Person(ps.p, ps.options, start_slots=Counter(starts[pid]))
+        for o, staff, ci, members, pinned in sessions:
+            sess = g._reserve(o, staff, ci)
+            sess.pinned = pinned
+            for pid in members:
+                g._add(g.people[pid], sess)
+
+    def key(self) -> tuple[int, int]:
+        return self.g.shortfall_units(), len(self.g.sessions)
+
+    def run(self, iterations: int) -> tuple[int, int]:
+        g = self.g
+        best, snap = self.key(), self.snapshot()
+        for _ in range(iterations):
+            if best[0] == 0:
+                break
+            unmet = sorted(g.unmet_ids())
+            if not unmet:
+                break
+            target = g.people[self.rng.choice(unmet)]
+            mates = sorted({pid for sess in target.sessions for pid in sess.members} - {target.p.participant_id})
+            same_track = sorted(pid for pid, ps in g.people.items()
+                                if ps.p.track == target.p.track and pid != target.p.participant_id)
+            pool = sorted(set(mates) | set(self.rng.sample(same_track, min(3, len(same_track)))))
+            victims = [target] + [g.people[pid] for pid in self.rng.sample(pool, min(len(pool), 4))]
+            for person in victims:
+                pinned_here = {id(sess) for sess in person.sessions if sess.pinned}
+                for sess in list(person.sessions):
+                    if id(sess) in pinned_here and person.p.participant_id in g._pinned_people(sess):
+                        continue
+                    g._remove(person, sess)
+                    if not sess.members and not sess.pinned:
+                        g._close(sess)
+                person.start_slots.clear()
+            self.rng.shuffle(victims[1:])
+            for person in victims:
+                g.place_blocks(person)
+            for person in victims:
+                g.place_services(person)
+            g.repair()
+            now = self.key()
+            if now <= best:
+                best, snap = now, self.snapshot()
+            else:
+                self.restore(snap)
+        return best
+
+
+def ruin_recreate_budget(participants: int) -> int:
+    """Iterations of the local search: about the same seconds whatever the program's size."""
+    return max(10, min(100, 150_000 // max(1, participants) ** 2))
+
+
+def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | None = None) -> dict:
     """Run the greedy and hint the model with it. Returns a few counts (for logs and benchmarks)."""
     from iopsched.hints import apply_hint, complete_hint
 
+    t0 = time.monotonic()
     best = None
     for fill in FILLS:
         g = Greedy(wm, fill)
@@ -619,6 +738,10 @@ def greedy_hint(wm: WeekModel, previous=None) -> dict:
         if best is None or key < best[0]:
             best = (key, g)
     g = best[1]
+    before = best[0][0]
+    if iterations is None:
+        iterations = ruin_recreate_budget(len(wm.program.participants))
+    after = RuinRecreate(g, seed).run(iterations)[0] if iterations else before
     sessions = g.sessions
     y_on, rc_count, a_on = set(), Counter(), set()
     for s in sessions:
@@ -629,4 +752,5 @@ def greedy_hint(wm: WeekModel, previous=None) -> dict:
     apply_hint(wm, y_on, rc_count, a_on)
     complete = complete_hint(wm)
     return {"sessions": len(sessions), "attendances": len(a_on), "complete": complete,
-            "unmet_units": best[0][0], "fill": g.fill}
+            "unmet_units_greedy": before, "unmet_units": after, "fill": g.fill,
+            "seconds": time.monotonic() - t0}

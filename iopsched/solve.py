@@ -62,12 +62,12 @@ def gap_of(objective: float, bound: float) -> float:
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, wm: WeekModel, report: Callable[[Progress], None] | None):
+    def __init__(self, wm: WeekModel, report: Callable[[Progress], None] | None, start: float):
         super().__init__()
         self.wm = wm
         self.report = report
         self.solutions = 0
-        self.start = time.monotonic()
+        self.start = start  # the start of solve(): times include the model build and the greedy
         self.first_all_met: float | None = None
         self.first_solution: float | None = None
 
@@ -118,7 +118,7 @@ def solve(
                                  sheet="Pinned", row=exc.pin.row or None)) from None
     build_seconds = time.monotonic() - t0
     limit, n_workers, seed_ = solver_parameters(program, time_limit, workers, seed)
-    greedy_hint(wm, previous)
+    first = greedy_hint(wm, previous, seed=seed_)
     if wm.frozen:  # --freeze: keep last week's assignments that can still run
         wm.model.add_bool_and(wm.frozen)
 
@@ -137,7 +137,7 @@ def solve(
     p.max_deterministic_time = limit * DETERMINISTIC_PER_SECOND
     p.max_time_in_seconds = 1.5 * limit
     p.log_search_progress = log
-    cb = _Callback(wm, progress)
+    cb = _Callback(wm, progress, t0)
 
     interrupted = threading.Event()
     if interruptible and threading.current_thread() is threading.main_thread():
@@ -183,6 +183,8 @@ def solve(
         "sessions": len(sessions),
         "stopped_by": stopped_by,
         "solutions_found": cb.solutions,
+        "greedy_unmet_units": first.get("unmet_units", ""),
+        "greedy_seconds": round(first.get("seconds", 0.0), 3),
     }
     for term, exprs in wm.terms.items():
         value = int(sum(solver.value(e) for e in exprs)) if has_solution and exprs else 0
