@@ -706,8 +706,7 @@ class RuinRecreate:
                     if not sess.members and not sess.pinned:
                         g._close(sess)
                 person.start_slots.clear()
-            self.rng.shuffle(victims[1:])
-            for person in victims:
+            for person in victims:  # the unmet participant first, the others in sampled order
                 g.place_blocks(person)
             for person in victims:
                 g.place_services(person)
