@@ -11,6 +11,7 @@ hard rule, so CP-SAT starts from a feasible schedule and only has to improve it.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 import time
@@ -68,6 +69,11 @@ class Greedy:
         for (pid, oi) in wm.a:
             o = wm.options[oi]
             self.people[pid].options[o.day, o.slot].append(o)
+        # who could start something at (day, slot): the block search looks only at them
+        self.people_at: dict[tuple[int, int], list[_Person]] = defaultdict(list)
+        for person in sorted(self.people.values(), key=lambda ps: ps.p.participant_id):
+            for key in person.options:
+                self.people_at[key].append(person)
 
     # --- resources ----------------------------------------------------------------------------
     def _staff_free(self, s: str, o: Option) -> bool:
@@ -295,40 +301,54 @@ class Greedy:
         lengths = sorted({self._targets(ps.p)[1] for ps in self.people.values()}, reverse=True)
         by_length = {L: [ps for ps in self.people.values()
                          if self._targets(ps.p)[1] <= L <= ps.p.day_hours_max * 60] for L in lengths}
-        for length, people in by_length.items():
-            while True:
-                best = None
-                for day in self.rules.days:
-                    for slot in range(self.wm.n_slots):
-                        found = self._best_chain(people, day, slot, length)
-                        if found is None:
-                            continue
-                        # a pinned group still below its minimum first; then most takers; among
-                        # equals, the block that joins most booked services
-                        underfull = sum(1 for o, x in zip(found[0], found[2], strict=True)
-                                        if x is not None and len(x.members) < o.stype.min_size)
-                        key = (underfull, len(found[1]), sum(1 for ps in found[1] if ps.busy.get(day)))
-                        if best is None or key > best[0]:
-                            best = (key, *found)
-                if best is None:
-                    break
-                _, chain, takers, existing = best
-                sessions = [x if x is not None else self._open(o) for o, x in zip(chain, existing, strict=True)]
-                if any(sess is None for sess in sessions):  # cannot happen: checked in _best_chain
-                    for sess, x in zip(sessions, existing, strict=True):
-                        if sess is not None and x is None:
-                            self._close(sess)
-                    break
-                for person in takers:
-                    for sess in sessions:
-                        self._add(person, sess)
-                    person.start_slots[chain[0].slot] += 1
+        for length, members in by_length.items():
+            people = {id(ps) for ps in members}
+            # lazy greedy: a block's score only falls as people get their days and leaders and
+            # rooms are taken, so a stale score is an upper bound; re-score the top one only
+            heap = []
+            for day in self.rules.days:
+                for slot in range(self.wm.n_slots):
+                    found = self._best_chain(people, day, slot, length)
+                    if found is not None:
+                        heapq.heappush(heap, (self._block_key(found, day), day, slot))
+            while heap:
+                _, day, slot = heapq.heappop(heap)
+                found = self._best_chain(people, day, slot, length)
+                if found is None:
+                    continue
+                key = self._block_key(found, day)
+                if heap and (key, day, slot) > heap[0]:
+                    heapq.heappush(heap, (key, day, slot))  # no longer the best: try the next
+                    continue
+                if self._open_block(*found):
+                    heapq.heappush(heap, (key, day, slot))  # a parallel block may follow here
 
-    def _best_chain(self, people: list[_Person], day: int, slot: int, length: int):
+    @staticmethod
+    def _block_key(found, day: int) -> tuple[int, int, int]:
+        """Smaller is better: a pinned group still below its minimum first; then most takers;
+        among equals, the block that joins most booked services."""
+        chain, takers, existing = found
+        underfull = sum(1 for o, x in zip(chain, existing, strict=True)
+                        if x is not None and len(x.members) < o.stype.min_size)
+        return (-underfull, -len(takers), -sum(1 for ps in takers if ps.busy.get(day)))
+
+    def _open_block(self, chain, takers, existing) -> bool:
+        sessions = [x if x is not None else self._open(o) for o, x in zip(chain, existing, strict=True)]
+        if any(sess is None for sess in sessions):  # cannot happen: checked in _best_chain
+            for sess, x in zip(sessions, existing, strict=True):
+                if sess is not None and x is None:
+                    self._close(sess)
+            return False
+        for person in takers:
+            for sess in sessions:
+                self._add(person, sess)
+            person.start_slots[chain[0].slot] += 1
+        return True
+
+    def _best_chain(self, people: set[int], day: int, slot: int, length: int):
         """Group sessions back to back from `slot` for `length` minutes, and who can take them all."""
-        waiting = [ps for ps in people if self._needs_day(ps)
-                   and (not ps.busy.get(day) or self._service_only(ps, day))
-                   and (day, slot) in ps.options]
+        waiting = [ps for ps in self.people_at.get((day, slot), ()) if id(ps) in people
+                   and self._needs_day(ps) and (not ps.busy.get(day) or self._service_only(ps, day))]
         chain: list[Option] = []
         existing: list[_Session | None] = []  # a pinned session the block goes through
         u, minutes = slot, 0
@@ -671,8 +691,13 @@ class RuinRecreate:
         g.sessions = []
         g.open_at.clear()
         g._version += 1
-        for pid, ps in g.people.items():
-            g.people[pid] = _Person(ps.p, ps.options, start_slots=Counter(starts[pid]))
+        for pid, ps in g.people.items():  # reset in place: the block index holds these objects
+            ps.busy = defaultdict(set)
+            ps.minutes = defaultdict(int)
+            ps.type_day = Counter()
+            ps.type_week = Counter()
+            ps.sessions = []
+            ps.start_slots = Counter(starts[pid])
         for o, staff, ci, members, pinned in sessions:
             sess = g._reserve(o, staff, ci)
             sess.pinned = pinned
