@@ -99,6 +99,9 @@ class PersonDiff:
     changed: list[Change] = field(default_factory=list)
     sessions_last: int = 0
     sessions_this: int = 0
+    # staff only: a dropped or added session whose group (type, time, roster) is led by
+    # another staff member in the other week -> that staff member's id
+    handover: dict[Slot, str] = field(default_factory=dict)
 
     @property
     def moved(self) -> list[Change]:
@@ -121,7 +124,9 @@ class PersonDiff:
                 "sessions_last": self.sessions_last, "sessions_this": self.sessions_this,
                 "dropped": [s.as_dict() for s in self.dropped],
                 "added": [s.as_dict() for s in self.added],
-                "changed": [c.as_dict() for c in self.changed]}
+                "changed": [c.as_dict() for c in self.changed],
+                "handover": [{"session": k.as_dict(), "other_staff_id": v}
+                             for k, v in sorted(self.handover.items())]}
 
 
 @dataclass
@@ -229,12 +234,52 @@ def _compare(last: dict[str, list[Slot]], this: dict[str, list[Slot]],
     return people
 
 
+def _group(s: Session) -> tuple:
+    """A session apart from its leader and room: type, time and roster."""
+    return (s.session_type, s.day, s.start, s.end, frozenset(s.participants))
+
+
+def _leaders(schedule: Schedule) -> dict[tuple, set[str]]:
+    """Group -> who leads it (sessions without participants left out)."""
+    out: dict[tuple, set[str]] = {}
+    for s in schedule.sessions:
+        if s.participants:
+            out.setdefault(_group(s), set()).add(s.staff_id)
+    return out
+
+
+def _groups(schedule: Schedule) -> dict[Slot, list[tuple]]:
+    """Slot (with its leader) -> the groups held in it."""
+    out: dict[Slot, list[tuple]] = {}
+    for s in schedule.sessions:
+        if s.participants:
+            out.setdefault(Slot.of(s), []).append(_group(s))
+    return out
+
+
+def _add_handovers(staff: list[PersonDiff], last: Schedule, this: Schedule) -> None:
+    """For a session a staff member dropped (gained): who leads that group this (last) week."""
+    for_dropped = (_groups(last), _leaders(this))
+    for_added = (_groups(this), _leaders(last))
+    for person in staff:
+        for slots, (groups, leaders) in ((person.dropped, for_dropped),
+                                         (person.added, for_added)):
+            for slot in slots:
+                for group in groups.get(slot, ()):
+                    others = leaders.get(group, set()) - {slot.staff_id}
+                    if len(others) == 1:
+                        person.handover[slot] = others.pop()
+                        break
+
+
 def diff_schedules(last: Schedule, this: Schedule) -> DiffReport:
     """Per participant and per staff member, what changed from `last` week to `this` week."""
-    return DiffReport(
+    report = DiffReport(
         participants=_compare(_by_participant(last), _by_participant(this), track_enrolment=True),
         staff=_compare(_by_staff(last), _by_staff(this), track_enrolment=False),
     )
+    _add_handovers(report.staff, last, this)
+    return report
 
 
 # --- the notice ----------------------------------------------------------------------------------
@@ -265,7 +310,10 @@ def _change_text(c: Change) -> str:
 
 def _describe(s: Slot, *, staff: bool) -> str:
     """'Skills Group Mon 10:00-11:00 (with C1 in R1)'; a staff member's own id is left out."""
-    where = f"in {_clean(s.room_id)}" if staff else f"with {_clean(s.staff_id)} in {_clean(s.room_id)}"
+    if staff:
+        where = f"in {_clean(s.room_id)}"
+    else:
+        where = f"with {_clean(s.staff_id)} in {_clean(s.room_id)}"
     return f"{_clean(s.session_type)} {s.when} ({where})"
 
 
@@ -274,10 +322,12 @@ def _items(person: PersonDiff, *, staff: bool) -> list[str]:
     items: list[tuple[Slot, str]] = []
     for s in person.dropped:
         verb = "no longer leads" if staff else "dropped"
-        items.append((s, f"{verb} {_describe(s, staff=staff)}"))
+        other = f", now {_clean(person.handover[s])}" if s in person.handover else ""
+        items.append((s, f"{verb} {_describe(s, staff=staff)}{other}"))
     for s in person.added:
         verb = "now leads" if staff else "added"
-        items.append((s, f"{verb} {_describe(s, staff=staff)}"))
+        other = f", from {_clean(person.handover[s])}" if s in person.handover else ""
+        items.append((s, f"{verb} {_describe(s, staff=staff)}{other}"))
     for c in person.changed:
         items.append((c.before, _change_text(c)))
     items.sort(key=lambda item: item[0])

@@ -1,0 +1,93 @@
+"""Week to week: last week's schedule as stability, --freeze, admission and discharge dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from builders import make_program, with_participant, write_program_xlsx
+from typer.testing import CliRunner
+
+from iopsched.cli import app
+from iopsched.requirements import attended
+from iopsched.solve import solve
+from iopsched.validate import validate_schedule
+
+runner = CliRunner()
+MONDAY = dt.date(2026, 11, 30)
+
+
+def groups_only(program):
+    return replace(program, session_types=tuple(st for st in program.session_types if st.is_group))
+
+
+def week(schedule, pid):
+    return {(s.session_type, s.day, s.start) for s in schedule.sessions_of(pid)}
+
+
+def test_unchanged_input_keeps_last_weeks_schedule():
+    program = groups_only(make_program())
+    last = solve(program, time_limit=3, workers=2, seed=0)
+    this = solve(program, time_limit=3, workers=2, seed=7, previous=last)  # another seed: only stability holds it
+    assert validate_schedule(program, this) == []
+    for p in program.participants:
+        assert week(this, p.participant_id) == week(last, p.participant_id)
+    assert this.summary["previous.weeks_changed"] == 0
+    assert this.summary["objective.stability"] == 0
+
+
+def test_a_new_commitment_moves_only_that_participant_and_is_put_down_to_the_input():
+    program = groups_only(make_program())
+    last = solve(program, time_limit=3, workers=2, seed=0)
+    # P03 takes a job on the first day they attended last week, for the whole day
+    day = min(s.day for s in last.sessions_of("P03"))
+    changed = with_participant(program, "P03", commitments=program.participant_by_id()["P03"].commitments + (
+        replace(program.participant_by_id()["P03"].commitments[0], day=day, start=7 * 60, end=21 * 60),))
+    this = solve(changed, time_limit=4, workers=2, seed=0, previous=last)
+    assert validate_schedule(changed, this) == []
+    assert all(s.day != day for s in this.sessions_of("P03"))
+    assert this.summary["previous.changed_input"] >= 1
+    assert "P03" not in str(this.summary["previous.changed_by_solver_ids"])
+
+
+def test_new_and_discharged_participants_are_counted():
+    program = groups_only(make_program())
+    last = solve(program, time_limit=2, workers=2, seed=0)
+    people = tuple(p for p in program.participants if p.participant_id != "P04")
+    people += (replace(program.participant_by_id()["P04"], participant_id="P09"),)
+    this = solve(replace(program, participants=people), time_limit=2, workers=2, seed=0, previous=last)
+    assert this.summary["previous.participants_new"] == 1
+    assert this.summary["previous.participants_discharged"] == 1
+    assert not this.sessions_of("P04")
+
+
+def test_start_and_end_dates_limit_the_days():
+    program = groups_only(make_program())
+    program = with_participant(program, "P01", start_date=MONDAY + dt.timedelta(days=2))  # admitted Wed
+    program = with_participant(program, "P02", end_date=MONDAY + dt.timedelta(days=1))  # discharged Tue
+    program = replace(program, week_start=MONDAY)
+    s = solve(program, time_limit=3, workers=2, seed=0)
+    assert validate_schedule(program, s) == []
+    assert all(x.day >= 2 for x in s.sessions_of("P01"))
+    assert all(x.day <= 1 for x in s.sessions_of("P02"))
+    # P02 can have at most 2 days this week: reported, not failed
+    assert any(u.participant_id == "P02" and u.requirement == "days" for u in s.unmet)
+
+
+def test_dates_ignored_without_a_week():
+    program = with_participant(groups_only(make_program()), "P01", end_date=MONDAY - dt.timedelta(days=30))
+    s = solve(program, time_limit=2, workers=2, seed=0)
+    assert len(attended(program, s)["P01"].days) >= 3
+
+
+def test_cli_previous_and_freeze(tmp_path):
+    prog = write_program_xlsx(groups_only(make_program()), tmp_path / "program.xlsx")
+    last, this = tmp_path / "last.xlsx", tmp_path / "this.xlsx"
+    assert runner.invoke(app, ["solve", str(prog), "-o", str(last), "--time-limit", "2", "-q"]).exit_code == 0
+    result = runner.invoke(app, ["solve", str(prog), "-o", str(this), "--time-limit", "2", "-q",
+                                 "--previous", str(last), "--freeze", "participants"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["validate", str(prog), str(this)]).exit_code == 0
+    bad = runner.invoke(app, ["solve", str(prog), "-o", str(this), "--freeze", "everything"])
+    assert bad.exit_code == 2
+    assert "--freeze" in bad.output
