@@ -27,6 +27,7 @@ $(VENV)/.bench: $(STAMP)
 
 bench: $(VENV)/.bench
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.stability --size small --seeds 1,2
 
 bench-quick: $(VENV)/.bench
 	$(BIN)/python -m benchmarks.run --quick
