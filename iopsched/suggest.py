@@ -1,4 +1,4 @@
-"""Suggest a program change that lets unmet participants meet their requirements, checked by re-solving.
+"""Suggest a change that lets unmet participants meet their requirements, checked by re-solving.
 
 For every participant with a shortfall (`requirements.shortfalls`) the data says what is
 missing and who could provide it:
@@ -57,6 +57,7 @@ FAR = 24 * 60  # distance used when a staff member does not work that day at all
 PER_NEED = 3  # staff candidates kept per unmet requirement (one per day, best days first)
 SAME_GROUP_TRIES = 2  # re-solves spent on candidates that might help the same participants
 HOUR_REQUIREMENTS = ("days", "day_hours", "week_hours")
+LEADERS_PER_DAY = 4  # leaders tried in detail per day, after a cheap first ranking
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class Candidate:
 
     program: Program
     change: str
-    what: str  # the start of the sentence: "adding prescriber hours for M1 on Mon 13:00-13:30 (...)"
+    what: str  # the sentence's start: "adding prescriber hours for M1 on Mon 13:00-13:30 (...)"
     helped: tuple[str, ...]  # unmet participants it might help, in program order
     rank: tuple  # tie-break among candidates helping as many participants
     key: tuple  # identity: ("staff", staff_id, day) or ("room", kind)
@@ -159,7 +160,7 @@ def _subtract(w: Interval, covered: list[Interval]) -> list[Interval]:
 
 
 def own_day_hours(program: Program, p: Participant) -> dict[int, float]:
-    """Per open day, the hours p's own time could hold (eligible sessions, commitments; no staff)."""
+    """Per open day, the hours p's own time could hold (eligible types, commitments; no staff)."""
     r = program.rules
     out: dict[int, float] = {}
     for day in r.days:
@@ -207,7 +208,8 @@ class _Busy:
         """Could s not lead `minutes` more that day (their daily or weekly maximum)?"""
         if s.max_hours_week is not None and self.week[s.staff_id] + minutes > s.max_hours_week * 60:
             return True
-        return s.max_hours_day is not None and self.day[s.staff_id, day] + minutes > s.max_hours_day * 60
+        day_max = s.max_hours_day
+        return day_max is not None and self.day[s.staff_id, day] + minutes > day_max * 60
 
 
 # --- what is missing ---------------------------------------------------------------------------
@@ -330,43 +332,74 @@ def _usual_start(s: Staff) -> int | None:
     return starts.most_common(1)[0][0] if starts else None
 
 
-def staff_options(program: Program, need: Need, x: _Person, busy: _Busy) -> list[tuple]:
-    """The best (score, staff, day, window) per day for one need, best days first."""
+def _leader_key(s: Staff, need: Need, x: _Person, day: int, busy: _Busy) -> tuple | None:
+    """A cheap first ranking of a leader for a day: None when they could add nothing there."""
+    own = [(w.start, w.end) for w in s.windows if w.day == day]
+    usable = [f for f in x.free.get(day, []) if f[1] - f[0] >= need.minutes
+              and not any(lo <= f[0] and f[1] <= hi for lo, hi in own)]
+    if not usable:
+        return None
+    primary = 0 if (need.kind not in ("individual", "family")
+                    or x.p.primary_therapist in (None, s.staff_id)) else 1
+    gap = min((_distance(f, o) for f in usable for o in own), default=FAR)
+    return (busy.at_cap(s, day, need.minutes), primary, gap, sum(w.minutes for w in s.windows),
+            s.staff_id)
+
+
+def _best_on_day(program: Program, need: Need, x: _Person, busy: _Busy, day: int) -> tuple | None:
+    """The best (score, staff, day, window) on one day: nearest leader, then fewest hours."""
     r = program.rules
+    keyed = []
+    for s in program.staff:
+        if need.role in s.roles and (k := _leader_key(s, need, x, day, busy)) is not None:
+            keyed.append((k, s))
+    keyed.sort(key=lambda ks: ks[0])
+    best = None
+    for (cap, primary, _, total, _), s in keyed[:LEADERS_PER_DAY]:
+        own = [(w.start, w.end) for w in s.windows if w.day == day]
+        usual = _usual_start(s)
+        for a, b in x.free.get(day, []):
+            first = a + (-(a - r.open)) % r.slot_minutes
+            length = min(need.length, b - first)
+            if length < need.minutes:
+                continue
+            for start in range(first, b - length + 1, r.slot_minutes):
+                w = (start, start + length)
+                if any(lo <= w[0] and w[1] <= hi for lo, hi in own):
+                    continue  # already available then: no change
+                clash = sum(_overlap(w, i) for i in busy.staff.get((s.staff_id, day), ()))
+                gap = min((_distance(w, o) for o in own), default=FAR)
+                anchor = abs(start - usual) if (not own and usual is not None) else 0
+                score = (cap, primary, clash, _fit(need, w, day, x, r.max_gap_minutes), gap,
+                         total, anchor, start, s.staff_id)
+                if best is None or score < best[0]:
+                    best = (score, s, day, w)
+    return best
+
+
+def staff_options(program: Program, need: Need, x: _Person, busy: _Busy,
+                  cache: dict | None = None) -> list[tuple]:
+    """The best (score, staff, day, window) per day for one need, best days first.
+
+    `cache` shares the answer between participants whose need, free time and sessions
+    that day are the same (large programs have many).
+    """
+    cache = {} if cache is None else cache
     p = x.p
-    leaders = [s for s in program.staff if need.role in s.roles]
+    category = need.requirement if need.requirement in ("days", "week_hours") else "other"
     per_day: list[tuple] = []
-    for day in r.days:
+    for day in program.rules.days:
         if need.day is not None and day != need.day:
             continue
         if not p.in_program(day, program.week_start):
             continue
-        best = None
-        for s in leaders:
-            own = [(w.start, w.end) for w in s.windows if w.day == day]
-            usual = _usual_start(s)
-            primary = 0 if (need.kind not in ("individual", "family")
-                            or p.primary_therapist in (None, s.staff_id)) else 1
-            cap = busy.at_cap(s, day, need.minutes)
-            total = sum(w.minutes for w in s.windows)
-            for a, b in x.free.get(day, []):
-                first = a + (-(a - r.open)) % r.slot_minutes
-                length = min(need.length, b - first)
-                if length < need.minutes:
-                    continue
-                for start in range(first, b - length + 1, r.slot_minutes):
-                    w = (start, start + length)
-                    if any(lo <= w[0] and w[1] <= hi for lo, hi in own):
-                        continue  # already available then: no change
-                    clash = sum(_overlap(w, i) for i in busy.staff.get((s.staff_id, day), ()))
-                    gap = min((_distance(w, o) for o in own), default=FAR)
-                    anchor = abs(start - usual) if (not own and usual is not None) else 0
-                    score = (cap, primary, clash, _fit(need, w, day, x, r.max_gap_minutes), gap,
-                             total, anchor, start, s.staff_id)
-                    if best is None or score < best[0]:
-                        best = (score, s, day, w)
-        if best is not None:
-            per_day.append(best)
+        key = (need.role, need.minutes, need.length, need.kind, category, day,
+               tuple(x.free.get(day, ())), tuple(sorted(x.days.get(day, ()))),
+               p.primary_therapist if need.kind in ("individual", "family") else None)
+        if key not in cache:
+            cache[key] = _best_on_day(program, need, x, busy, day)
+        if cache[key] is not None:
+            per_day.append(cache[key])
     per_day.sort(key=lambda c: c[0])
     return per_day[:PER_NEED]
 
@@ -378,7 +411,8 @@ def _with_window(program: Program, s: Staff, day: int, w: Interval) -> tuple[Pro
     hi = max([w[1]] + [o.end for o in touching])
     kept = [o for o in s.windows if o not in touching]
     windows = tuple(sorted(kept + [Window(day, lo, hi)], key=lambda o: (o.day, o.start, o.end)))
-    staff = tuple(replace(x, windows=windows) if x.staff_id == s.staff_id else x for x in program.staff)
+    staff = tuple(replace(x, windows=windows) if x.staff_id == s.staff_id else x
+                  for x in program.staff)
     return replace(program, staff=staff), (lo, hi)
 
 
@@ -403,9 +437,10 @@ def staff_candidates(program: Program, people: dict[str, _Person], needs: list[N
                      busy: _Busy) -> list[Candidate]:
     order = {p.participant_id: i for i, p in enumerate(program.participants)}
     seen: dict[tuple, Candidate] = {}
+    cache: dict = {}
     for need in needs:
         x = people[need.participant_id]
-        for score, s, day, w in staff_options(program, need, x, busy):
+        for score, s, day, w in staff_options(program, need, x, busy, cache):
             key = ("staff", s.staff_id, day, w)
             if key in seen:
                 continue
@@ -416,7 +451,8 @@ def staff_candidates(program: Program, people: dict[str, _Person], needs: list[N
             shown = new[0] if len(new) == 1 else w
             what = (f"adding {need.role} hours for {s.staff_id} on {day_name(day)} "
                     f"{hhmm(shown[0])}-{hhmm(shown[1])} ({_what(need, w[1] - w[0])})")
-            change = f"StaffAvailability: {s.staff_id} {day_name(day)} {hhmm(merged[0])}-{hhmm(merged[1])}"
+            change = (f"StaffAvailability: {s.staff_id} {day_name(day)} "
+                      f"{hhmm(merged[0])}-{hhmm(merged[1])}")
             if merged != w:
                 change += " (extends " + ", ".join(
                     f"{hhmm(o.start)}-{hhmm(o.end)}" for o in s.windows
@@ -428,7 +464,7 @@ def staff_candidates(program: Program, people: dict[str, _Person], needs: list[N
 
 
 def rooms_look_busy(program: Program, need: Need, x: _Person, busy: _Busy) -> bool:
-    """At the times p could attend, is a leader free but every fitting room taken (as often as not)?"""
+    """Where p could attend, is a leader free but every fitting room taken (as often as not)?"""
     blocked_rooms = free_both = 0
     for t in need.types:
         leaders = [s for s in program.staff if t.staff_role in s.roles]
@@ -494,7 +530,8 @@ def candidates(program: Program, schedule: Schedule) -> tuple[list[Candidate], l
     people = _people(program, schedule, shortfalls(program, schedule))
     busy = _Busy(schedule)
     needs = [n for x in people.values() for n in needs_of(program, x)]
-    found = room_candidates(program, people, needs, busy) + staff_candidates(program, people, needs, busy)
+    found = (room_candidates(program, people, needs, busy)
+             + staff_candidates(program, people, needs, busy))
     found = [c for c in found if c.helped]
     found.sort(key=lambda c: (-len(c.helped), c.rank))
     unverified = [s for x in people.values() for s in own_time_suggestions(program, x)]
@@ -503,7 +540,7 @@ def candidates(program: Program, schedule: Schedule) -> tuple[list[Candidate], l
 
 def accepted(before_met: set[str], after_met: set[str], listed: Iterable[str],
              already_met: frozenset[str] | set[str] = frozenset()) -> tuple[str, ...]:
-    """The listed participants a change lets meet everything; () if it costs anyone their minimum."""
+    """The listed participants a change lets meet everything; () if anyone loses their minimum."""
     if before_met - after_met:
         return ()
     return tuple(pid for pid in listed if pid in after_met and pid not in before_met | already_met)

@@ -217,13 +217,14 @@ def test_same_seed_same_schedule():
     assert a.attendance_rows() == b.attendance_rows()
 
 
-def test_new_participant_types_are_scheduled():
-    # a PHP participant (5+ days) next to IOP ones
+def test_php_participants_get_five_days():
+    # two PHP participants (5 days a week) next to IOP ones
     program = groups_only(make_program())
+    php = dict(level="PHP", days_min=5, days_max=5, day_hours_min=2, day_hours_max=4, week_hours_min=10,
+               week_hours_max=20)
     program = replace(program, participants=program.participants + (
-        participant("P05", "SUD", level="PHP", days_min=5, days_max=5, day_hours_min=2, day_hours_max=4,
-                    week_hours_min=10, week_hours_max=20),))
-    s = solved(program, limit=8)
-    assert len(attended(program, s)["P05"].days) == 5
-
-
+        participant("P05", "SUD", **php), participant("P06", "MH", **php)))
+    s = solved(program, limit=5)
+    att = attended(program, s)
+    assert len(att["P05"].days) == 5 and len(att["P06"].days) == 5
+    assert all(len(att[p].days) <= 5 for p in att)
