@@ -43,14 +43,17 @@ class _Person:
     start_slots: Counter = field(default_factory=Counter)
 
 
-SCARCE_DAYS = 2  # a service offered on this many days or fewer is booked before the blocks
-FILLS = (1.0, 0.8)  # tried in turn; the week with the fewest shortfalls wins
+# (fill, scarce days) tried in turn, the week with the fewest shortfalls wins: `fill` is the
+# share of a group's seats filled before another session opens; services offered on
+# `scarce days` or fewer days are booked before the blocks (7: every service first)
+STRATEGIES = ((1.0, 2), (0.8, 2), (1.0, 7), (0.8, 7))
 
 
 class Greedy:
-    def __init__(self, wm: WeekModel, fill: float = 1.0):
+    def __init__(self, wm: WeekModel, fill: float = 1.0, scarce_days: int = 2):
         self.wm = wm
         self.fill = fill  # fraction of a group's seats the greedy fills before opening another
+        self.scarce_days = scarce_days
         self.prog = wm.program
         self.rules = wm.program.rules
         self.S = wm.slot_minutes
@@ -375,7 +378,12 @@ class Greedy:
         if not chain:
             return None
         span = range(slot, u)
-        waiting = [ps for ps in waiting if not ps.busy.get(day) or self._compact_with(ps, day, span)]
+        counted = sum(o.stype.minutes for o in chain if o.stype.counts_toward_hours)
+        waiting = [ps for ps in waiting
+                   if (not ps.busy.get(day) or self._compact_with(ps, day, span))
+                   # rule 6 for the block as a whole (each session alone was checked above)
+                   and ps.minutes[day] + counted <= ps.p.day_hours_max * 60
+                   and sum(ps.minutes.values()) + counted <= ps.p.week_hours_max * 60]
         caps = []
         for o, pinned in zip(chain, existing, strict=True):
             if pinned is not None:
@@ -591,7 +599,7 @@ class Greedy:
                     continue
                 opts = [o for os_ in person.options.values() for o in os_ if o.stype is t]
                 days = {o.day for o in opts}
-                if not opts or len(days) > SCARCE_DAYS:
+                if not opts or len(days) > self.scarce_days:
                     continue
                 prefer = p.primary_therapist if t.kind == "individual" else None
                 for o in sorted(opts, key=lambda o: (bool(p.preferred_days) and o.day not in p.preferred_days,
@@ -601,6 +609,31 @@ class Greedy:
                         if sess is not None:
                             self._add(person, sess)
                             break
+
+    def fill_pinned(self) -> None:
+        """Rule 8 with rule 5: a pinned group below its minimum recruits participants who can
+        attend it (leaving a parallel group that stays above its own minimum if need be)."""
+        for sess in [x for x in self.sessions if x.pinned and x.option.stype.is_group]:
+            o = sess.option
+            span = range(o.slot, o.slot + o.length)
+            for person in sorted(self.people.values(), key=lambda ps: (not ps.busy.get(o.day), ps.p.participant_id)):
+                if len(sess.members) >= o.stype.min_size:
+                    break
+                pid = person.p.participant_id
+                if pid in sess.members or (pid, o.index) not in self.wm.a:
+                    continue
+                clash = [g for g in person.sessions if g.option.day == o.day and g.option.slot < o.slot + o.length
+                         and o.slot < g.option.slot + g.option.length]
+                if any(g.pinned or not g.option.stype.is_group or len(g.members) <= g.option.stype.min_size
+                       for g in clash):
+                    continue
+                for g in clash:
+                    self._remove(person, g)
+                if self._fits(person, o) and self._compact_with(person, o.day, span):
+                    self._add(person, sess)
+                else:
+                    for g in clash:
+                        self._add(person, g)
 
     def release_lonely_services(self) -> None:
         """A booked service on a day no block joined would leave a day too short: free it."""
@@ -630,6 +663,8 @@ class Greedy:
         for person in order:
             self.place_blocks(person)
             self.place_services(person)
+        self.repair()
+        self.fill_pinned()
         self.repair()
         return self.sessions
 
@@ -755,12 +790,14 @@ def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | N
 
     t0 = time.monotonic()
     best = None
-    for fill in FILLS:
-        g = Greedy(wm, fill)
+    for fill, scarce in STRATEGIES:
+        g = Greedy(wm, fill, scarce)
         g.run(previous)
         key = (g.shortfall_units(), len(g.sessions))
         if best is None or key < best[0]:
             best = (key, g)
+        if key[0] == 0:
+            break
     g = best[1]
     before = best[0][0]
     if iterations is None:
@@ -776,5 +813,5 @@ def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | N
     apply_hint(wm, y_on, rc_count, a_on)
     complete = complete_hint(wm)
     return {"sessions": len(sessions), "attendances": len(a_on), "complete": complete,
-            "unmet_units_greedy": before, "unmet_units": after, "fill": g.fill,
+            "unmet_units_greedy": before, "unmet_units": after, "fill": g.fill, "scarce_days": g.scarce_days,
             "seconds": time.monotonic() - t0}

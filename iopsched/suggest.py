@@ -46,7 +46,7 @@ from iopsched.domain import (
     eligible,
     hhmm,
 )
-from iopsched.explain import free_windows, reachable
+from iopsched.explain import free_windows
 from iopsched.requirements import EPS, Shortfall, minutes_by_day, shortfalls
 from iopsched.schedule import Schedule
 
@@ -58,6 +58,7 @@ PER_NEED = 3  # staff candidates kept per unmet requirement (one per day, best d
 SAME_GROUP_TRIES = 2  # re-solves spent on candidates that might help the same participants
 HOUR_REQUIREMENTS = ("days", "day_hours", "week_hours")
 LEADERS_PER_DAY = 4  # leaders tried in detail per day, after a cheap first ranking
+SHARED_SESSIONS = 4  # one-to-one sessions a single added window is sized for, at most
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,7 @@ def own_time_suggestions(program: Program, x: _Person) -> list[Suggestion]:
         if others:
             text += f"; closest: {closest(others)}"
         out.append(Suggestion(text, (pid,), "participant availability", False))
-    elif "week_hours" in reqs:
+    if "week_hours" in reqs and not out:
         ub = sum(sorted(x.own.values(), reverse=True)[: p.days_max])
         if ub + EPS < p.week_hours_min:
             short = sorted(open_days, key=lambda d: (x.own[d] >= p.day_hours_max, -x.own[d], d))
@@ -430,7 +431,18 @@ def _what(need: Need, length: int) -> str:
         t = min(need.types, key=lambda t: (t.minutes, t.name))
         n = max(1, length // t.minutes)
         return f"time for {n} group session{'s' if n != 1 else ''} such as {t.name}"
-    return f"a {need.requirement} session"
+    n = max(1, length // need.minutes)
+    if n == 1:
+        return f"a {need.requirement} session"
+    return f"time for {n} {need.requirement} sessions"
+
+
+def widened(needs: list[Need]) -> list[Need]:
+    """One-to-one services: leader time for every participant missing the same type (up to 4)."""
+    count = Counter(n.requirement for n in needs if n.kind != "group"
+                    and n.requirement not in HOUR_REQUIREMENTS)
+    return [replace(n, length=n.minutes * min(SHARED_SESSIONS, count[n.requirement]))
+            if count[n.requirement] > 1 else n for n in needs]
 
 
 def staff_candidates(program: Program, people: dict[str, _Person], needs: list[Need],
@@ -438,19 +450,25 @@ def staff_candidates(program: Program, people: dict[str, _Person], needs: list[N
     order = {p.participant_id: i for i, p in enumerate(program.participants)}
     seen: dict[tuple, Candidate] = {}
     cache: dict = {}
+    by_pid: dict[str, list[Need]] = defaultdict(list)
+    for need in needs:
+        by_pid[need.participant_id].append(need)
     for need in needs:
         x = people[need.participant_id]
         for score, s, day, w in staff_options(program, need, x, busy, cache):
             key = ("staff", s.staff_id, day, w)
             if key in seen:
                 continue
-            helped = {n.participant_id for n in needs
-                      if _might_help_staff(s, day, w, n, people[n.participant_id], program)}
+            helped = {pid for pid, ns in by_pid.items()
+                      if any(_might_help_staff(s, day, w, n, people[pid], program) for n in ns)}
             changed, merged = _with_window(program, s, day, w)
             new = _subtract(w, [(o.start, o.end) for o in s.windows if o.day == day])
             shown = new[0] if len(new) == 1 else w
+            detail = _what(need, w[1] - w[0])
+            if shown != w:
+                detail += f" in {hhmm(w[0])}-{hhmm(w[1])}"
             what = (f"adding {need.role} hours for {s.staff_id} on {day_name(day)} "
-                    f"{hhmm(shown[0])}-{hhmm(shown[1])} ({_what(need, w[1] - w[0])})")
+                    f"{hhmm(shown[0])}-{hhmm(shown[1])} ({detail})")
             change = (f"StaffAvailability: {s.staff_id} {day_name(day)} "
                       f"{hhmm(merged[0])}-{hhmm(merged[1])}")
             if merged != w:
@@ -463,21 +481,41 @@ def staff_candidates(program: Program, people: dict[str, _Person], needs: list[N
     return list(seen.values())
 
 
-def rooms_look_busy(program: Program, need: Need, x: _Person, busy: _Busy) -> bool:
+class _Slots:
+    """Per (session type, day, start): is a leader available and free, is a fitting room free?"""
+
+    def __init__(self, program: Program, busy: _Busy):
+        self.program = program
+        self.busy = busy
+        self.state: dict[tuple[str, int, int], tuple[bool, bool]] = {}
+
+    def __call__(self, t: SessionType, day: int, start: int) -> tuple[bool, bool]:
+        key = (t.name, day, start)
+        if key not in self.state:
+            w = (start, start + t.minutes)
+            leader = any(t.staff_role in s.roles and s.available(day, *w)
+                         and self.busy.staff_free(s.staff_id, day, w) for s in self.program.staff)
+            room = any(t.kind in rm.kinds and rm.fits(t.min_size)
+                       and self.busy.room_free(rm.room_id, day, w) for rm in self.program.rooms)
+            self.state[key] = (leader, room)
+        return self.state[key]
+
+
+def rooms_look_busy(program: Program, need: Need, x: _Person, slots: _Slots) -> bool:
     """Where p could attend, is a leader free but every fitting room taken (as often as not)?"""
+    r = program.rules
     blocked_rooms = free_both = 0
     for t in need.types:
-        leaders = [s for s in program.staff if t.staff_role in s.roles]
-        rooms = [rm for rm in program.rooms if t.kind in rm.kinds and rm.fits(t.min_size)]
-        for day, slots in reachable(program, x.p, t).items():
-            for _, start, end in slots:
-                w = (start, end)
-                if not any(s.available(day, start, end) and busy.staff_free(s.staff_id, day, w)
-                           for s in leaders):
+        for day in r.days:
+            if not x.p.in_program(day, program.week_start):
+                continue
+            for start in range(r.open, r.close - t.minutes + 1, r.slot_minutes):
+                if blocked(x.p, day, start, start + t.minutes, r.travel_buffer_minutes):
                     continue
-                if any(busy.room_free(rm.room_id, day, w) for rm in rooms):
+                leader, room = slots(t, day, start)
+                if leader and room:
                     free_both += 1
-                else:
+                elif leader:
                     blocked_rooms += 1
     return blocked_rooms > 0 and blocked_rooms >= free_both
 
@@ -486,8 +524,13 @@ def room_candidates(program: Program, people: dict[str, _Person], needs: list[Ne
                     busy: _Busy) -> list[Candidate]:
     order = {p.participant_id: i for i, p in enumerate(program.participants)}
     flagged: dict[str, list[Need]] = defaultdict(list)
+    slots = _Slots(program, busy)
+    seen: dict[tuple, bool] = {}
     for need in needs:
-        if rooms_look_busy(program, need, people[need.participant_id], busy):
+        key = (need.participant_id, need.types)
+        if key not in seen:
+            seen[key] = rooms_look_busy(program, need, people[need.participant_id], slots)
+        if seen[key]:
             flagged[need.kind].append(need)
     out = []
     taken = {rm.room_id for rm in program.rooms}
@@ -502,7 +545,7 @@ def room_candidates(program: Program, people: dict[str, _Person], needs: list[Ne
         out.append(Candidate(
             replace(program, rooms=program.rooms + (room,)),
             f"Rooms: {room.room_id} capacity {capacity} {kind}",
-            f"adding a {kind} room for {capacity} (such as {room.room_id})",
+            f"adding a {kind} room seating {capacity} ({room.room_id})",
             tuple(helped), (0,), ("room", kind)))
     return out
 
@@ -529,7 +572,7 @@ def candidates(program: Program, schedule: Schedule) -> tuple[list[Candidate], l
     """The ranked changes worth a re-solve, and the unverified (c) suggestions."""
     people = _people(program, schedule, shortfalls(program, schedule))
     busy = _Busy(schedule)
-    needs = [n for x in people.values() for n in needs_of(program, x)]
+    needs = widened([n for x in people.values() for n in needs_of(program, x)])
     found = (room_candidates(program, people, needs, busy)
              + staff_candidates(program, people, needs, busy))
     found = [c for c in found if c.helped]

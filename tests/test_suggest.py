@@ -139,7 +139,7 @@ def test_busy_room_suggests_a_room_of_the_group_size():
     s = found[0]
     assert s.verified and s.participants == ("P03", "P04")
     assert s.change == "Rooms: NEW1 capacity 8 group"  # the MH groups' max_size
-    assert s.text == "adding a group room for 8 (such as NEW1) lets P03 and P04 meet their minimum"
+    assert s.text == "adding a group room seating 8 (NEW1) lets P03 and P04 meet their minimum"
     assert s.program.rooms[-1] == Room("NEW1", 8, frozenset({"group"}))
     assert len(calls) == 2  # the unchanged program once, then the one candidate
     assert validate_schedule(s.program, s.schedule) == []
