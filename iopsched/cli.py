@@ -83,6 +83,7 @@ def solve(
     show_names: bool = typer.Option(False, "--show-names", help="participant names in the human sheets"),
     week_of: str | None = typer.Option(None, "--week-of", help="YYYY-MM-DD in the week solved (for start/end dates)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
+    suggest: bool = typer.Option(False, "--suggest", help="look for changes that meet unmet requirements"),
 ) -> None:
     """Solve the week and write the timetable workbook."""
     from iopsched.run import run_solve
@@ -100,6 +101,7 @@ def solve(
             show_names=show_names,
             progress=not quiet,
             week_of=week_of,
+            suggest=suggest,
         )
     except IopschedError as exc:
         _fail(exc)

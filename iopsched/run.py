@@ -62,7 +62,8 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: float | None,
               workers: int | None, seed: int | None, previous: Path | None = None, freeze: str | None = None,
-              show_names: bool = False, progress: bool = True, week_of: str | None = None) -> int:
+              show_names: bool = False, progress: bool = True, week_of: str | None = None,
+              suggest: bool = False, suggest_time_limit: float = 10.0) -> int:
     for src in [workbook, config, previous]:
         if src is not None and _same_file(Path(src), Path(output)):
             raise InputError(f"refused: the output {output} is also an input; choose another -o path")
@@ -95,6 +96,17 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
               "Run `iopsched check` for input conflicts, or allow more time with --time-limit.",
               file=sys.stderr)
         return EXIT_INTERRUPTED if s.get("stopped_by") == "interrupt" else EXIT_NO_SCHEDULE
+    if suggest and schedule.unmet:
+        from iopsched.suggest import suggest as find_suggestions
+
+        suggest_time_limit = min(suggest_time_limit, time_limit or suggest_time_limit)
+        print(f"looking for changes that meet the {len(schedule.unmet)} unmet requirement(s) "
+              f"(each checked by a {suggest_time_limit:g} s re-solve)...", file=sys.stderr)
+        found = find_suggestions(program, schedule, time_limit=suggest_time_limit, max_candidates=3)
+        schedule.suggestions = [f"{x.text}" + ("" if x.verified else " (not checked: nothing to re-solve)")
+                                for x in found]
+        for line_ in schedule.suggestions:
+            print(f"suggestion: {line_}")
     write_schedule(schedule, program, output, show_names=show_names)
     gap = s["gap"] if isinstance(s["gap"], float) else 0.0
     unmet = len(schedule.unmet)

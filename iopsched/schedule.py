@@ -79,6 +79,7 @@ class Schedule:
     # filled when read back from a workbook: the `size` column as written, and each session's row
     declared_sizes: dict[str, int | None] = field(default_factory=dict)
     source_rows: dict[str, int] = field(default_factory=dict)
+    suggestions: list[str] = field(default_factory=list)  # checked changes (solve --suggest)
 
     def attendance_rows(self) -> list[dict]:
         rows = []

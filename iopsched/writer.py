@@ -47,6 +47,9 @@ def write_schedule(schedule: Schedule, program: Program, path: Path, *, show_nam
     _staff_view(wb.create_sheet("By staff"), schedule, program, colours)
     _room_view(wb.create_sheet("By room"), schedule, program, colours)
     _rosters(wb.create_sheet("Rosters"), schedule, names)
+    if schedule.suggestions:
+        _table(wb.create_sheet("Suggestions"), ("suggestion",),
+               [{"suggestion": text} for text in schedule.suggestions], widths=(140,))
     with atomic_path(path) as tmp:
         wb.save(tmp)
 

@@ -105,3 +105,19 @@ def test_ctrl_c_writes_the_best_schedule_and_exits_130(tmp_path):
     assert "Traceback" not in stderr
     assert out.exists()
     assert runner.invoke(app, ["validate", str(prog), str(out)]).exit_code == 0
+
+
+def test_suggest_proposes_a_checked_change(tmp_path):
+    from builders import windows, with_participant, with_staff
+
+    program = with_staff(make_program(), "M1", windows=windows(["Wed"], "09:00", "13:00"))
+    program = with_participant(program, "P01", needs_medication=True)  # P01 works all Wednesday
+    prog = write_program_xlsx(program, tmp_path / "program.xlsx")
+    out = tmp_path / "schedule.xlsx"
+    result = runner.invoke(app, ["solve", str(prog), "-o", str(out), "--time-limit", "3", "-q", "--suggest"])
+    assert result.exit_code == 0, result.output
+    assert "suggestion: adding prescriber hours for M1" in result.output
+    assert "lets P01 meet" in result.output
+    wb = openpyxl.load_workbook(out)
+    assert "Suggestions" in wb.sheetnames
+
