@@ -1,36 +1,10 @@
-"""Solution hints: a previous schedule (last week's, or a greedy first try) mapped onto the model."""
+"""Solution hints: the greedy week mapped onto the model, completed to every variable."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from iopsched.model import WeekModel
-from iopsched.schedule import Schedule
-
-
-def add_hint(wm: WeekModel, schedule: Schedule) -> int:
-    """Hint every leader, room and attendance variable from `schedule`; returns sessions matched."""
-    by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
-    room_class = {room.room_id: ci for ci, c in enumerate(wm.classes) for room in c.rooms}
-    y_on: set = set()
-    rc_count: Counter = Counter()
-    a_on: set = set()
-    matched = 0
-    for s in schedule.sessions:
-        o = by_key.get((s.session_type, s.day, s.start))
-        if o is None or s.staff_id not in o.staff:
-            continue
-        ci = room_class.get(s.room_id)
-        if ci not in o.classes:
-            continue
-        matched += 1
-        y_on.add((o.index, s.staff_id))
-        rc_count[o.index, ci] += 1
-        for pid in s.participants:
-            if (pid, o.index) in wm.a:
-                a_on.add((pid, o.index))
-    apply_hint(wm, y_on, rc_count, a_on)
-    return matched
 
 
 def apply_hint(wm: WeekModel, y_on: set, rc_count: Counter, a_on: set) -> None:

@@ -33,7 +33,7 @@ from iopsched.schedule import Schedule, Session
 SUBSOLVERS = ("default_lp", "no_lp")  # full searches beside CP-SAT's LNS workers (docs/performance.md)
 # CP-SAT's deterministic time runs 2-3 times slower than the wall clock on a 2-core laptop
 # with this model; the budget is calibrated so a solve takes about --time-limit seconds.
-DETERMINISTIC_PER_SECOND = 0.4
+DETERMINISTIC_PER_SECOND = 0.5
 
 STATUS = {
     cp_model.OPTIMAL: "OPTIMAL",
