@@ -122,7 +122,31 @@ def _because(p: Participant) -> str:
     return f" because of {text}" if text else ""
 
 
-def explain(program: Program, p: Participant, s: Shortfall) -> str:
+def full_sessions(program: Program, p: Participant, schedule: Schedule | None, days) -> str:
+    """' (Process Group Mon 18:00 is full, 12/12; ...)': scheduled groups p could have joined."""
+    if schedule is None:
+        return ""
+    rooms = program.room_by_id()
+    types = program.type_by_name()
+    r = program.rules
+    full = []
+    for x in sorted(schedule.sessions, key=lambda x: (x.day, x.start, x.session_type)):
+        t = types.get(x.session_type)
+        if t is None or not t.is_group or x.day not in days or p.participant_id in x.participants:
+            continue
+        if not eligible(p, t) or blocked(p, x.day, x.start, x.end, r.travel_buffer_minutes):
+            continue
+        room = rooms.get(x.room_id)
+        seats = t.max_size if room is None or room.capacity is None else min(t.max_size, room.capacity)
+        if x.size >= seats:
+            full.append(f"{t.name} {day_name(x.day)} {hhmm(x.start)} is full, {x.size}/{seats}")
+    if not full:
+        return ""
+    more = f"; and {len(full) - 3} more" if len(full) > 3 else ""
+    return " (" + "; ".join(full[:3]) + more + ")"
+
+
+def explain(program: Program, p: Participant, s: Shortfall, schedule: Schedule | None = None) -> str:
     caps = day_capacity_hours(program, p)
     possible = [d for d in program.rules.days if caps[d] + 1e-9 >= p.day_hours_min]
     if s.requirement == "days":
@@ -131,22 +155,23 @@ def explain(program: Program, p: Participant, s: Shortfall) -> str:
             return (f"can attend {_fmt_hours(p.day_hours_min)} or more on only {len(possible)} "
                     f"day{'s' if len(possible) != 1 else ''} ({names}){_because(p)}; needs {p.days_min}")
         return (f"free on {len(possible)} days ({', '.join(day_name(d) for d in possible)}) but the sessions "
-                "there were full or their leaders and rooms were taken; add a session or a leader on one of them")
+                f"there were full or their leaders and rooms were taken{full_sessions(program, p, schedule, possible)}"
+                "; add a session or a leader on one of them")
     if s.requirement == "day_hours":
         d = s.day
         if caps.get(d, 0) + 1e-9 < p.day_hours_min:
             free = ", ".join(f"{hhmm(a)}-{hhmm(b)}" for a, b in free_windows(program, p, d)) or "no time"
             return (f"on {day_name(d)} sessions this participant can attend cover at most "
                     f"{_fmt_hours(round(caps.get(d, 0), 2))} (free {free}{_because(p)})")
-        return (f"on {day_name(d)} the sessions that fit were full or their leaders were busy; "
-                "add a session that day")
+        return (f"on {day_name(d)} the sessions that fit were full or their leaders were busy"
+                f"{full_sessions(program, p, schedule, [d])}; add a session that day")
     if s.requirement == "week_hours":
         ub = sum(sorted(caps.values(), reverse=True)[: p.days_max])
         if ub + 1e-9 < p.week_hours_min:
             return (f"at most {_fmt_hours(round(ub, 2))} a week fit this participant's free time{_because(p)}; "
                     f"needs {_fmt_hours(p.week_hours_min)}")
-        return ("the sessions at times this participant is free were full or their leaders were busy; "
-                "add a session in their free time")
+        return ("the sessions at times this participant is free were full or their leaders were busy"
+                f"{full_sessions(program, p, schedule, possible)}; add a session in their free time")
     t = program.type_by_name().get(s.requirement)
     if t is None:
         return "requirement not met"
@@ -171,5 +196,5 @@ def unmet_rows(program: Program, schedule: Schedule) -> list[Unmet]:
     for s in shortfalls(program, schedule):
         p = people[s.participant_id]
         rows.append(Unmet(s.participant_id, s.requirement, s.required, round(s.scheduled, 2),
-                          explain(program, p, s), s.day))
+                          explain(program, p, s, schedule), s.day))
     return rows

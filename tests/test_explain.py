@@ -74,3 +74,22 @@ def test_empty_schedule_lists_every_requirement():
     rows = unmet_rows(program, Schedule())
     assert {u.participant_id for u in rows} == {"P01", "P02", "P03", "P04"}
     assert all(u.reason for u in rows)
+
+
+def test_capacity_reason_names_the_full_groups():
+    from builders import session
+
+    program = make_program()
+    # one Process Group on Mon, full (2 of 2 seats: max_size 2), P04 could have joined it
+    program = replace_type_max(program, "Process Group", 2)
+    full = session("S1", "Process Group", "Mon", "09:00", "C1", "R1", ["P01", "P02"])
+    schedule = Schedule(sessions=[full])
+    p = program.participant_by_id()["P04"]
+    reason = explain(program, p, Shortfall("P04", "days", None, 3, 0), schedule)
+    assert "Process Group Mon 09:00 is full, 2/2" in reason
+
+
+def replace_type_max(program, name, max_size):
+    from builders import with_type
+
+    return with_type(program, name, max_size=max_size)
