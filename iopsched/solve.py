@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from iopsched import __version__
 from iopsched.conflicts import check_pinned
@@ -155,11 +155,16 @@ def solve(
     wall = time.monotonic() - t0
     name = STATUS.get(status, "UNKNOWN")
     has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    sessions = extract(wm, solver) if has_solution else []
+    values = solver
+    if not has_solution and first.get("complete") and not wm.frozen:
+        # the search ended before its first solution (Ctrl-C or a very short limit):
+        # the greedy week, which keeps every hard rule, is the best schedule we have
+        values, has_solution, name = _HintValues(wm), True, "FEASIBLE"
+    sessions = extract(wm, values) if has_solution else []
     schedule = Schedule(sessions=sessions)
     schedule.unmet = unmet_rows(program, schedule) if has_solution else []
-    obj = solver.objective_value if has_solution else None
-    bound = solver.best_objective_bound
+    obj = values.objective_value if has_solution else None
+    bound = solver.best_objective_bound if values is solver else 0.0
     if interrupted.is_set():
         stopped_by = "interrupt"
     elif name == "OPTIMAL" or name == "INFEASIBLE":
@@ -187,7 +192,7 @@ def solve(
         "greedy_seconds": round(first.get("seconds", 0.0), 3),
     }
     for term, exprs in wm.terms.items():
-        value = int(sum(solver.value(e) for e in exprs)) if has_solution and exprs else 0
+        value = int(sum(values.value(e) for e in exprs)) if has_solution and exprs else 0
         summary[f"objective.{term}"] = value
         summary[f"weight.{term}"] = program.rules.weights.get(term, 0)
     summary.update({
@@ -208,6 +213,24 @@ def solve(
             summary["freeze"] = freeze
     schedule.summary = summary
     return schedule
+
+
+class _HintValues:
+    """Reads the complete hint (the greedy week) like a solver reads a solution."""
+
+    def __init__(self, wm: WeekModel):
+        hint = wm.model.proto.solution_hint
+        self.by_index = dict(zip(hint.vars, hint.values, strict=True))
+        proto = wm.model.proto.objective
+        self.objective_value = proto.offset + sum(
+            c * self.by_index.get(v, 0) for v, c in zip(proto.vars, proto.coeffs, strict=True))
+
+    def value(self, expr) -> int:
+        if isinstance(expr, int):
+            return expr
+        flat = cp_model_helper.FlatIntExpr(expr)
+        return flat.offset + sum(c * self.by_index.get(v.index, 0) for v, c in zip(flat.vars, flat.coeffs,
+                                                                                    strict=True))
 
 
 def _solve_interruptibly(solver, wm: WeekModel, cb, interrupted: threading.Event) -> int:
