@@ -33,13 +33,15 @@ def free_windows(program: Program, p: Participant, day: int) -> list[tuple[int, 
     """Opening hours of a day minus the participant's commitments widened by the travel buffer."""
     r = program.rules
     buf = r.travel_buffer_minutes
-    free = [(r.open, r.close)]
-    for c in p.commitments:
-        if c.day != day:
-            continue
-        lo, hi = c.start - buf, c.end + buf
+    return subtract((r.open, r.close), [(c.start - buf, c.end + buf) for c in p.commitments if c.day == day])
+
+
+def subtract(window: tuple[int, int], covered) -> list[tuple[int, int]]:
+    """The parts of `window` outside every interval of `covered`."""
+    parts = [window]
+    for lo, hi in covered:
         nxt = []
-        for a, b in free:
+        for a, b in parts:
             if hi <= a or b <= lo:
                 nxt.append((a, b))
                 continue
@@ -47,8 +49,8 @@ def free_windows(program: Program, p: Participant, day: int) -> list[tuple[int, 
                 nxt.append((a, lo))
             if hi < b:
                 nxt.append((hi, b))
-        free = nxt
-    return free
+        parts = nxt
+    return parts
 
 
 def reachable(program: Program, p: Participant, t: SessionType | None = None):

@@ -46,7 +46,7 @@ from iopsched.domain import (
     eligible,
     hhmm,
 )
-from iopsched.explain import free_windows
+from iopsched.explain import free_windows, subtract
 from iopsched.requirements import EPS, Shortfall, minutes_by_day, shortfalls
 from iopsched.schedule import Schedule
 
@@ -142,22 +142,6 @@ def _overlap(a: Interval, b: Interval) -> int:
 def _distance(a: Interval, b: Interval) -> int:
     """Minutes between two intervals (0 when they touch or overlap)."""
     return max(0, b[0] - a[1], a[0] - b[1])
-
-
-def _subtract(w: Interval, covered: list[Interval]) -> list[Interval]:
-    parts = [w]
-    for lo, hi in covered:
-        nxt = []
-        for a, b in parts:
-            if hi <= a or b <= lo:
-                nxt.append((a, b))
-                continue
-            if a < lo:
-                nxt.append((a, lo))
-            if hi < b:
-                nxt.append((hi, b))
-        parts = nxt
-    return parts
 
 
 def own_day_hours(program: Program, p: Participant) -> dict[int, float]:
@@ -462,7 +446,7 @@ def staff_candidates(program: Program, people: dict[str, _Person], needs: list[N
             helped = {pid for pid, ns in by_pid.items()
                       if any(_might_help_staff(s, day, w, n, people[pid], program) for n in ns)}
             changed, merged = _with_window(program, s, day, w)
-            new = _subtract(w, [(o.start, o.end) for o in s.windows if o.day == day])
+            new = subtract(w, [(o.start, o.end) for o in s.windows if o.day == day])
             shown = new[0] if len(new) == 1 else w
             detail = _what(need, w[1] - w[0])
             if shown != w:
