@@ -47,6 +47,7 @@ class _Person:
 # share of a group's seats filled before another session opens; services offered on
 # `scarce days` or fewer days are booked before the blocks (7: every service first)
 STRATEGIES = ((1.0, 2), (0.8, 2), (1.0, 7), (0.8, 7))
+STALL = 50  # the local search stops after this many iterations without fewer shortfalls
 
 
 class Greedy:
@@ -219,25 +220,38 @@ class Greedy:
         person.type_day[o.stype.name, o.day] -= 1
         person.type_week[o.stype.name] -= 1
 
-    def _block(self, person: _Person, day: int, slot: int, target: int):
-        """Plan a chain of group sessions from `slot`: list of (option, existing session|None)."""
+    def _choice(self, person: _Person, o: Option):
+        """How p could take option o now: (rank, -size, type, option, seat) or None."""
+        t = o.stype
+        if not self._fits(person, o):
+            return None
+        if not t.is_group:
+            if person.type_week[t.name] < weekly_min_for(person.p, t) and self._can_open(o):
+                return (1, 0, t.name, o, None)  # a service the week still needs
+            return None
+        seat = self._seat(o)
+        if seat is not None:
+            return (0, -len(seat.members), t.name, o, seat)
+        if self._can_open(o):
+            return (2, 0, t.name, o, None)
+        return None
+
+    def _block(self, person: _Person, day: int, slot: int, target: int, memo: dict | None = None):
+        """Plan a chain of group sessions from `slot`: list of (option, existing session|None).
+
+        `memo` caches each option's choice while nothing changes (one search of place_blocks)."""
         plan, minutes, u = [], 0, slot
         used_types: set[str] = set()
+        memo = {} if memo is None else memo
         while minutes < target:
             choices = []
             for o in person.options.get((day, u), []):
-                t = o.stype
-                if t.name in used_types or not self._fits(person, o):
+                if o.stype.name in used_types:
                     continue
-                if not t.is_group:
-                    if person.type_week[t.name] < weekly_min_for(person.p, t) and self._can_open(o):
-                        choices.append((1, 0, t.name, o, None))  # a service the week still needs
-                    continue
-                seat = self._seat(o)
-                if seat is not None:
-                    choices.append((0, -len(seat.members), t.name, o, seat))
-                elif self._can_open(o):
-                    choices.append((2, 0, t.name, o, None))
+                if o.index not in memo:
+                    memo[o.index] = self._choice(person, o)
+                if memo[o.index] is not None:
+                    choices.append(memo[o.index])
             if not choices:
                 break
             choices.sort(key=lambda c: c[:3])
@@ -423,13 +437,14 @@ class Greedy:
             if len(have_days) >= p.days_max or (only_day is not None and placed):
                 break
             best = None
+            memo: dict = {}
             for day in self.rules.days:
                 if day in have_days or (only_day is not None and day != only_day):
                     continue
                 for slot in range(self.wm.n_slots):
                     if (day, slot) not in person.options:
                         continue
-                    plan, minutes = self._block(person, day, slot, per_day)
+                    plan, minutes = self._block(person, day, slot, per_day, memo)
                     if minutes < day_target or not plan:
                         continue
                     if person.busy.get(day) and not self._compact_with(
@@ -739,14 +754,19 @@ class RuinRecreate:
             for pid in members:
                 g._add(g.people[pid], sess)
 
+    def _lacks_service(self, person: _Person) -> bool:
+        return any(not t.is_group and person.type_week[t.name] < weekly_min_for(person.p, t)
+                   for t in self.g.prog.session_types)
+
     def key(self) -> tuple[int, int]:
         return self.g.shortfall_units(), len(self.g.sessions)
 
     def run(self, iterations: int) -> tuple[int, int]:
         g = self.g
         best, snap = self.key(), self.snapshot()
+        stall = 0
         for _ in range(iterations):
-            if best[0] == 0:
+            if best[0] == 0 or stall >= STALL:
                 break
             unmet = sorted(g.unmet_ids())
             if not unmet:
@@ -755,7 +775,13 @@ class RuinRecreate:
             mates = sorted({pid for sess in target.sessions for pid in sess.members} - {target.p.participant_id})
             same_track = sorted(pid for pid, ps in g.people.items()
                                 if ps.p.track == target.p.track and pid != target.p.participant_id)
-            pool = sorted(set(mates) | set(self.rng.sample(same_track, min(3, len(same_track)))))
+            # someone lacking a service competes with those holding services on the same days
+            days = {d for d, b in target.busy.items() if b}
+            rivals = sorted({pid for sess in g.sessions if not sess.option.stype.is_group
+                             and sess.option.day in days for pid in sess.members}
+                            - {target.p.participant_id}) if self._lacks_service(target) else []
+            pool = sorted(set(mates) | set(self.rng.sample(same_track, min(3, len(same_track))))
+                          | set(self.rng.sample(rivals, min(3, len(rivals)))))
             victims = [target] + [g.people[pid] for pid in self.rng.sample(pool, min(len(pool), 4))]
             for person in victims:
                 pinned_here = {id(sess) for sess in person.sessions if sess.pinned}
@@ -772,6 +798,7 @@ class RuinRecreate:
                 g.place_services(person)
             g.repair()
             now = self.key()
+            stall = 0 if now[0] < best[0] else stall + 1
             if now <= best:
                 best, snap = now, self.snapshot()
             else:
