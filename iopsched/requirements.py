@@ -79,11 +79,6 @@ def shortfalls(program: Program, schedule: Schedule) -> list[Shortfall]:
     return out
 
 
-def fully_met_count(program: Program, schedule: Schedule) -> int:
-    short = {s.participant_id for s in shortfalls(program, schedule)}
-    return sum(1 for p in program.participants if p.participant_id not in short)
-
-
 def minutes_by_day(schedule: Schedule, participant_id: str) -> dict[int, list[tuple[int, int]]]:
     days: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for s in schedule.sessions_of(participant_id):
