@@ -47,6 +47,8 @@ class _Person:
 # share of a group's seats filled before another session opens; services offered on
 # `scarce days` or fewer days are booked before the blocks (7: every service first)
 STRATEGIES = ((1.0, 2), (0.8, 2), (1.0, 7), (0.8, 7))
+# a block that opens a new group for one participant ranks one step lower (docs/model.md, 4)
+OPEN_PENALTY = 1
 STALL = 50  # the local search stops after this many iterations without fewer shortfalls
 
 
@@ -281,7 +283,9 @@ class Greedy:
             pref_time = 0 if lo <= start < hi else 1
         pref_day = 1 if p.preferred_days and day not in p.preferred_days else 0
         routine = 0 if not person.start_slots or slot in person.start_slots else 1
-        return (pref_day + pref_time + routine, -joins, day, slot)
+        # a group opened for one participant is dissolved unless others join it later
+        opens = sum(1 for o, seat in plan if seat is None and o.stype.is_group)
+        return (pref_day + pref_time + routine + OPEN_PENALTY * opens, -joins, day, slot)
 
     def _targets(self, p: Participant) -> tuple[int, int, int, int]:
         """(minutes for a full day, minutes a block aims at, days needed, week minutes needed)."""
@@ -761,6 +765,84 @@ class RuinRecreate:
     def key(self) -> tuple[int, int]:
         return self.g.shortfall_units(), len(self.g.sessions)
 
+    def rebook_services(self, person: _Person) -> bool:
+        """Take a participant's services out, add group blocks where the week lacks hours or
+        days, then book the services again beside the blocks. Kept only if the week has fewer
+        shortfalls (a day of services alone leaves the week short)."""
+        g = self.g
+        p = person.p
+        services = [x for x in person.sessions if not x.option.stype.is_group
+                    and not (x.pinned and p.participant_id in g._pinned_people(x))]
+        if not services:
+            return False
+        base = self.key()
+        snap = self.snapshot()
+        for sess in services:
+            g._remove(person, sess)
+            if not sess.members and not sess.pinned:
+                g._close(sess)
+        g.place_blocks(person)
+        g.place_services(person)
+        g.repair()
+        if self.key() < base:
+            return True
+        self.restore(snap)
+        return False
+
+    def service_move(self, person: _Person, per_day: int = 6) -> bool:
+        """Rebuild one day of a participant around a service they still lack: the service is
+        booked first, then a block of groups beside it (a prescriber's afternoon next to an
+        afternoon block instead of the morning block they had). Kept only if the week has
+        fewer shortfalls; otherwise the week is restored."""
+        g = self.g
+        p = person.p
+        base = self.key()
+        gap = g.rules.max_gap_minutes // g.S
+        attended = {d for d, b in person.busy.items() if b}
+        for t in g.prog.session_types:
+            if t.is_group or person.type_week[t.name] >= weekly_min_for(p, t):
+                continue
+            prefer = p.primary_therapist if t.kind == "individual" else None
+            by_day: dict[int, list[Option]] = defaultdict(list)
+            for os_ in person.options.values():
+                for o in os_:
+                    if o.stype is t:
+                        by_day[o.day].append(o)
+            for day in sorted(by_day, key=lambda d: (d not in attended,
+                                                     bool(p.preferred_days) and d not in p.preferred_days, d)):
+                # joinable groups that day: the service goes right before or after one of them
+                edges = set()
+                for sess in g.sessions:
+                    o = sess.option
+                    if (o.day == day and o.stype.is_group and (p.participant_id, o.index) in g.wm.a
+                            and len(sess.members) < effective_capacity(g.wm.classes[sess.ci], o.stype)):
+                        edges.add(o.slot)
+                        edges.add(o.slot + o.length)
+                near = sorted(by_day[day], key=lambda o: (
+                    min((min(abs(o.slot + o.length - e), abs(o.slot - e)) for e in edges), default=99),
+                    prefer not in o.staff, o.slot))
+                for o in [o for o in near if edges][:per_day]:
+                    if min(min(abs(o.slot + o.length - e), abs(o.slot - e)) for e in edges) > gap:
+                        break
+                    snap = self.snapshot()
+                    for sess in [x for x in person.sessions if x.option.day == day]:
+                        if sess.pinned and p.participant_id in g._pinned_people(sess):
+                            continue
+                        g._remove(person, sess)
+                        if not sess.members and not sess.pinned:
+                            g._close(sess)
+                    sess = g._open(o, prefer) if g._fits(person, o) else None
+                    if sess is not None:
+                        g._add(person, sess)
+                        g.place_blocks(person, only_day=day)
+                        g.place_services(person)
+                        g.place_blocks(person)
+                        g.repair()
+                        if self.key() < base:
+                            return True
+                    self.restore(snap)
+        return False
+
     def run(self, iterations: int) -> tuple[int, int]:
         g = self.g
         best, snap = self.key(), self.snapshot()
@@ -772,6 +854,9 @@ class RuinRecreate:
             if not unmet:
                 break
             target = g.people[self.rng.choice(unmet)]
+            if (self._lacks_service(target) and self.service_move(target)) or self.rebook_services(target):
+                best, snap, stall = self.key(), self.snapshot(), 0
+                continue
             mates = sorted({pid for sess in target.sessions for pid in sess.members} - {target.p.participant_id})
             same_track = sorted(pid for pid, ps in g.people.items()
                                 if ps.p.track == target.p.track and pid != target.p.participant_id)
@@ -811,10 +896,23 @@ def ruin_recreate_budget(participants: int) -> int:
     return max(10, min(100, 150_000 // max(1, participants) ** 2))
 
 
-def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | None = None) -> dict:
-    """Run the greedy and hint the model with it. Returns a few counts (for logs and benchmarks)."""
+def hint_week(g: Greedy) -> tuple[bool, int]:
+    """Hint the model with the greedy's week, completed to every variable.
+    Returns (the hint is complete and feasible, attendances)."""
     from iopsched.hints import apply_hint, complete_hint
 
+    y_on, rc_count, a_on = set(), Counter(), set()
+    for s in g.sessions:
+        y_on.add((s.option.index, s.staff))
+        rc_count[s.option.index, s.ci] += 1
+        for pid in s.members:
+            a_on.add((pid, s.option.index))
+    apply_hint(g.wm, y_on, rc_count, a_on)
+    return complete_hint(g.wm), len(a_on)
+
+
+def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | None = None) -> dict:
+    """Run the greedy and hint the model with it. Returns a few counts (for logs and benchmarks)."""
     t0 = time.monotonic()
     best = None
     for fill, scarce in STRATEGIES:
@@ -830,15 +928,7 @@ def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | N
     if iterations is None:
         iterations = ruin_recreate_budget(len(wm.program.participants))
     after = RuinRecreate(g, seed).run(iterations)[0] if iterations else before
-    sessions = g.sessions
-    y_on, rc_count, a_on = set(), Counter(), set()
-    for s in sessions:
-        y_on.add((s.option.index, s.staff))
-        rc_count[s.option.index, s.ci] += 1
-        for pid in s.members:
-            a_on.add((pid, s.option.index))
-    apply_hint(wm, y_on, rc_count, a_on)
-    complete = complete_hint(wm)
-    return {"sessions": len(sessions), "attendances": len(a_on), "complete": complete,
+    complete, attendances = hint_week(g)
+    return {"sessions": len(g.sessions), "attendances": attendances, "complete": complete,
             "unmet_units_greedy": before, "unmet_units": after, "fill": g.fill, "scarce_days": g.scarce_days,
             "seconds": time.monotonic() - t0}
