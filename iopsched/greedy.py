@@ -729,6 +729,7 @@ class RuinRecreate:
     def __init__(self, g: Greedy, seed: int = 0):
         self.g = g
         self.rng = random.Random(seed)
+        self.iterations = 0  # iterations run so far
 
     def snapshot(self):
         g = self.g
@@ -850,6 +851,7 @@ class RuinRecreate:
         for _ in range(iterations):
             if best[0] == 0 or stall >= STALL:
                 break
+            self.iterations += 1
             unmet = sorted(g.unmet_ids())
             if not unmet:
                 break
@@ -891,9 +893,21 @@ class RuinRecreate:
         return best
 
 
-def ruin_recreate_budget(participants: int) -> int:
-    """Iterations of the local search: about the same seconds whatever the program's size."""
-    return max(10, min(100, 150_000 // max(1, participants) ** 2))
+# The local search may take about this share of --time-limit. Its budget is counted in
+# iterations (never seconds, so the week is repeatable), from the measured cost of one
+# iteration on the 2-core laptop: 0.02 s + 0.0003 s per participant (docs/model.md, 4).
+RR_SHARE = 0.3
+ITERATION_SECONDS = (0.02, 0.0003)
+MAX_ITERATIONS = 3000
+
+
+def iteration_seconds(participants: int) -> float:
+    return ITERATION_SECONDS[0] + ITERATION_SECONDS[1] * participants
+
+
+def ruin_recreate_budget(participants: int, time_limit: float = 10.0) -> int:
+    """Iterations of the local search for a solve of `time_limit` seconds."""
+    return max(10, min(MAX_ITERATIONS, int(RR_SHARE * time_limit / iteration_seconds(participants))))
 
 
 def hint_week(g: Greedy) -> tuple[bool, int]:
@@ -911,7 +925,8 @@ def hint_week(g: Greedy) -> tuple[bool, int]:
     return complete_hint(g.wm), len(a_on)
 
 
-def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | None = None) -> dict:
+def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | None = None,
+                time_limit: float = 10.0) -> dict:
     """Run the greedy and hint the model with it. Returns a few counts (for logs and benchmarks)."""
     t0 = time.monotonic()
     best = None
@@ -926,9 +941,13 @@ def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | N
     g = best[1]
     before = best[0][0]
     if iterations is None:
-        iterations = ruin_recreate_budget(len(wm.program.participants))
-    after = RuinRecreate(g, seed).run(iterations)[0] if iterations else before
+        iterations = ruin_recreate_budget(len(wm.program.participants), time_limit)
+    rr = RuinRecreate(g, seed)
+    after = rr.run(iterations)[0] if iterations else before
     complete, attendances = hint_week(g)
     return {"sessions": len(g.sessions), "attendances": attendances, "complete": complete,
             "unmet_units_greedy": before, "unmet_units": after, "fill": g.fill, "scarce_days": g.scarce_days,
+            "iterations": rr.iterations,
+            # what the local search is reckoned to cost (deterministic: from its iterations)
+            "reckoned_seconds": rr.iterations * iteration_seconds(len(wm.program.participants)),
             "seconds": time.monotonic() - t0}

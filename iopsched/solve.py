@@ -117,7 +117,7 @@ def solve(
                                  sheet="Pinned", row=exc.pin.row or None)) from None
     build_seconds = time.monotonic() - t0
     limit, n_workers, seed_ = solver_parameters(program, time_limit, workers, seed)
-    first = greedy_hint(wm, previous, seed=seed_)
+    first = greedy_hint(wm, previous, seed=seed_, time_limit=limit)
     if wm.frozen:  # --freeze: keep last week's assignments that can still run
         wm.model.add_bool_and(wm.frozen)
 
@@ -133,7 +133,8 @@ def solve(
     p.cp_model_probing_level = 0
     p.symmetry_level = 0
     p.max_presolve_iterations = 1
-    p.max_deterministic_time = limit * DETERMINISTIC_PER_SECOND
+    # the search gets what the local search left of the limit (at least half of it)
+    p.max_deterministic_time = max(0.5 * limit, limit - first["reckoned_seconds"]) * DETERMINISTIC_PER_SECOND
     p.max_time_in_seconds = max(1.5 * limit, limit + 10)  # a guard only: see the module docstring
     p.log_search_progress = log
     cb = _Callback(wm, progress, t0)
