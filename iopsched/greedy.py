@@ -49,7 +49,7 @@ class _Person:
 STRATEGIES = ((1.0, 2), (0.8, 2), (1.0, 7), (0.8, 7))
 # a block that opens a new group for one participant ranks one step lower (docs/model.md, 4)
 OPEN_PENALTY = 1
-STALL = 50  # the local search stops after this many iterations without fewer shortfalls
+STALL = 50  # the local search stops after this many (or a quarter of its budget) without fewer shortfalls
 
 
 class Greedy:
@@ -849,7 +849,7 @@ class RuinRecreate:
         best, snap = self.key(), self.snapshot()
         stall = 0
         for _ in range(iterations):
-            if best[0] == 0 or stall >= STALL:
+            if best[0] == 0 or stall >= max(STALL, iterations // 4):
                 break
             self.iterations += 1
             unmet = sorted(g.unmet_ids())
