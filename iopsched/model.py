@@ -450,7 +450,7 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
             # exact shortfall in slots: max(0, need - slots attended) on an attended day
             slots_day = sum(o.stype.minutes // S * wm.a[pid, o.index] for o in opts if o.stype.counts_toward_hours)
             m.add_max_equality(short, [0, need * att - slots_day])
-            m.add(short >= need * att - slots_day)  # the same, linear: the LP relaxation sees it
+            m.add(short >= need * att - slots_day)  # the same, linear, for the LP relaxation
             shortfalls.append(("day_hours", day, short))
             unmet_terms.append(UNMET_UNITS["day_hours"] * short)
         # preference: services per attended day
@@ -478,14 +478,14 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
     if p.days_min > 0:
         short = m.new_int_var(0, p.days_min, f"short_days_{pid}")
         m.add_max_equality(short, [0, p.days_min - n_days])
-        m.add(short >= p.days_min - n_days)  # the same, linear: the LP relaxation sees it
+        m.add(short >= p.days_min - n_days)  # the same, linear, for the LP relaxation
         shortfalls.append(("days", None, short))
         unmet_terms.append(UNMET_UNITS["days"] * short)
     need = math.ceil(p.week_hours_min * 60 / S - 1e-9)
     if need > 0:
         short = m.new_int_var(0, need, f"short_wh_{pid}")
         m.add_max_equality(short, [0, need - sum(week_slots)])
-        m.add(short >= need - sum(week_slots))  # the same, linear: the LP relaxation sees it
+        m.add(short >= need - sum(week_slots))  # the same, linear, for the LP relaxation
         shortfalls.append(("week_hours", None, short))
         unmet_terms.append(UNMET_UNITS["week_hours"] * short)
     for ti, t in enumerate(prog.session_types):
@@ -493,7 +493,7 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
         if wmin > 0:
             short = m.new_int_var(0, wmin, f"short_t{ti}_{pid}")
             m.add_max_equality(short, [0, wmin - sum(per_type_week.get(ti, []))])
-            m.add(short >= wmin - sum(per_type_week.get(ti, [])))  # the same, linear: the LP relaxation sees it
+            m.add(short >= wmin - sum(per_type_week.get(ti, [])))  # the same, linear, for the LP relaxation
             shortfalls.append((t.name, None, short))
             unmet_terms.append(UNMET_UNITS["session"] * short)
 
