@@ -69,6 +69,7 @@ class Greedy:
         self.staff = wm.program.staff_by_id()
         self._version = 0  # bumped whenever a leader or room is taken or freed
         self._open_cache: dict[int, tuple[int, bool]] = {}
+        self.last_week: set[tuple[str, int]] = set()  # (participant, option) of last week's week
         self.people: dict[str, _Person] = {}
         for p in self.prog.participants:
             self.people[p.participant_id] = _Person(p, defaultdict(list))
@@ -112,6 +113,10 @@ class Greedy:
     def seed(self, previous) -> None:
         """Last week's sessions first, where they still fit, with their continuing participants."""
         by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
+        for s in previous.sessions:
+            o = by_key.get((s.session_type, s.day, s.start))
+            if o is not None:
+                self.last_week.update((pid, o.index) for pid in s.participants if pid in self.people)
         room_class = {room.room_id: ci for ci, c in enumerate(self.wm.classes) for room in c.rooms}
         for s in sorted(previous.sessions, key=lambda x: (x.day, x.start, x.session_type, x.staff_id)):
             o = by_key.get((s.session_type, s.day, s.start))
@@ -701,6 +706,15 @@ class Greedy:
                 out.append(pid)
         return out
 
+    def changes(self) -> int:
+        """Changes to continuing participants' weeks: last week's attendances (still possible)
+        this week no longer has, and attendances it adds (the model's stability term)."""
+        if not self.last_week:
+            return 0
+        continuing = {pid for pid, _ in self.last_week}
+        now = {(pid, sess.option.index) for sess in self.sessions for pid in sess.members if pid in continuing}
+        return len(self.last_week ^ now)
+
     def shortfall_units(self) -> int:
         """Unmet units of the greedy week, as the model's `unmet` term counts them."""
         from iopsched.model import UNMET_UNITS
@@ -763,13 +777,20 @@ class RuinRecreate:
         return any(not t.is_group and person.type_week[t.name] < weekly_min_for(person.p, t)
                    for t in self.g.prog.session_types)
 
-    def key(self) -> tuple[int, int]:
-        return self.g.shortfall_units(), len(self.g.sessions)
+    def key(self) -> tuple[int, int, int]:
+        """(shortfalls, weighted shortfalls and changes to last week, sessions run): the first
+        says whether the week is better for requirements, the second trades them against
+        stability (with --previous) as the objective's weights do."""
+        g = self.g
+        units, changes = g.shortfall_units(), g.changes()
+        w = g.rules.weights
+        return units, w.get("unmet", 1000) * units + w.get("stability", 100) * changes, len(g.sessions)
 
     def rebook_services(self, person: _Person) -> bool:
         """Take a participant's services out, add group blocks where the week lacks hours or
-        days, then book the services again beside the blocks. Kept only if the week has fewer
-        shortfalls (a day of services alone leaves the week short)."""
+        days, then book the services again beside the blocks. Kept only if the week is better
+        (`key()[1]`: fewer shortfalls, weighed against changes to last week with --previous);
+        a day of services alone leaves the week short."""
         g = self.g
         p = person.p
         services = [x for x in person.sessions if not x.option.stype.is_group
@@ -785,7 +806,7 @@ class RuinRecreate:
         g.place_blocks(person)
         g.place_services(person)
         g.repair()
-        if self.key() < base:
+        if self.key()[1] < base[1]:
             return True
         self.restore(snap)
         return False
@@ -793,8 +814,8 @@ class RuinRecreate:
     def service_move(self, person: _Person, per_day: int = 6) -> bool:
         """Rebuild one day of a participant around a service they still lack: the service is
         booked first, then a block of groups beside it (a prescriber's afternoon next to an
-        afternoon block instead of the morning block they had). Kept only if the week has
-        fewer shortfalls; otherwise the week is restored."""
+        afternoon block instead of the morning block they had). Kept only if the week is
+        better (as in rebook_services); otherwise the week is restored."""
         g = self.g
         p = person.p
         base = self.key()
@@ -839,7 +860,7 @@ class RuinRecreate:
                         g.place_services(person)
                         g.place_blocks(person)
                         g.repair()
-                        if self.key() < base:
+                        if self.key()[1] < base[1]:
                             return True
                     self.restore(snap)
         return False
@@ -886,7 +907,7 @@ class RuinRecreate:
             g.repair()
             now = self.key()
             stall = 0 if now[0] < best[0] else stall + 1
-            if now <= best:
+            if now[1:] <= best[1:]:
                 best, snap = now, self.snapshot()
             else:
                 self.restore(snap)
@@ -933,7 +954,7 @@ def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | N
     for fill, scarce in STRATEGIES:
         g = Greedy(wm, fill, scarce)
         g.run(previous)
-        key = (g.shortfall_units(), len(g.sessions))
+        key = (g.shortfall_units(), g.changes(), len(g.sessions))
         if best is None or key < best[0]:
             best = (key, g)
         if key[0] == 0:
@@ -947,7 +968,7 @@ def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | N
     complete, attendances = hint_week(g)
     return {"sessions": len(g.sessions), "attendances": attendances, "complete": complete,
             "unmet_units_greedy": before, "unmet_units": after, "fill": g.fill, "scarce_days": g.scarce_days,
-            "iterations": rr.iterations,
+            "iterations": rr.iterations, "changes": g.changes(),
             # what the local search is reckoned to cost (deterministic: from its iterations)
             "reckoned_seconds": rr.iterations * iteration_seconds(len(wm.program.participants)),
             "seconds": time.monotonic() - t0}

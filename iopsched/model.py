@@ -307,6 +307,7 @@ def _stability(wm: WeekModel, previous: Schedule, freeze: str | None) -> None:
     by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
     people = wm.program.participant_by_id()
     terms = wm.terms["stability"]
+    kept: set[tuple[str, int]] = set()  # (participant, option) of last week that can still run
     for s in previous.sessions:
         o = by_key.get((s.session_type, s.day, s.start))
         if o is None:
@@ -320,8 +321,14 @@ def _stability(wm: WeekModel, previous: Schedule, freeze: str | None) -> None:
             v = wm.a.get((pid, o.index))
             if pid in people and v is not None:
                 terms.append(1 - v)  # same session for a continuing participant
+                kept.add((pid, o.index))
                 if freeze == "participants":
                     wm.frozen.append(v)
+    # a session added to a continuing participant's week is a change too
+    continuing = {pid for s in previous.sessions for pid in s.participants if pid in people}
+    for (pid, oi), v in wm.a.items():
+        if pid in continuing and (pid, oi) not in kept:
+            terms.append(v)
 
 
 class PinnedConflict(Exception):

@@ -36,6 +36,25 @@ def test_unchanged_input_keeps_last_weeks_schedule():
     assert this.summary["objective.stability"] == 0
 
 
+def test_a_session_added_to_a_continuing_week_is_a_change():
+    program = groups_only(make_program())
+    last = solve(program, time_limit=3, workers=2, seed=0)
+    assert last.unmet == []
+    # last week P01 missed one group (three days of three groups is exactly the 9 h minimum):
+    # this week the solver must add a session to P01's week, and that is a change
+    dropped = next(s for s in last.sessions if "P01" in s.participants and s.size > 2)
+    short = replace(last, sessions=[
+        replace(s, participants=tuple(x for x in s.participants if x != "P01")) if s is dropped else s
+        for s in last.sessions])
+    this = solve(program, time_limit=3, workers=2, seed=0, previous=short)
+    assert validate_schedule(program, this) == []
+    assert this.unmet == []
+    assert week(short, "P01") < week(this, "P01")
+    added = len(week(this, "P01") - week(short, "P01"))
+    assert this.summary["objective.stability"] == added == 1
+    assert this.summary["previous.weeks_changed"] == 1
+
+
 def test_a_new_commitment_moves_only_that_participant_and_is_put_down_to_the_input():
     program = groups_only(make_program())
     last = solve(program, time_limit=3, workers=2, seed=0)
