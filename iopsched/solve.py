@@ -29,7 +29,11 @@ from iopsched.greedy import greedy_hint
 from iopsched.model import Option, PinnedConflict, WeekModel, build, effective_capacity
 from iopsched.schedule import Schedule, Session
 
-SUBSOLVERS = ("default_lp", "no_lp")  # full searches beside CP-SAT's LNS workers (docs/performance.md)
+# Full searches beside CP-SAT's LNS workers (docs/model.md, 6). The LP search gives the only
+# bound worth reporting, but on a large model one of its tasks runs for a minute and, in the
+# deterministic interleaved search, holds every other worker back: it runs only on small models.
+SUBSOLVERS = ("default_lp", "no_lp")
+LP_MAX_VARIABLES = 40_000
 # CP-SAT's deterministic time against the wall clock on a 2-core laptop, measured with this
 # model (make bench, 2026-12-01): 0.9 (small) to 1.5 (medium) units per second; the budget
 # is calibrated so a solve takes about --time-limit seconds.
@@ -128,7 +132,8 @@ def solve(
     p.random_seed = seed_
     # deterministic parallel search: LNS around the hint plus full searches
     p.interleave_search = True
-    p.subsolvers.extend(SUBSOLVERS)
+    small = len(wm.model.proto.variables) <= LP_MAX_VARIABLES
+    p.subsolvers.extend(SUBSOLVERS if small else [x for x in SUBSOLVERS if x != "default_lp"])
     # light presolve: the model is already aggregated (no symmetry left to find) and
     # the full presolve took longer than the search itself on 60 participants
     p.cp_model_probing_level = 0
