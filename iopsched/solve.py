@@ -34,10 +34,15 @@ from iopsched.schedule import Schedule, Session
 # deterministic interleaved search, holds every other worker back: it runs only on small models.
 SUBSOLVERS = ("default_lp", "no_lp")
 LP_MAX_VARIABLES = 40_000
-# CP-SAT's deterministic time against the wall clock on a 2-core laptop, measured with this
-# model (make bench, 2026-12-01): 0.9 (small) to 1.5 (medium) units per second; the budget
-# is calibrated so a solve takes about --time-limit seconds.
-DETERMINISTIC_PER_SECOND = 1.0
+
+
+# CP-SAT's deterministic time against the wall clock on a 2-core laptop falls with the
+# model's size (measured 2026-12-01 with this search: 1.0-1.1 units per second at 24k
+# variables, 0.71 at 65k, 0.36 at 174k); the budget follows that curve so a solve takes
+# about --time-limit seconds.
+def deterministic_per_second(variables: int) -> float:
+    return min(1.0, (24_000 / max(1, variables)) ** 0.56)
+
 
 STATUS = {
     cp_model.OPTIMAL: "OPTIMAL",
@@ -140,7 +145,8 @@ def solve(
     p.symmetry_level = 0
     p.max_presolve_iterations = 1
     # the search gets what the local search left of the limit (at least half of it)
-    p.max_deterministic_time = max(0.5 * limit, limit - first["reckoned_seconds"]) * DETERMINISTIC_PER_SECOND
+    p.max_deterministic_time = (max(0.5 * limit, limit - first["reckoned_seconds"])
+                                * deterministic_per_second(len(wm.model.proto.variables)))
     p.max_time_in_seconds = max(1.5 * limit, limit + 10)  # a guard only: see the module docstring
     p.log_search_progress = log
     cb = _Callback(wm, progress, t0)
