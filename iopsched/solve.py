@@ -10,6 +10,7 @@ says which limit ended the search.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import threading
@@ -37,11 +38,24 @@ LP_MAX_VARIABLES = 40_000
 
 
 # CP-SAT's deterministic time against the wall clock on a 2-core laptop falls with the
-# model's size (measured 2026-12-01 with this search: 1.0-1.1 units per second at 24k
-# variables, 0.71 at 65k, 0.36 at 174k); the budget follows that curve so a solve takes
-# about --time-limit seconds.
+# model's size. Measured in `make bench` runs (2026-12-01, this search), as (variables,
+# units per second): 20, 60, 150 and 400 participants. The budget interpolates between
+# them (log-log) so a solve takes about --time-limit seconds.
+DETERMINISTIC_RATE = ((24_000, 0.9), (65_000, 0.57), (174_000, 0.31), (466_000, 0.15))
+
+
 def deterministic_per_second(variables: int) -> float:
-    return min(1.0, (24_000 / max(1, variables)) ** 0.56)
+    points = DETERMINISTIC_RATE
+    v = max(1, variables)
+    if v <= points[0][0]:
+        return points[0][1]
+    for (v0, r0), (v1, r1) in zip(points, points[1:], strict=False):
+        if v <= v1:
+            w = math.log(v / v0) / math.log(v1 / v0)
+            return math.exp(math.log(r0) + w * (math.log(r1) - math.log(r0)))
+    (v0, r0), (v1, r1) = points[-2], points[-1]  # beyond the last point: the same slope
+    slope = math.log(r1 / r0) / math.log(v1 / v0)
+    return r1 * (v / v1) ** slope
 
 
 STATUS = {

@@ -228,3 +228,14 @@ def test_php_participants_get_five_days():
     att = attended(program, s)
     assert len(att["P05"].days) == 5 and len(att["P06"].days) == 5
     assert all(len(att[p].days) <= 5 for p in att)
+
+
+def test_deterministic_budget_follows_the_measured_points():
+    from iopsched.solve import DETERMINISTIC_RATE, deterministic_per_second
+
+    for variables, rate in DETERMINISTIC_RATE:
+        assert deterministic_per_second(variables) == pytest.approx(rate)
+    sizes = [1, 10_000, 30_000, 100_000, 300_000, 466_000, 1_000_000, 5_000_000]
+    rates = [deterministic_per_second(v) for v in sizes]
+    assert all(a >= b for a, b in zip(rates, rates[1:], strict=False))  # bigger model, fewer units/s
+    assert rates[0] == DETERMINISTIC_RATE[0][1] and rates[-1] > 0
