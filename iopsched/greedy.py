@@ -227,6 +227,12 @@ class Greedy:
         person.type_day[o.stype.name, o.day] -= 1
         person.type_week[o.stype.name] -= 1
 
+    def _drop(self, person: _Person, sess: _Session) -> None:
+        """Take the participant out of a session; a session left empty is closed (unless pinned)."""
+        self._remove(person, sess)
+        if not sess.members and not sess.pinned:
+            self._close(sess)
+
     def _choice(self, person: _Person, o: Option):
         """How p could take option o now: (rank, -size, type, option, seat) or None."""
         t = o.stype
@@ -503,9 +509,7 @@ class Greedy:
             if self.place_blocks(person, only_day=day) and self._place_one(person, t, only_day=day):
                 return True
             for g in [g for g in person.sessions if g.option.day == day]:  # undo the new day
-                self._remove(person, g)
-                if not g.members and not g.pinned:
-                    self._close(g)
+                self._drop(person, g)
             if left is not None:
                 for g in left:
                     self._add(person, g)
@@ -598,9 +602,7 @@ class Greedy:
                         for sess in [s for s in person.sessions if s.option.day == day]:
                             if sess.pinned and person.p.participant_id in self._pinned_people(sess):
                                 continue
-                            self._remove(person, sess)
-                            if not sess.members and not sess.pinned:
-                                self._close(sess)
+                            self._drop(person, sess)
                         changed = True
             for sess in list(self.sessions):
                 if not sess.members and not sess.option.stype.is_group and not sess.pinned:
@@ -665,9 +667,7 @@ class Greedy:
             for day in [d for d, b in person.busy.items() if b]:
                 if self._service_only(person, day):
                     for g in [g for g in person.sessions if g.option.day == day and not g.pinned]:
-                        self._remove(person, g)
-                        if not g.members:
-                            self._close(g)
+                        self._drop(person, g)
 
     def run(self, previous=None) -> list[_Session]:
         order = sorted(self.people.values(),
@@ -800,9 +800,7 @@ class RuinRecreate:
         base = self.key()
         snap = self.snapshot()
         for sess in services:
-            g._remove(person, sess)
-            if not sess.members and not sess.pinned:
-                g._close(sess)
+            g._drop(person, sess)
         g.place_blocks(person)
         g.place_services(person)
         g.repair()
@@ -850,9 +848,7 @@ class RuinRecreate:
                     for sess in [x for x in person.sessions if x.option.day == day]:
                         if sess.pinned and p.participant_id in g._pinned_people(sess):
                             continue
-                        g._remove(person, sess)
-                        if not sess.members and not sess.pinned:
-                            g._close(sess)
+                        g._drop(person, sess)
                     sess = g._open(o, prefer) if g._fits(person, o) else None
                     if sess is not None:
                         g._add(person, sess)
@@ -896,9 +892,7 @@ class RuinRecreate:
                 for sess in list(person.sessions):
                     if id(sess) in pinned_here and person.p.participant_id in g._pinned_people(sess):
                         continue
-                    g._remove(person, sess)
-                    if not sess.members and not sess.pinned:
-                        g._close(sess)
+                    g._drop(person, sess)
                 person.start_slots.clear()
             for person in victims:  # the unmet participant first, the others in sampled order
                 g.place_blocks(person)
