@@ -600,7 +600,7 @@ class Greedy:
                     gap = self.rules.max_gap_minutes // self.S
                     if any(b - a - 1 > gap for a, b in zip(slots, slots[1:], strict=False)):
                         for sess in [s for s in person.sessions if s.option.day == day]:
-                            if sess.pinned and person.p.participant_id in self._pinned_people(sess):
+                            if self._held(person, sess):
                                 continue
                             self._drop(person, sess)
                         changed = True
@@ -608,6 +608,10 @@ class Greedy:
                 if not sess.members and not sess.option.stype.is_group and not sess.pinned:
                     self._close(sess)
                     changed = True
+
+    def _held(self, person: _Person, sess: _Session) -> bool:
+        """Is the participant pinned to this session (rule 8: they stay in it)?"""
+        return sess.pinned and person.p.participant_id in self._pinned_people(sess)
 
     def _pinned_people(self, sess: _Session) -> set[str]:
         o = sess.option
@@ -792,9 +796,7 @@ class RuinRecreate:
         (`key()[1]`: fewer shortfalls, weighed against changes to last week with --previous);
         a day of services alone leaves the week short."""
         g = self.g
-        p = person.p
-        services = [x for x in person.sessions if not x.option.stype.is_group
-                    and not (x.pinned and p.participant_id in g._pinned_people(x))]
+        services = [x for x in person.sessions if not x.option.stype.is_group and not g._held(person, x)]
         if not services:
             return False
         base = self.key()
@@ -803,11 +805,15 @@ class RuinRecreate:
             g._drop(person, sess)
         g.place_blocks(person)
         g.place_services(person)
-        g.repair()
-        if self.key()[1] < base[1]:
+        if self._better(base):
             return True
         self.restore(snap)
         return False
+
+    def _better(self, base) -> bool:
+        """Clean up after a targeted move; is the week better than `base` (`key()[1]`)?"""
+        self.g.repair()
+        return self.key()[1] < base[1]
 
     def service_move(self, person: _Person, per_day: int = 6) -> bool:
         """Rebuild one day of a participant around a service they still lack: the service is
@@ -838,15 +844,17 @@ class RuinRecreate:
                             and len(sess.members) < effective_capacity(g.wm.classes[sess.ci], o.stype)):
                         edges.add(o.slot)
                         edges.add(o.slot + o.length)
-                near = sorted(by_day[day], key=lambda o: (
-                    min((min(abs(o.slot + o.length - e), abs(o.slot - e)) for e in edges), default=99),
-                    prefer not in o.staff, o.slot))
-                for o in [o for o in near if edges][:per_day]:
-                    if min(min(abs(o.slot + o.length - e), abs(o.slot - e)) for e in edges) > gap:
+                if not edges:
+                    continue
+                dist = {o.index: min(min(abs(o.slot + o.length - e), abs(o.slot - e)) for e in edges)
+                        for o in by_day[day]}
+                near = sorted(by_day[day], key=lambda o: (dist[o.index], prefer not in o.staff, o.slot))
+                for o in near[:per_day]:
+                    if dist[o.index] > gap:
                         break
                     snap = self.snapshot()
                     for sess in [x for x in person.sessions if x.option.day == day]:
-                        if sess.pinned and p.participant_id in g._pinned_people(sess):
+                        if g._held(person, sess):
                             continue
                         g._drop(person, sess)
                     sess = g._open(o, prefer) if g._fits(person, o) else None
@@ -855,8 +863,7 @@ class RuinRecreate:
                         g.place_blocks(person, only_day=day)
                         g.place_services(person)
                         g.place_blocks(person)
-                        g.repair()
-                        if self.key()[1] < base[1]:
+                        if self._better(base):
                             return True
                     self.restore(snap)
         return False
@@ -888,9 +895,8 @@ class RuinRecreate:
                           | set(self.rng.sample(rivals, min(3, len(rivals)))))
             victims = [target] + [g.people[pid] for pid in self.rng.sample(pool, min(len(pool), 4))]
             for person in victims:
-                pinned_here = {id(sess) for sess in person.sessions if sess.pinned}
                 for sess in list(person.sessions):
-                    if id(sess) in pinned_here and person.p.participant_id in g._pinned_people(sess):
+                    if g._held(person, sess):
                         continue
                     g._drop(person, sess)
                 person.start_slots.clear()

@@ -49,13 +49,10 @@ def deterministic_per_second(variables: int) -> float:
     v = max(1, variables)
     if v <= points[0][0]:
         return points[0][1]
-    for (v0, r0), (v1, r1) in zip(points, points[1:], strict=False):
-        if v <= v1:
-            w = math.log(v / v0) / math.log(v1 / v0)
-            return math.exp(math.log(r0) + w * (math.log(r1) - math.log(r0)))
-    (v0, r0), (v1, r1) = points[-2], points[-1]  # beyond the last point: the same slope
-    slope = math.log(r1 / r0) / math.log(v1 / v0)
-    return r1 * (v / v1) ** slope
+    # the segment holding v; beyond the last point, the last segment extended
+    (v0, r0), (v1, r1) = next(((a, b) for a, b in zip(points, points[1:], strict=False) if v <= b[0]),
+                              points[-2:])
+    return r0 * (r1 / r0) ** (math.log(v / v0) / math.log(v1 / v0))
 
 
 STATUS = {
@@ -151,8 +148,8 @@ def solve(
     p.random_seed = seed_
     # deterministic parallel search: LNS around the hint plus full searches
     p.interleave_search = True
-    small = len(wm.model.proto.variables) <= LP_MAX_VARIABLES
-    p.subsolvers.extend(SUBSOLVERS if small else [x for x in SUBSOLVERS if x != "default_lp"])
+    n_vars = len(wm.model.proto.variables)
+    p.subsolvers.extend(SUBSOLVERS if n_vars <= LP_MAX_VARIABLES else [x for x in SUBSOLVERS if x != "default_lp"])
     # light presolve: the model is already aggregated (no symmetry left to find) and
     # the full presolve took longer than the search itself on 60 participants
     p.cp_model_probing_level = 0
@@ -160,7 +157,7 @@ def solve(
     p.max_presolve_iterations = 1
     # the search gets what the local search left of the limit (at least half of it)
     p.max_deterministic_time = (max(0.5 * limit, limit - first["reckoned_seconds"])
-                                * deterministic_per_second(len(wm.model.proto.variables)))
+                                * deterministic_per_second(n_vars))
     p.max_time_in_seconds = max(1.5 * limit, limit + 10)  # a guard only: see the module docstring
     p.log_search_progress = log
     cb = _Callback(wm, progress, t0)
@@ -224,7 +221,7 @@ def solve(
         summary[f"objective.{term}"] = value
         summary[f"weight.{term}"] = program.rules.weights.get(term, 0)
     summary.update({
-        "variables": len(wm.model.proto.variables),
+        "variables": n_vars,
         "constraints": len(wm.model.proto.constraints),
         "time_limit_seconds": limit,
         "workers": n_workers,
