@@ -16,6 +16,7 @@ import math
 import random
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from iopsched.domain import PREFERRED_WINDOWS, Participant, weekly_min_for
@@ -70,6 +71,8 @@ class Greedy:
         self._version = 0  # bumped whenever a leader or room is taken or freed
         self._open_cache: dict[int, tuple[int, bool]] = {}
         self.last_week: set[tuple[str, int]] = set()  # (participant, option) of last week's week
+        self.last_leads: set[tuple[int, str]] = set()  # (option, leader) of last week's sessions
+        self.continuing: set[str] = set()  # participants in last week's schedule
         self.people: dict[str, _Person] = {}
         for p in self.prog.participants:
             self.people[p.participant_id] = _Person(p, defaultdict(list))
@@ -114,9 +117,12 @@ class Greedy:
         """Last week's sessions first, where they still fit, with their continuing participants."""
         by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
         for s in previous.sessions:
+            self.continuing.update(pid for pid in s.participants if pid in self.people)
             o = by_key.get((s.session_type, s.day, s.start))
             if o is not None:
-                self.last_week.update((pid, o.index) for pid in s.participants if pid in self.people)
+                self.last_week.update((pid, o.index) for pid in s.participants if (pid, o.index) in self.wm.a)
+                if s.staff_id in o.staff:
+                    self.last_leads.add((o.index, s.staff_id))
         room_class = {room.room_id: ci for ci, c in enumerate(self.wm.classes) for room in c.rooms}
         for s in sorted(previous.sessions, key=lambda x: (x.day, x.start, x.session_type, x.staff_id)):
             o = by_key.get((s.session_type, s.day, s.start))
@@ -354,6 +360,18 @@ class Greedy:
                     continue
                 if self._open_block(*found):
                     heapq.heappush(heap, (key, day, slot))  # a parallel block may follow here
+                    self._repeat_block(found[1], day, slot, length)
+
+    def _repeat_block(self, takers, day: int, slot: int, length: int) -> None:
+        """The same participants meet at the same time on their other days (routine): a block
+        at `slot` on each other day for those of them who still need a day."""
+        for other in self.rules.days:
+            cohort = {id(ps) for ps in takers if self._needs_day(ps)}
+            if other == day or not cohort:
+                continue
+            found = self._best_chain(cohort, other, slot, length)
+            if found is not None:
+                self._open_block(*found)
 
     @staticmethod
     def _block_key(found, day: int) -> tuple[int, int, int]:
@@ -423,9 +441,26 @@ class Greedy:
         needs = [o.stype.min_size - (len(p.members) if p else 0) for o, p in zip(chain, existing, strict=True)]
         if len(waiting) < max(needs) or cap < max(needs):
             return None
+        # a block at another start time than a participant's other days, or outside their
+        # preferred time or days, is for them only when it could not run without them
+        start = self.rules.open + slot * self.S
+        miss = {id(ps): self._miss(ps, day, slot, start) for ps in waiting}
+        suited = [ps for ps in waiting if not miss[id(ps)]]
+        if len(suited) >= max(needs):
+            waiting = suited
         # those whose scarce service already sits on this day first, then the least flexible
-        waiting.sort(key=lambda ps: (not ps.busy.get(day), len(ps.options), ps.p.participant_id))
+        waiting.sort(key=lambda ps: (miss[id(ps)], not ps.busy.get(day), len(ps.options), ps.p.participant_id))
         return chain, waiting[:cap], existing
+
+    @staticmethod
+    def _miss(person: _Person, day: int, slot: int, start: int) -> int:
+        """Preference misses of a block starting at (day, slot) for this participant."""
+        p = person.p
+        miss = bool(person.start_slots) and slot not in person.start_slots
+        if p.preferred_time:
+            lo, hi = PREFERRED_WINDOWS[p.preferred_time]
+            miss += not lo <= start < hi
+        return miss + (bool(p.preferred_days) and day not in p.preferred_days)
 
     def _room_cap(self, o: Option) -> int:
         return max((effective_capacity(self.wm.classes[c], o.stype) for c in o.classes if self._room_free(c, o)),
@@ -546,7 +581,13 @@ class Greedy:
                 if lo <= o.slot <= hi and not self._gap_ok(person, day, o):
                     continue
                 prefer = p.primary_therapist if t.kind == "individual" else None
-                candidates.append((0 if prefer in o.staff else 1, day, o.slot, o, prefer))
+                w = self.rules.weights
+                # the objective's cost of this place: a new first start time (routine), outside
+                # the preferred time, another therapist than the primary (continuity)
+                cost = (w.get("routine", 0) * self._new_start(person, day, o.slot)
+                        + w.get("time_preference", 0) * self._outside(p, o)
+                        + w.get("continuity", 0) * (prefer is not None and prefer not in o.staff))
+                candidates.append((cost, day, o.slot, o, prefer))
         candidates.sort(key=lambda c: c[:3])
         for _, _, _, o, prefer in candidates:
             sess = self._open(o, prefer)
@@ -554,6 +595,21 @@ class Greedy:
                 self._add(person, sess)
                 return True
         return self._swap_in(person, t, only_day)
+
+    @staticmethod
+    def _new_start(person: _Person, day: int, slot: int) -> bool:
+        """Would a session at `slot` give the day a first start time no other day has?"""
+        busy = person.busy.get(day)
+        if not busy or slot >= min(busy):
+            return False
+        return slot not in {min(b) for d, b in person.busy.items() if b and d != day}
+
+    @staticmethod
+    def _outside(p: Participant, o: Option) -> bool:
+        if not p.preferred_time:
+            return False
+        lo, hi = PREFERRED_WINDOWS[p.preferred_time]
+        return not lo <= o.start < hi
 
     def _swap_in(self, person: _Person, t, only_day: int | None = None) -> bool:
         """Leave one group session that stays above its minimum to make room for a service."""
@@ -711,13 +767,14 @@ class Greedy:
         return out
 
     def changes(self) -> int:
-        """Changes to continuing participants' weeks: last week's attendances (still possible)
-        this week no longer has, and attendances it adds (the model's stability term)."""
-        if not self.last_week:
+        """Changes to last week (the model's stability term): continuing participants'
+        attendances (still possible) this week no longer has, attendances it adds, and last
+        week's leaders no longer leading at the same time."""
+        if not self.continuing and not self.last_leads:
             return 0
-        continuing = {pid for pid, _ in self.last_week}
-        now = {(pid, sess.option.index) for sess in self.sessions for pid in sess.members if pid in continuing}
-        return len(self.last_week ^ now)
+        now = {(pid, sess.option.index) for sess in self.sessions for pid in sess.members if pid in self.continuing}
+        leads = {(sess.option.index, sess.staff) for sess in self.sessions}
+        return len(self.last_week ^ now) + len(self.last_leads - leads)
 
     def shortfall_units(self) -> int:
         """Unmet units of the greedy week, as the model's `unmet` term counts them."""
@@ -739,15 +796,67 @@ class Greedy:
         return total
 
 
+    def terms(self) -> dict[str, int]:
+        """The week's objective terms, counted as the model counts them (model.py)."""
+        S = self.S
+        t = Counter(unmet=self.shortfall_units(), stability=self.changes())
+        clients: Counter = Counter()  # (option, primary therapist) -> their clients in it
+        for person in self.people.values():
+            t.update(self.person_terms(person))
+            for sess in person.sessions:
+                if sess.option.stype.kind == "individual" and person.p.primary_therapist:
+                    clients[sess.option.index, person.p.primary_therapist] += 1
+        # a therapist leads one of the option's sessions: one client at most is with them
+        t["continuity"] += sum(k - 1 for (oi, s), k in clients.items()
+                               if k > 1 and any(x.staff == s for x in self.open_at[oi]))
+        t["group_sessions"] = sum(1 for sess in self.sessions if sess.option.stype.is_group)
+        loads = [m for m in self.staff_minutes_week.values() if m]
+        t["staff_balance"] = math.ceil(max(loads) / S) if loads else 0
+        return dict(t)
+
+    def person_terms(self, person: _Person) -> Counter:
+        """One participant's preference terms (routine, time, days, continuity, day services)."""
+        p, t = person.p, Counter()
+        days = sorted(d for d, b in person.busy.items() if b)
+        if len({d for d, _u in person.options}) > 1 and days:
+            t["routine"] += len({min(person.busy[d]) for d in days}) - 1
+        if p.preferred_days:
+            t["day_preference"] += sum(1 for d in days if d not in p.preferred_days)
+        for sess in person.sessions:
+            o = sess.option
+            if p.preferred_time:
+                lo, hi = PREFERRED_WINDOWS[p.preferred_time]
+                t["time_preference"] += not lo <= o.start < hi
+            if o.stype.kind == "individual" and p.primary_therapist:
+                # parallel sessions of one option are interchangeable (the model pairs them)
+                t["continuity"] += all(x.staff != p.primary_therapist for x in self.open_at[o.index])
+        if self.rules.day_services_min:
+            per_day = Counter(sess.option.day for sess in person.sessions)
+            t["day_services"] += sum(max(0, self.rules.day_services_min - per_day[d]) for d in days)
+        return t
+
+    def person_penalty(self, person: _Person) -> int:
+        w = self.rules.weights
+        return sum(w.get(name, 0) * value for name, value in self.person_terms(person).items())
+
+    def objective(self) -> int:
+        """The model's objective for this week (the weights of the config)."""
+        w = self.rules.weights
+        return sum(w.get(name, 0) * value for name, value in self.terms().items())
+
+
 class RuinRecreate:
     """Local search on a greedy week: take out an unmet participant and a few who share their
     days, put them back in a new order, keep the week if it is no worse. Deterministic: a
     seeded generator and a budget counted in iterations, never in seconds."""
 
-    def __init__(self, g: Greedy, seed: int = 0):
+    def __init__(self, g: Greedy, seed: int = 0, stop: Callable[[], bool] | None = None,
+                 on_better: Callable[[], None] | None = None):
         self.g = g
         self.rng = random.Random(seed)
         self.iterations = 0  # iterations run so far
+        self.stop = stop or (lambda: False)  # Ctrl-C: end after the current move
+        self.on_better = on_better or (lambda: None)  # a better week was kept (progress display)
 
     def snapshot(self):
         g = self.g
@@ -873,7 +982,7 @@ class RuinRecreate:
         best, snap = self.key(), self.snapshot()
         stall = 0
         for _ in range(iterations):
-            if best[0] == 0 or stall >= max(STALL, iterations // 4):
+            if best[0] == 0 or stall >= max(STALL, iterations // 4) or self.stop():
                 break
             self.iterations += 1
             unmet = sorted(g.unmet_ids())
@@ -882,6 +991,7 @@ class RuinRecreate:
             target = g.people[self.rng.choice(unmet)]
             if (self._lacks_service(target) and self.service_move(target)) or self.rebook_services(target):
                 best, snap, stall = self.key(), self.snapshot(), 0
+                self.on_better()
                 continue
             mates = sorted({pid for sess in target.sessions for pid in sess.members} - {target.p.participant_id})
             same_track = sorted(pid for pid, ps in g.people.items()
@@ -908,27 +1018,104 @@ class RuinRecreate:
             now = self.key()
             stall = 0 if now[0] < best[0] else stall + 1
             if now[1:] <= best[1:]:
+                if now < best:
+                    self.on_better()
                 best, snap = now, self.snapshot()
             else:
                 self.restore(snap)
         return best
 
+    def replace_services(self, person: _Person, objective: int) -> bool:
+        """Book each of a participant's services again where it costs least now (a service
+        before the day's first group gives the day another start time). Kept if the objective
+        falls below `objective`; otherwise the week is restored."""
+        g = self.g
+        units = g.shortfall_units()
+        booked = [(x.option.index, x.staff) for x in person.sessions
+                  if not x.option.stype.is_group and not g._held(person, x)]
+        for oi, staff in booked:
+            snap = self.snapshot()  # restoring makes new session objects: look each one up again
+            sess = next(x for x in person.sessions if (x.option.index, x.staff) == (oi, staff))
+            g._drop(person, sess)
+            if g._place_one(person, sess.option.stype):
+                g.repair()
+                if g.shortfall_units() <= units and g.objective() < objective:
+                    return True
+            self.restore(snap)
+        return False
+
+    def polish(self, iterations: int) -> int:
+        """Ruin and recreate for the preferences once the requirements are done: a participant
+        with a preference miss (several start times, outside their preferred time) and a few
+        who share their sessions, or the members of one of the smallest groups (fewer, fuller
+        groups), are taken out and put back. A week is kept when it has no more shortfalls and
+        an objective (the model's, `Greedy.objective`) no higher."""
+        g = self.g
+        best, snap = (g.shortfall_units(), g.objective()), self.snapshot()
+        stall = 0
+        for i in range(iterations):
+            if stall >= max(STALL, iterations // 4) or self.stop():
+                break
+            self.iterations += 1
+            missing = sorted(pid for pid, ps in g.people.items() if g.person_penalty(ps) > 0)
+            groups = sorted((x for x in g.sessions if x.option.stype.is_group and not x.pinned),
+                            key=lambda x: (len(x.members), x.option.index, x.staff))
+            if missing and (i % 2 == 0 or not groups):
+                target = g.people[self.rng.choice(missing)]
+                if self.replace_services(target, best[1]):
+                    best, snap, stall = (g.shortfall_units(), g.objective()), self.snapshot(), 0
+                    self.on_better()
+                    continue
+                mates = sorted({pid for sess in target.sessions for pid in sess.members}
+                               - {target.p.participant_id})
+                victims = [target] + [g.people[pid] for pid in self.rng.sample(mates, min(len(mates), 2))]
+            elif groups:
+                small = self.rng.choice(groups[:3])
+                victims = [g.people[pid] for pid in sorted(small.members)]
+            else:
+                break
+            for person in victims:
+                for sess in list(person.sessions):
+                    if not g._held(person, sess):
+                        g._drop(person, sess)
+                person.start_slots.clear()
+            for person in victims:
+                g.place_blocks(person)
+            for person in victims:
+                g.place_services(person)
+            g.repair()
+            now = (g.shortfall_units(), g.objective())
+            if now[0] <= best[0] and now[1] <= best[1]:
+                stall = 0 if now[1] < best[1] else stall + 1
+                if now[1] < best[1]:
+                    self.on_better()
+                best, snap = now, self.snapshot()
+            else:
+                stall += 1
+                self.restore(snap)
+        return best[1]
+
 
 # The local search may take about this share of --time-limit. Its budget is counted in
 # iterations (never seconds, so the week is repeatable), from the measured cost of one
-# iteration on the 2-core laptop: 0.02 s + 0.0003 s per participant (docs/model.md, 4).
+# iteration on the 2-core laptop, a + b per participant (docs/model.md, 4): mending a
+# shortfall (RuinRecreate.run) and polishing the preferences (RuinRecreate.polish).
 RR_SHARE = 0.3
-ITERATION_SECONDS = (0.02, 0.0003)
+REPAIR_SECONDS = (0.02, 0.0003)
+POLISH_SECONDS = (0.006, 0.00016)
 MAX_ITERATIONS = 3000
 
 
-def iteration_seconds(participants: int) -> float:
-    return ITERATION_SECONDS[0] + ITERATION_SECONDS[1] * participants
+def iteration_seconds(participants: int, cost: tuple[float, float] = REPAIR_SECONDS) -> float:
+    return cost[0] + cost[1] * participants
 
 
-def ruin_recreate_budget(participants: int, time_limit: float = 10.0) -> int:
-    """Iterations of the local search for a solve of `time_limit` seconds."""
-    return max(10, min(MAX_ITERATIONS, int(RR_SHARE * time_limit / iteration_seconds(participants))))
+def ruin_recreate_budget(participants: int, time_limit: float = 10.0,
+                         cost: tuple[float, float] = REPAIR_SECONDS, spent: float = 0.0) -> int:
+    """Iterations of one phase of the local search for a solve of `time_limit` seconds, when
+    `spent` (reckoned) seconds of its share are already used."""
+    left = max(0.0, RR_SHARE * time_limit - spent)
+    return max(10, min(MAX_ITERATIONS, int(left / iteration_seconds(participants, cost))))
 
 
 def hint_week(g: Greedy) -> tuple[bool, int]:
@@ -947,8 +1134,12 @@ def hint_week(g: Greedy) -> tuple[bool, int]:
 
 
 def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | None = None,
-                time_limit: float = 10.0) -> dict:
-    """Run the greedy and hint the model with it. Returns a few counts (for logs and benchmarks)."""
+                time_limit: float = 10.0, report: Callable[[int, int], None] | None = None,
+                stop: Callable[[], bool] | None = None) -> dict:
+    """Run the greedy and hint the model with it. Returns a few counts (for logs and benchmarks).
+
+    `report(objective, participants fully met)` is called for every better week the local
+    search keeps; `stop()` true ends the local search after its current move (Ctrl-C)."""
     t0 = time.monotonic()
     best = None
     for fill, scarce in STRATEGIES:
@@ -961,14 +1152,31 @@ def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | N
             break
     g = best[1]
     before = best[0][0]
-    if iterations is None:
-        iterations = ruin_recreate_budget(len(wm.program.participants), time_limit)
-    rr = RuinRecreate(g, seed)
-    after = rr.run(iterations)[0] if iterations else before
+    n = len(wm.program.participants)
+    all_met_at = [time.monotonic() if before == 0 else None]
+
+    def better() -> None:
+        met = n - len(g.unmet_ids())
+        if met == n and all_met_at[0] is None:
+            all_met_at[0] = time.monotonic()
+        if report is not None:
+            report(g.objective(), met)
+
+    better()
+    rr = RuinRecreate(g, seed, stop, better)
+    # first mend shortfalls, then polish the preferences with what is left of the budget
+    rr.run(ruin_recreate_budget(n, time_limit) if iterations is None else iterations)
+    repaired = rr.iterations
+    spent = repaired * iteration_seconds(n)
+    polish = (ruin_recreate_budget(n, time_limit, POLISH_SECONDS, spent) if iterations is None
+              else iterations - repaired)
+    if polish > 0:
+        rr.polish(polish)
     complete, attendances = hint_week(g)
     return {"sessions": len(g.sessions), "attendances": attendances, "complete": complete,
-            "unmet_units_greedy": before, "unmet_units": after, "fill": g.fill, "scarce_days": g.scarce_days,
-            "iterations": rr.iterations, "changes": g.changes(),
+            "unmet_units_greedy": before, "unmet_units": g.shortfall_units(), "fill": g.fill,
+            "scarce_days": g.scarce_days, "iterations": rr.iterations, "polish_iterations": rr.iterations - repaired,
+            "changes": g.changes(), "objective": g.objective(), "all_met_at": all_met_at[0],
             # what the local search is reckoned to cost (deterministic: from its iterations)
-            "reckoned_seconds": rr.iterations * iteration_seconds(len(wm.program.participants)),
+            "reckoned_seconds": spent + (rr.iterations - repaired) * iteration_seconds(n, POLISH_SECONDS),
             "seconds": time.monotonic() - t0}

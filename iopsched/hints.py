@@ -31,6 +31,7 @@ def complete_hint(wm: WeekModel, seconds: float = 10.0) -> bool:
     solver.parameters.fix_variables_to_their_hinted_value = True
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.catch_sigint_signal = False  # Ctrl-C is the caller's (solve._ctrl_c_stops)
     status = solver.solve(wm.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return False

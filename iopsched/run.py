@@ -30,8 +30,12 @@ class ProgressLine:
         if not self.tty and now - self.last < 1.0:
             return
         self.last = now
-        text = (f"{p.elapsed:6.1f}s  objective {p.objective:,.0f}  bound {p.bound:,.0f}  gap {p.gap:6.1%}  "
-                f"solutions {p.solutions}  fully met {p.fully_met}/{p.participants}")
+        if p.phase == "local search":  # before CP-SAT: no bound yet
+            text = (f"{p.elapsed:6.1f}s  local search  objective {p.objective:,.0f}  "
+                    f"fully met {p.fully_met}/{p.participants}")
+        else:
+            text = (f"{p.elapsed:6.1f}s  objective {p.objective:,.0f}  bound {p.bound:,.0f}  gap {p.gap:6.1%}  "
+                    f"solutions {p.solutions}  fully met {p.fully_met}/{p.participants}")
         if self.tty:
             self.stream.write("\r" + text + "\033[K")
         else:

@@ -10,6 +10,7 @@ says which limit ended the search.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
@@ -73,6 +74,7 @@ class Progress:
     solutions: int
     fully_met: int
     participants: int
+    phase: str = "search"  # "local search" while the greedy week is improved, then "search" (CP-SAT)
 
 
 def gap_of(objective: float, bound: float) -> float:
@@ -138,11 +140,36 @@ def solve(
                                  sheet="Pinned", row=exc.pin.row or None)) from None
     build_seconds = time.monotonic() - t0
     limit, n_workers, seed_ = solver_parameters(program, time_limit, workers, seed)
-    first = greedy_hint(wm, previous, seed=seed_, time_limit=limit)
+    solver = cp_model.CpSolver()
+    interrupted = threading.Event()
+    catch = interruptible and threading.current_thread() is threading.main_thread()
+    with _ctrl_c_stops(solver, interrupted, catch):
+        schedule = _search(program, wm, solver, interrupted, t0, build_seconds, limit, n_workers, seed_,
+                           progress, previous, freeze, catch, log)
+    if schedule is None:
+        # --freeze: last week's assignments cannot all be kept together: keep them as a strong preference
+        weights = dict(program.rules.weights, stability=program.rules.weights.get("stability", 100) * 10)
+        relaxed = replace(program, rules=replace(program.rules, weights=weights))
+        schedule = solve(relaxed, time_limit=time_limit, workers=workers, seed=seed, progress=progress,
+                         previous=previous, freeze=None, interruptible=interruptible, log=log)
+        schedule.summary["freeze"] = f"{freeze}: relaxed to a preference (the frozen assignments conflict)"
+    return schedule
+
+
+def _search(program, wm, solver, interrupted, t0, build_seconds, limit, n_workers, seed_, progress,
+            previous, freeze, threaded, log) -> Schedule | None:
+    """The local search, then CP-SAT from its week. None: --freeze made the model infeasible."""
+    n_people = len(program.participants)
+
+    def report(objective: int, met: int) -> None:
+        if progress:
+            progress(Progress(time.monotonic() - t0, objective, 0.0, gap_of(objective, 0.0), 0, met, n_people,
+                              phase="local search"))
+
+    first = greedy_hint(wm, previous, seed=seed_, time_limit=limit, report=report, stop=interrupted.is_set)
     if wm.frozen:  # --freeze: keep last week's assignments that can still run
         wm.model.add_bool_and(wm.frozen)
 
-    solver = cp_model.CpSolver()
     p = solver.parameters
     p.num_workers = n_workers
     p.random_seed = seed_
@@ -162,19 +189,15 @@ def solve(
     p.log_search_progress = log
     cb = _Callback(wm, progress, t0)
 
-    interrupted = threading.Event()
-    if interruptible and threading.current_thread() is threading.main_thread():
-        status = _solve_interruptibly(solver, wm, cb, interrupted)
+    ran = not interrupted.is_set()  # Ctrl-C during the local search: its week is the result
+    if not ran:
+        status = cp_model.UNKNOWN
+    elif threaded:
+        status = _solve_in_thread(solver, wm, cb)
     else:
         status = solver.solve(wm.model, cb)
     if wm.frozen and status == cp_model.INFEASIBLE:
-        # last week's assignments cannot all be kept together: keep them as a strong preference
-        weights = dict(program.rules.weights, stability=program.rules.weights.get("stability", 100) * 10)
-        relaxed = replace(program, rules=replace(program.rules, weights=weights))
-        schedule = solve(relaxed, time_limit=time_limit, workers=workers, seed=seed, progress=progress,
-                         previous=previous, freeze=None, interruptible=interruptible, log=log)
-        schedule.summary["freeze"] = f"{freeze}: relaxed to a preference (the frozen assignments conflict)"
-        return schedule
+        return None
     wall = time.monotonic() - t0
     name = STATUS.get(status, "UNKNOWN")
     has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -192,20 +215,23 @@ def solve(
         stopped_by = "interrupt"
     elif name == "OPTIMAL" or name == "INFEASIBLE":
         stopped_by = "proof"
-    elif solver.wall_time >= p.max_time_in_seconds - 0.05 * limit:
+    elif ran and solver.wall_time >= p.max_time_in_seconds - 0.05 * limit:
         stopped_by = "wall_clock_limit"
     else:
         stopped_by = "time_limit"
+    # the first schedule with every requirement met: the local search's or CP-SAT's
+    met_times = [x for x in (cb.first_all_met, first["all_met_at"] and first["all_met_at"] - t0) if x]
+    all_met = min(met_times) if met_times else None
     summary: dict[str, object] = {
         "status": name,
         "objective": obj if obj is not None else "",
         "best_bound": bound,
         "gap": round(gap_of(obj, bound), 6) if obj is not None else "",
-        "solve_seconds": round(solver.wall_time, 3),
+        "solve_seconds": round(solver.wall_time, 3) if ran else 0.0,
         "total_seconds": round(wall, 3),
         "build_seconds": round(build_seconds, 3),
         "first_solution_seconds": round(cb.first_solution, 3) if cb.first_solution is not None else "",
-        "all_met_seconds": round(cb.first_all_met, 3) if cb.first_all_met is not None else "",
+        "all_met_seconds": round(all_met, 3) if all_met is not None else "",
         "participants": len(program.participants),
         # the Unmet rows were just derived from the schedule: whoever has none is fully met
         "participants_fully_met": (len(program.participants) - len({u.participant_id for u in schedule.unmet})
@@ -258,17 +284,29 @@ class _HintValues:
                                                                                     strict=True))
 
 
-def _solve_interruptibly(solver, wm: WeekModel, cb, interrupted: threading.Event) -> int:
-    """Solve in a worker thread so the main thread can take Ctrl-C and stop the search cleanly.
-
-    CP-SAT's own SIGINT handling is switched off (it aborted in interleaved search when the
-    signal came early); our handler asks the solver to stop and the best schedule is kept.
-    """
-    solver.parameters.catch_sigint_signal = False
+def _solve_in_thread(solver, wm: WeekModel, cb) -> int:
+    """Solve in a worker thread so the main thread can take Ctrl-C (see `_ctrl_c_stops`)."""
+    solver.parameters.catch_sigint_signal = False  # it aborted in interleaved search when early
     result: dict[str, int] = {}
 
     def work() -> None:
         result["status"] = solver.solve(wm.model, cb)
+
+    thread = threading.Thread(target=work, name="cp-sat", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.2)
+    return result.get("status", cp_model.UNKNOWN)
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(solver, interrupted: threading.Event, catch: bool):
+    """While solving, Ctrl-C ends the search cleanly instead of raising KeyboardInterrupt: the
+    local search stops after its current move (its week is kept), CP-SAT stops and keeps its
+    best solution. CP-SAT's own SIGINT handling is switched off in `_solve_in_thread`."""
+    if not catch:
+        yield
+        return
 
     def stop(signum, frame) -> None:
         interrupted.set()
@@ -276,13 +314,9 @@ def _solve_interruptibly(solver, wm: WeekModel, cb, interrupted: threading.Event
 
     previous = signal.signal(signal.SIGINT, stop)
     try:
-        thread = threading.Thread(target=work, name="cp-sat", daemon=True)
-        thread.start()
-        while thread.is_alive():
-            thread.join(0.2)
+        yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    return result.get("status", cp_model.UNKNOWN)
 
 
 def _ortools_version() -> str:

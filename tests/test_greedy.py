@@ -9,6 +9,9 @@ independent validator.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 from builders import make_program, participant, windows, with_participant
 
@@ -21,6 +24,8 @@ from iopsched.reader import read_program
 from iopsched.schedule import Schedule
 from iopsched.solve import _HintValues, extract
 from iopsched.validate import validate_schedule
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 
 def week_of(wm) -> Schedule:
@@ -164,3 +169,127 @@ def test_greedy_week_on_a_generated_small_program_is_valid_and_meets_everyone(tm
     assert info["unmet_units"] == 0
     schedule = assert_valid(program, wm)
     assert len(schedule.sessions) == info["sessions"]
+
+
+# --- the objective as the greedy counts it, and the preference moves ----------------------------
+
+def two_day_people(n: int, **kw):
+    values = dict(days_min=2, days_max=2, day_hours_min=2, day_hours_max=4, week_hours_min=4,
+                  week_hours_max=8) | kw
+    return tuple(participant(f"P0{i}", **values) for i in range(1, n + 1))
+
+
+def two_day_program(people, types=GROUPS):
+    staff = (Staff("C1", frozenset({"counselor"}), windows=windows([0, 1], "08:00", "17:00")),
+             Staff("C2", frozenset({"counselor"}), windows=windows([0, 1], "08:00", "17:00")),
+             Staff("M1", frozenset({"prescriber"}), windows=windows([0, 1], "08:00", "17:00")))
+    return make_program(staff=staff, rooms=ROOMS, session_types=types, participants=people,
+                        days=("Mon", "Tue"), open="08:00", close="17:00")
+
+
+def first_starts(person) -> dict[int, int]:
+    return {d: min(b) for d, b in person.busy.items() if b}
+
+
+@pytest.mark.parametrize("case", ["sample", "generated small 2", "last week, one counselor fewer"])
+def test_the_greedy_counts_each_objective_term_as_the_model_does(tmp_path, case):
+    # The local search accepts a move on Greedy.objective(); it must be the model's objective
+    # of the same week (term by term), or the search would chase a different week.
+    from dataclasses import replace as dc_replace
+
+    from iopsched.schedule_reader import read_schedule
+
+    previous = None
+    if case == "generated small 2":
+        folder = write_generated("small", 2, tmp_path / "gen").parent
+        program, _ = read_program(folder / "program.xlsx", load_config(folder / "config.toml"))
+    else:
+        program, _ = read_program(SAMPLE / "program.xlsx", load_config(None))
+    if case.startswith("last week"):
+        previous = read_schedule(SAMPLE / "reference_schedule.xlsx")
+        program = dc_replace(program, staff=program.staff[1:])
+    wm = build(program, previous)
+    g = Greedy(wm)
+    g.run(previous)
+    hint_week(g)
+    model = _HintValues(wm)
+    by_model = {name: int(sum(model.value(e) for e in exprs)) for name, exprs in wm.terms.items() if exprs}
+    assert {k: v for k, v in g.terms().items() if v} == {k: v for k, v in by_model.items() if v}
+    assert g.objective() == model.objective_value
+    if previous is not None:
+        assert g.terms()["stability"] > 0  # the case exercises the stability term
+
+
+def test_polish_gives_a_cohort_one_start_time():
+    # Three participants meet Monday 09:00-11:00 and Tuesday 13:00-15:00: two start times
+    # each (routine 3 in all). The polish should move them to one start time on both days,
+    # with the same number of groups and every hard rule kept.
+    program = two_day_program(two_day_people(3))
+    wm = build(program)
+    g = Greedy(wm)
+    everyone = ["P01", "P02", "P03"]
+    book(g, "Process Group", 0, "09:00", "C1", everyone)
+    book(g, "Skills Group", 0, "10:00", "C1", everyone)
+    book(g, "Process Group", 1, "13:00", "C1", everyone)
+    book(g, "Skills Group", 1, "14:00", "C1", everyone)
+    assert g.shortfall_units() == 0 and g.terms()["routine"] == 3
+    before = g.objective()
+
+    RuinRecreate(g).polish(30)
+    assert g.shortfall_units() == 0
+    assert g.terms()["routine"] == 0
+    assert g.terms()["group_sessions"] == 4
+    assert g.objective() <= before - 30  # the routine weight (10) three times (and a lighter busiest load)
+    for pid in everyone:
+        assert len(set(first_starts(g.people[pid]).values())) == 1
+    hint_week(g)
+    assert_valid(program, wm)
+
+
+def test_a_service_before_the_first_group_is_booked_again_after_it():
+    # P01's medication visit sits at 08:30, right before Monday's 09:00 block, so Monday starts
+    # at 08:30 and Tuesday at 09:00. Booking it again where it costs least puts it right after
+    # the block (11:00): one start time.
+    types = GROUPS + (SessionType("Medication Management", "medication", 30, "prescriber", weekly_min=1),)
+    people = two_day_people(3)
+    program = two_day_program((replace(people[0], needs_medication=True),) + people[1:], types)
+    wm = build(program)
+    g = Greedy(wm)
+    everyone = ["P01", "P02", "P03"]
+    for day in (0, 1):
+        book(g, "Process Group", day, "09:00", "C1", everyone)
+        book(g, "Skills Group", day, "10:00", "C1", everyone)
+    book(g, "Medication Management", 0, "08:30", "M1", ["P01"])
+    assert g.shortfall_units() == 0 and g.terms()["routine"] == 1
+
+    rr = RuinRecreate(g)
+    assert rr.replace_services(g.people["P01"], g.objective())
+    assert g.terms()["routine"] == 0 and g.shortfall_units() == 0
+    visit = [s for s in g.people["P01"].sessions if s.option.stype.name == "Medication Management"]
+    assert [(s.option.day, s.option.start) for s in visit] == [(0, 11 * 60)]
+    hint_week(g)
+    assert_valid(program, wm)
+
+
+def test_a_cohort_meets_at_the_same_time_on_its_other_days():
+    # P01-P03 are free all day; P04-P06 only 10:00-12:00 on Tuesday. Monday's 08:00 block
+    # takes all six. Tuesday's block with most takers is at 10:00, a second start time for
+    # everyone; repeating Monday's block at 08:00 for those who can come keeps P01-P03 on
+    # one start time (and P04-P06 meet at 10:00).
+    from iopsched.domain import Commitment
+
+    busy = (Commitment(1, 8 * 60, 9 * 60 + 30, "work"), Commitment(1, 12 * 60 + 30, 17 * 60, "work"))
+    people = two_day_people(3) + tuple(
+        participant(f"P0{i}", days_min=2, days_max=2, day_hours_min=2, day_hours_max=4, week_hours_min=4,
+                    week_hours_max=8, commitments=busy) for i in range(4, 7))
+    program = two_day_program(people)
+    wm = build(program)
+    g = Greedy(wm)
+    g.run()
+    assert g.shortfall_units() == 0
+    for pid in ("P01", "P02", "P03"):
+        assert first_starts(g.people[pid]) == {0: 0, 1: 0}  # slot 0: 08:00 on both days
+    for pid in ("P04", "P05", "P06"):
+        assert first_starts(g.people[pid])[1] == 4  # 10:00
+    hint_week(g)
+    assert_valid(program, wm)
