@@ -114,12 +114,15 @@ def validate(
     schedule: Path = typer.Argument(..., help="schedule workbook to check"),
     config: Path | None = typer.Option(None, "--config", "-c"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable report"),
+    week_of: str | None = typer.Option(None, "--week-of",
+                                       help="YYYY-MM-DD, any day of the schedule's week: check admission "
+                                            "and discharge dates"),
 ) -> None:
     """Re-check a schedule against every rule; exit 0 valid, 1 invalid, 2 unreadable."""
     from iopsched.validate import run_validate
 
     try:
-        code = run_validate(workbook, schedule, config, as_json)
+        code = run_validate(workbook, schedule, config, as_json, week_of)
     except IopschedError as exc:
         _fail(exc)
     raise typer.Exit(code)

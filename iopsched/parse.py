@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from iopsched.domain import DAY_NAMES
+from iopsched.errors import InputError
 
 
 class CellError(ValueError):
@@ -188,3 +189,12 @@ def parse_date(value: object) -> dt.date:
         except ValueError:
             continue
     raise CellError(DATE_EXPECTED)
+
+
+def monday_of(week_of: str) -> dt.date:
+    """The Monday of the ISO week holding `week_of` (--week-of: YYYY-MM-DD, any day of the week)."""
+    try:
+        day = dt.date.fromisoformat(week_of.strip())
+    except ValueError:
+        raise InputError(f"--week-of: '{week_of}' is not a date; expected YYYY-MM-DD, any day of the week") from None
+    return day - dt.timedelta(days=day.weekday())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import time
 from dataclasses import replace
@@ -10,6 +9,7 @@ from pathlib import Path
 
 from iopsched.config import load_config
 from iopsched.errors import InputError
+from iopsched.parse import monday_of
 from iopsched.reader import read_program
 from iopsched.solve import Progress, solve
 from iopsched.writer import write_schedule
@@ -48,15 +48,6 @@ class ProgressLine:
             self.stream.flush()
 
 
-def week_start(text: str) -> dt.date:
-    """The Monday of the week that holds the date `text` (YYYY-MM-DD)."""
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--week-of {text!r} is not a date; expected YYYY-MM-DD") from None
-    return day - dt.timedelta(days=day.weekday())
-
-
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
@@ -87,7 +78,7 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
 
         program, last_week = prepare_previous(program, previous, freeze)
     if week_of is not None:
-        program = replace(program, week_start=week_start(week_of))
+        program = replace(program, week_start=monday_of(week_of))
     line = ProgressLine() if progress else None
     schedule = solve(program, time_limit=time_limit, workers=workers, seed=seed, progress=line,
                      previous=last_week, freeze=freeze, interruptible=True)

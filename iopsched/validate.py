@@ -11,6 +11,7 @@ times, and what is wrong. Participant names are never printed, only ids.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -193,7 +194,14 @@ def check_rule1(ix: Index) -> list[Violation]:
                           participant_id=pid, **_ids(b)))
         if p is None:
             continue
+        week = ix.program.week_start
         for s in sessions:
+            if not p.in_program(s.day, week):  # only with --week-of: admission/discharge dates
+                date = week + dt.timedelta(days=s.day)
+                out.append(_v("rule1", f"{pid} attends {_desc(s)} on {date.isoformat()}, outside their "
+                                       f"time in the program ({p.start_date or '…'} to {p.end_date or '…'})",
+                              participant_id=pid, **_ids(s)))
+                continue
             c = blocked(p, s.day, s.start, s.end, buffer)
             if c is None:
                 continue
@@ -711,14 +719,22 @@ def verdict(violations: list[Violation], n_sessions: int, n_participants: int) -
     return f"INVALID: {n} violation{'s' if n != 1 else ''} ({parts})"
 
 
-def run_validate(workbook: Path, schedule: Path, config: Path | None, as_json: bool) -> int:
-    """Load, check and report. Returns 0 when valid, 1 when not; IopschedError propagates."""
+def run_validate(workbook: Path, schedule: Path, config: Path | None, as_json: bool,
+                 week_of: str | None = None) -> int:
+    """Load, check and report. Returns 0 when valid, 1 when not; IopschedError propagates.
+    With `week_of` (any day of the schedule's week) admission and discharge dates are checked."""
     from iopsched.config import load_config
     from iopsched.reader import read_program
     from iopsched.schedule_reader import read_schedule
 
     rules = load_config(config)
     program, warnings = read_program(Path(workbook), rules)
+    if week_of is not None:
+        from dataclasses import replace
+
+        from iopsched.parse import monday_of
+
+        program = replace(program, week_start=monday_of(week_of))
     sched = read_schedule(Path(schedule))
     for w in warnings:
         typer.echo(f"warning: {w}", err=True)

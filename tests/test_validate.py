@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from builders import (
+    PROGRAM_COLUMNS,
     default_sessions,
     edit_session,
     make_program,
@@ -611,3 +612,27 @@ def test_cli_schedule_without_sessions_sheet_exits_2(files):
     r = run(prog, write_sheets({"Summary": [{"key": "status", "value": "OPTIMAL"}]},
                                tmp / "nosessions.xlsx"))
     assert r.exit_code == 2 and "Sessions" in r.output
+
+
+def test_cli_week_of_checks_admission_and_discharge_dates(tmp_path):
+    # P01 attends Monday, Tuesday and Thursday but is admitted on Wednesday 2026-03-04 of the
+    # week of 2026-03-02. Without --week-of the dates cannot be checked; with it, P01's
+    # Monday and Tuesday sessions are rule 1 violations (one per session), and the week
+    # after is valid again (a typo'd date is an input error, exit 2).
+    rows = program_sheets(PROGRAM)
+    for row in rows["Participants"]:
+        row["start_date"] = "2026-03-04" if row["participant_id"] == "P01" else None
+    columns = dict(PROGRAM_COLUMNS, Participants=(*PROGRAM_COLUMNS["Participants"], "start_date"))
+    prog = write_sheets(rows, tmp_path / "program.xlsx", columns)
+    sched = write_schedule_xlsx(SCHEDULE, tmp_path / "schedule.xlsx")
+    assert run(prog, sched).exit_code == 0
+    r = run(prog, sched, "--week-of", "2026-03-05")
+    assert r.exit_code == 1, r.output
+    lines = r.stdout.strip().splitlines()
+    monday_tuesday = [s for s in SCHEDULE.sessions if "P01" in s.participants and s.day in (0, 1)]
+    assert lines[-1] == f"INVALID: {len(monday_tuesday)} violations (rule1: {len(monday_tuesday)})"
+    assert all("P01" in line and "outside their time in the program (2026-03-04 to …)" in line
+               for line in lines[:-1])
+    assert run(prog, sched, "--week-of", "2026-03-09").exit_code == 0
+    bad = run(prog, sched, "--week-of", "03/09/2026")
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from iopsched.domain import DAY_NAMES, Program, Rules, day_name, hhmm
-from iopsched.errors import IopschedError
+from iopsched.parse import monday_of
 from iopsched.schedule import Schedule, Session
 
 STAFF = "staff"
@@ -57,13 +57,7 @@ def week_start(week_of: str | None, today: dt.date) -> dt.date:
     """Monday of the ISO week holding `week_of` (YYYY-MM-DD); default: next Monday after today."""
     if week_of is None or not week_of.strip():
         return today + dt.timedelta(days=7 - today.weekday())
-    try:
-        day = dt.date.fromisoformat(week_of.strip())
-    except ValueError:
-        raise IopschedError(
-            f"--week-of: '{week_of}' is not a date; expected YYYY-MM-DD, any day of the week"
-        ) from None
-    return day - dt.timedelta(days=day.weekday())
+    return monday_of(week_of)
 
 
 @dataclass(frozen=True)
