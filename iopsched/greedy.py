@@ -1003,18 +1003,8 @@ class RuinRecreate:
                             - {target.p.participant_id}) if self._lacks_service(target) else []
             pool = sorted(set(mates) | set(self.rng.sample(same_track, min(3, len(same_track))))
                           | set(self.rng.sample(rivals, min(3, len(rivals)))))
-            victims = [target] + [g.people[pid] for pid in self.rng.sample(pool, min(len(pool), 4))]
-            for person in victims:
-                for sess in list(person.sessions):
-                    if g._held(person, sess):
-                        continue
-                    g._drop(person, sess)
-                person.start_slots.clear()
-            for person in victims:  # the unmet participant first, the others in sampled order
-                g.place_blocks(person)
-            for person in victims:
-                g.place_services(person)
-            g.repair()
+            # the unmet participant first, the others in sampled order
+            self.ruin_recreate([target] + [g.people[pid] for pid in self.rng.sample(pool, min(len(pool), 4))])
             now = self.key()
             stall = 0 if now[0] < best[0] else stall + 1
             if now[1:] <= best[1:]:
@@ -1024,6 +1014,21 @@ class RuinRecreate:
             else:
                 self.restore(snap)
         return best
+
+    def ruin_recreate(self, victims: list[_Person]) -> None:
+        """Take the participants out of their sessions (but those pinned to them) and put
+        them back in this order: blocks first, then services; clean up."""
+        g = self.g
+        for person in victims:
+            for sess in list(person.sessions):
+                if not g._held(person, sess):
+                    g._drop(person, sess)
+            person.start_slots.clear()
+        for person in victims:
+            g.place_blocks(person)
+        for person in victims:
+            g.place_services(person)
+        g.repair()
 
     def replace_services(self, person: _Person, objective: int) -> bool:
         """Book each of a participant's services again where it costs least now (a service
@@ -1074,16 +1079,7 @@ class RuinRecreate:
                 victims = [g.people[pid] for pid in sorted(small.members)]
             else:
                 break
-            for person in victims:
-                for sess in list(person.sessions):
-                    if not g._held(person, sess):
-                        g._drop(person, sess)
-                person.start_slots.clear()
-            for person in victims:
-                g.place_blocks(person)
-            for person in victims:
-                g.place_services(person)
-            g.repair()
+            self.ruin_recreate(victims)
             now = (g.shortfall_units(), g.objective())
             if now[0] <= best[0] and now[1] <= best[1]:
                 stall = 0 if now[1] < best[1] else stall + 1

@@ -144,8 +144,9 @@ def solve(
     interrupted = threading.Event()
     catch = interruptible and threading.current_thread() is threading.main_thread()
     with _ctrl_c_stops(solver, interrupted, catch):
-        schedule = _search(program, wm, solver, interrupted, t0, build_seconds, limit, n_workers, seed_,
-                           progress, previous, freeze, catch, log)
+        schedule = _search(program, wm, solver, interrupted=interrupted, t0=t0, build_seconds=build_seconds,
+                           limit=limit, n_workers=n_workers, seed_=seed_, progress=progress, previous=previous,
+                           freeze=freeze, threaded=catch, log=log)
     if schedule is None:
         # --freeze: last week's assignments cannot all be kept together: keep them as a strong preference
         weights = dict(program.rules.weights, stability=program.rules.weights.get("stability", 100) * 10)
@@ -156,9 +157,12 @@ def solve(
     return schedule
 
 
-def _search(program, wm, solver, interrupted, t0, build_seconds, limit, n_workers, seed_, progress,
-            previous, freeze, threaded, log) -> Schedule | None:
-    """The local search, then CP-SAT from its week. None: --freeze made the model infeasible."""
+def _search(program: Program, wm: WeekModel, solver: cp_model.CpSolver, *, interrupted: threading.Event,
+            t0: float, build_seconds: float, limit: float, n_workers: int, seed_: int,
+            progress: Callable[[Progress], None] | None, previous: Schedule | None, freeze: str | None,
+            threaded: bool, log: bool) -> Schedule | None:
+    """The local search, then CP-SAT from its week (in a thread when `threaded`, so Ctrl-C
+    reaches the main thread). None: --freeze made the model infeasible."""
     n_people = len(program.participants)
 
     def report(objective: int, met: int) -> None:
