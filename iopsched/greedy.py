@@ -1148,6 +1148,7 @@ def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | N
             break
     g = best[1]
     before = best[0][0]
+    built_at = time.monotonic()  # the first complete week (every hard rule kept)
     n = len(wm.program.participants)
     all_met_at = [time.monotonic() if before == 0 else None]
 
@@ -1173,6 +1174,7 @@ def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | N
             "unmet_units_greedy": before, "unmet_units": g.shortfall_units(), "fill": g.fill,
             "scarce_days": g.scarce_days, "iterations": rr.iterations, "polish_iterations": rr.iterations - repaired,
             "changes": g.changes(), "objective": g.objective(), "all_met_at": all_met_at[0],
+            "built_at": built_at,
             # what the local search is reckoned to cost (deterministic: from its iterations)
             "reckoned_seconds": spent + (rr.iterations - repaired) * iteration_seconds(n, POLISH_SECONDS),
             "seconds": time.monotonic() - t0}

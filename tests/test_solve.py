@@ -51,6 +51,11 @@ def test_default_program_everyone_met():
     # every objective term is reported
     for term in ("unmet", "routine", "group_sessions", "staff_balance", "continuity"):
         assert f"objective.{term}" in s.summary
+    # the first week is the greedy's (right after the build), met before CP-SAT starts
+    times = s.summary
+    assert times["build_seconds"] <= times["first_solution_seconds"] <= times["all_met_seconds"]
+    assert times["all_met_seconds"] <= times["build_seconds"] + times["greedy_seconds"] + 0.01  # rounding
+    assert times["build_seconds"] + times["greedy_seconds"] < times["total_seconds"]
 
 
 def test_rule1_commitment_and_travel_buffer_respected():
