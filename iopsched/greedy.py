@@ -23,6 +23,14 @@ from iopsched.domain import PREFERRED_WINDOWS, Participant, weekly_min_for
 from iopsched.model import Option, WeekModel, effective_capacity
 
 
+def _outside(p: Participant, start: int) -> bool:
+    """Does a session starting at `start` fall outside the participant's preferred time of day?"""
+    if not p.preferred_time:
+        return False
+    lo, hi = PREFERRED_WINDOWS[p.preferred_time]
+    return not lo <= start < hi
+
+
 @dataclass
 class _Session:
     option: Option
@@ -291,18 +299,11 @@ class Greedy:
         return ok
 
     def _score(self, person: _Person, day: int, slot: int, plan) -> tuple:
-        p = person.p
-        start = self.rules.open + slot * self.S
+        misses = self._miss(person, day, slot, self.rules.open + slot * self.S)
         joins = sum(1 for _, seat in plan if seat is not None)
-        pref_time = 0
-        if p.preferred_time:
-            lo, hi = PREFERRED_WINDOWS[p.preferred_time]
-            pref_time = 0 if lo <= start < hi else 1
-        pref_day = 1 if p.preferred_days and day not in p.preferred_days else 0
-        routine = 0 if not person.start_slots or slot in person.start_slots else 1
         # a group opened for one participant is dissolved unless others join it later
         opens = sum(1 for o, seat in plan if seat is None and o.stype.is_group)
-        return (pref_day + pref_time + routine + OPEN_PENALTY * opens, -joins, day, slot)
+        return (misses + OPEN_PENALTY * opens, -joins, day, slot)
 
     def _targets(self, p: Participant) -> tuple[int, int, int, int]:
         """(minutes for a full day, minutes a block aims at, days needed, week minutes needed)."""
@@ -454,13 +455,11 @@ class Greedy:
 
     @staticmethod
     def _miss(person: _Person, day: int, slot: int, start: int) -> int:
-        """Preference misses of a block starting at (day, slot) for this participant."""
+        """Preference misses of a block starting at (day, slot) for this participant: another
+        start time than their other days (routine), outside their preferred time, or days."""
         p = person.p
-        miss = bool(person.start_slots) and slot not in person.start_slots
-        if p.preferred_time:
-            lo, hi = PREFERRED_WINDOWS[p.preferred_time]
-            miss += not lo <= start < hi
-        return miss + (bool(p.preferred_days) and day not in p.preferred_days)
+        routine = bool(person.start_slots) and slot not in person.start_slots
+        return routine + _outside(p, start) + (bool(p.preferred_days) and day not in p.preferred_days)
 
     def _room_cap(self, o: Option) -> int:
         return max((effective_capacity(self.wm.classes[c], o.stype) for c in o.classes if self._room_free(c, o)),
@@ -585,7 +584,7 @@ class Greedy:
                 # the objective's cost of this place: a new first start time (routine), outside
                 # the preferred time, another therapist than the primary (continuity)
                 cost = (w.get("routine", 0) * self._new_start(person, day, o.slot)
-                        + w.get("time_preference", 0) * self._outside(p, o)
+                        + w.get("time_preference", 0) * _outside(p, o.start)
                         + w.get("continuity", 0) * (prefer is not None and prefer not in o.staff))
                 candidates.append((cost, day, o.slot, o, prefer))
         candidates.sort(key=lambda c: c[:3])
@@ -603,13 +602,6 @@ class Greedy:
         if not busy or slot >= min(busy):
             return False
         return slot not in {min(b) for d, b in person.busy.items() if b and d != day}
-
-    @staticmethod
-    def _outside(p: Participant, o: Option) -> bool:
-        if not p.preferred_time:
-            return False
-        lo, hi = PREFERRED_WINDOWS[p.preferred_time]
-        return not lo <= o.start < hi
 
     def _swap_in(self, person: _Person, t, only_day: int | None = None) -> bool:
         """Leave one group session that stays above its minimum to make room for a service."""
@@ -795,7 +787,6 @@ class Greedy:
                 total += UNMET_UNITS["session"] * max(0, weekly_min_for(p, t) - person.type_week[t.name])
         return total
 
-
     def terms(self) -> dict[str, int]:
         """The week's objective terms, counted as the model counts them (model.py)."""
         S = self.S
@@ -824,9 +815,7 @@ class Greedy:
             t["day_preference"] += sum(1 for d in days if d not in p.preferred_days)
         for sess in person.sessions:
             o = sess.option
-            if p.preferred_time:
-                lo, hi = PREFERRED_WINDOWS[p.preferred_time]
-                t["time_preference"] += not lo <= o.start < hi
+            t["time_preference"] += _outside(p, o.start)
             if o.stype.kind == "individual" and p.primary_therapist:
                 # parallel sessions of one option are interchangeable (the model pairs them)
                 t["continuity"] += all(x.staff != p.primary_therapist for x in self.open_at[o.index])
