@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from ortools.sat.python import cp_model, cp_model_helper
 
 from iopsched import __version__
+from iopsched.bounds import counting_bound
 from iopsched.conflicts import check_pinned
 from iopsched.domain import Program
 from iopsched.errors import InputError, Problem
@@ -84,8 +85,10 @@ def gap_of(objective: float, bound: float) -> float:
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, wm: WeekModel, report: Callable[[Progress], None] | None, start: float):
+    def __init__(self, wm: WeekModel, report: Callable[[Progress], None] | None, start: float,
+                 floor: float = 0.0):
         super().__init__()
+        self.floor = floor  # the counting bound (iopsched.bounds), when above CP-SAT's
         self.wm = wm
         self.report = report
         self.solutions = 0
@@ -104,7 +107,7 @@ class _Callback(cp_model.CpSolverSolutionCallback):
         if met == len(self.wm.shortfalls) and self.first_all_met is None:
             self.first_all_met = now
         if self.report:
-            obj, bound = self.objective_value, self.best_objective_bound
+            obj, bound = self.objective_value, max(self.floor, self.best_objective_bound)
             self.report(Progress(now, obj, bound, gap_of(obj, bound), self.solutions, met,
                                  len(self.wm.shortfalls)))
 
@@ -164,10 +167,12 @@ def _search(program: Program, wm: WeekModel, solver: cp_model.CpSolver, *, inter
     """The local search, then CP-SAT from its week (in a thread when `threaded`, so Ctrl-C
     reaches the main thread). None: --freeze made the model infeasible."""
     n_people = len(program.participants)
+    counted = counting_bound(wm)
+    floor = counted["bound"]
 
     def report(objective: int, met: int) -> None:
         if progress:
-            progress(Progress(time.monotonic() - t0, objective, 0.0, gap_of(objective, 0.0), 0, met, n_people,
+            progress(Progress(time.monotonic() - t0, objective, floor, gap_of(objective, floor), 0, met, n_people,
                               phase="local search"))
 
     first = greedy_hint(wm, previous, seed=seed_, time_limit=limit, report=report, stop=interrupted.is_set)
@@ -191,7 +196,7 @@ def _search(program: Program, wm: WeekModel, solver: cp_model.CpSolver, *, inter
                                 * deterministic_per_second(n_vars))
     p.max_time_in_seconds = max(1.5 * limit, limit + 10)  # a guard only: see the module docstring
     p.log_search_progress = log
-    cb = _Callback(wm, progress, t0)
+    cb = _Callback(wm, progress, t0, floor)
 
     ran = not interrupted.is_set()  # Ctrl-C during the local search: its week is the result
     if not ran:
@@ -214,7 +219,10 @@ def _search(program: Program, wm: WeekModel, solver: cp_model.CpSolver, *, inter
     schedule = Schedule(sessions=sessions)
     schedule.unmet = unmet_rows(program, schedule) if has_solution else []
     obj = values.objective_value if has_solution else None
-    bound = solver.best_objective_bound if values is solver else 0.0
+    cp_bound = solver.best_objective_bound if values is solver else 0.0
+    bound = max(cp_bound, counted["bound"])
+    if name == "FEASIBLE" and obj is not None and obj <= bound + 1e-9:
+        name = "OPTIMAL"  # the counting bound proves the schedule optimal
     if interrupted.is_set():
         stopped_by = "interrupt"
     elif name == "OPTIMAL" or name == "INFEASIBLE":
@@ -231,6 +239,8 @@ def _search(program: Program, wm: WeekModel, solver: cp_model.CpSolver, *, inter
         "status": name,
         "objective": obj if obj is not None else "",
         "best_bound": bound,
+        "cp_sat_bound": cp_bound,
+        "counting_bound": counted["bound"],  # iopsched.bounds: group sessions and staff load counted
         "gap": round(gap_of(obj, bound), 6) if obj is not None else "",
         "solve_seconds": round(solver.wall_time, 3) if ran else 0.0,
         "total_seconds": round(wall, 3),

@@ -86,9 +86,9 @@ def test_failed_solve_keeps_the_previous_output(tmp_path):
     assert out.read_bytes() == b"last week's schedule"
 
 
-@pytest.mark.parametrize("limit, phase", [("120", "local search"), ("20", "bound")])
+@pytest.mark.parametrize("limit, phase", [("120", "local search"), ("20", "solutions")])
 def test_ctrl_c_writes_the_best_schedule_and_exits_130(tmp_path, limit, phase):
-    """Ctrl-C in the local search (its line has no bound yet) and in CP-SAT's search."""
+    """Ctrl-C in the local search (its lines say so) and in CP-SAT's search (lines with solutions)."""
     prog = write_program_xlsx(make_program(), tmp_path / "program.xlsx")
     out = tmp_path / "schedule.xlsx"
     proc = subprocess.Popen(
