@@ -1038,7 +1038,7 @@ class RuinRecreate:
             self.restore(snap)
         return False
 
-    def polish(self, iterations: int) -> int:
+    def polish(self, iterations: int) -> None:
         """Ruin and recreate for the preferences once the requirements are done: a participant
         with a preference miss (several start times, outside their preferred time) and a few
         who share their sessions, or the members of one of the smallest groups (fewer, fuller
@@ -1078,7 +1078,6 @@ class RuinRecreate:
             else:
                 stall += 1
                 self.restore(snap)
-        return best[1]
 
 
 # The local search may take about this share of --time-limit. Its budget is counted in

@@ -30,12 +30,10 @@ class ProgressLine:
         if not self.tty and now - self.last < 1.0:
             return
         self.last = now
-        if p.phase == "local search":  # before CP-SAT: the counting bound only
-            text = (f"{p.elapsed:6.1f}s  local search  objective {p.objective:,.0f}  bound {p.bound:,.0f}  "
-                    f"gap {p.gap:6.1%}  fully met {p.fully_met}/{p.participants}")
-        else:
-            text = (f"{p.elapsed:6.1f}s  objective {p.objective:,.0f}  bound {p.bound:,.0f}  gap {p.gap:6.1%}  "
-                    f"solutions {p.solutions}  fully met {p.fully_met}/{p.participants}")
+        local = p.phase == "local search"  # before CP-SAT: its weeks, and the counting bound only
+        text = (f"{p.elapsed:6.1f}s{'  local search' if local else ''}  objective {p.objective:,.0f}  "
+                f"bound {p.bound:,.0f}  gap {p.gap:6.1%}{'' if local else f'  solutions {p.solutions}'}  "
+                f"fully met {p.fully_met}/{p.participants}")
         if self.tty:
             self.stream.write("\r" + text + "\033[K")
         else:
