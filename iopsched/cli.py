@@ -84,8 +84,12 @@ def solve(
     week_of: str | None = typer.Option(None, "--week-of", help="YYYY-MM-DD in the week solved (for start/end dates)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
     suggest: bool = typer.Option(False, "--suggest", help="look for changes that meet unmet requirements"),
+    deterministic: bool = typer.Option(False, "--deterministic",
+                                       help="reproducible: the same input, config and seed give the same "
+                                            "schedule (a deterministic budget; wall time may differ)"),
 ) -> None:
-    """Solve the week and write the timetable workbook."""
+    """Solve the week and write the timetable workbook (--time-limit: the command's wall clock)."""
+    from iopsched import STARTED_AT
     from iopsched.run import run_solve
 
     try:
@@ -102,6 +106,8 @@ def solve(
             progress=not quiet,
             week_of=week_of,
             suggest=suggest,
+            deterministic=True if deterministic else None,
+            started_at=STARTED_AT,
         )
     except IopschedError as exc:
         _fail(exc)
@@ -164,12 +170,21 @@ def generate(
     size: str = typer.Option("small", "--size", help="small|medium|large|xl"),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(..., "-o", "--out", help="output folder (program.xlsx is written in it) or .xlsx path"),
+    kind: str = typer.Option(
+        "classic", "--kind",
+        help="classic (easy, the default) | mix (day/evening, packed) | evening (70% day-shift "
+             "workers) | adolescent (half teens after school) | prescriber (one prescriber, one "
+             "day) | planted (mix + participants no schedule can meet, listed in planted.json)"),
+    rooms: int | None = typer.Option(
+        None, "--rooms", min=1,
+        help="keep N rooms (group rooms, offices, telehealth in proportion, biggest first); "
+             "fewer than the kind plans for can make the week infeasible"),
 ) -> None:
-    """Generate a realistic program workbook of a given size."""
+    """Generate a realistic program workbook of a given size and kind."""
     from iopsched.generate import write_generated
 
     try:
-        path = write_generated(size, seed, out)
+        path = write_generated(size, seed, out, kind=kind, rooms=rooms)
     except IopschedError as exc:
         _fail(exc)
     typer.echo(f"wrote {path}")

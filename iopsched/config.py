@@ -25,7 +25,7 @@ TOP_KEYS = {
     "days", "open", "close", "slot_minutes", "travel_buffer_minutes", "max_gap_minutes",
     "day_services_min", "levels", "weights", "solver", "program_name", "timezone",
 }
-SOLVER_KEYS = {"time_limit_seconds": (int, float), "workers": (int,), "seed": (int,)}
+SOLVER_KEYS = {"time_limit_seconds": (int, float), "workers": (int,), "seed": (int,), "deterministic": (bool,)}
 
 
 def _num(v: object) -> bool:
@@ -160,6 +160,11 @@ def rules_from_dict(raw: dict, name: str = "config") -> Rules:
                 if k not in SOLVER_KEYS:
                     problems.append(Problem(f"unknown key 'solver.{k}'", file=name,
                                             expected="one of " + ", ".join(SOLVER_KEYS)))
+                elif k == "deterministic":
+                    if isinstance(v, bool):
+                        solver = replace(solver, deterministic=v)
+                    else:
+                        bad(f"solver.{k}", v, "true or false")
                 elif not (isinstance(v, SOLVER_KEYS[k]) and not isinstance(v, bool) and v >= 0):
                     bad(f"solver.{k}", v, "a number >= 0")
                 else:

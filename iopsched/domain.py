@@ -164,6 +164,9 @@ class SolverSettings:
     time_limit_seconds: float = 60.0
     workers: int = 0  # 0 = all cores
     seed: int = 0
+    # true: CP-SAT stops on a deterministic budget (the same input, config and seed give the
+    # same schedule); false: --time-limit is the command's wall clock
+    deterministic: bool = False
 
 
 DEFAULT_WEIGHTS: dict[str, int] = {

@@ -148,7 +148,32 @@ def full_sessions(program: Program, p: Participant, schedule: Schedule | None, d
     return " (" + "; ".join(full[:3]) + more + ")"
 
 
-def explain(program: Program, p: Participant, s: Shortfall, schedule: Schedule | None = None) -> str:
+NOT_PROVEN = ("not met within the time limit: the search ended before it met this or proved that the "
+              "program cannot; a longer --time-limit may meet it")
+NO_WEEK_ALONE = ("no schedule can meet this: even with the program to themselves, the sessions open to this "
+                 "participant at times they are free{because} cannot make up a week that meets it (compact days, "
+                 "daily and weekly maxima)")
+
+
+def explain(program: Program, p: Participant, s: Shortfall, schedule: Schedule | None = None, *,
+            capacity_proven: bool = True, hopeless: bool = False) -> str:
+    """The reason for one shortfall. A cause in the participant's own data (their free time,
+    leaders' hours when they are free) is named whenever it binds; a capacity cause (full
+    sessions, busy leaders or rooms) only when `capacity_proven` (stage 1 proved that no
+    schedule meets more participants). Otherwise the reason says the search ran out of time;
+    `hopeless`: the participant alone cannot be met (the bound), whatever the data check finds."""
+    own = _own_reason(program, p, s)
+    if own is not None:
+        return own
+    if hopeless:
+        return NO_WEEK_ALONE.format(because=_because(p))
+    if not capacity_proven:
+        return NOT_PROVEN
+    return _capacity_reason(program, p, s, schedule)
+
+
+def _own_reason(program: Program, p: Participant, s: Shortfall) -> str | None:
+    """A cause of the shortfall in the participant's own time and the leaders' hours, or None."""
     caps = day_capacity_hours(program, p)
     possible = [d for d in program.rules.days if caps[d] + 1e-9 >= p.day_hours_min]
     if s.requirement == "days":
@@ -156,29 +181,24 @@ def explain(program: Program, p: Participant, s: Shortfall, schedule: Schedule |
             names = ", ".join(day_name(d) for d in possible) or "none"
             return (f"can attend {_fmt_hours(p.day_hours_min)} or more on only {len(possible)} "
                     f"day{'s' if len(possible) != 1 else ''} ({names}){_because(p)}; needs {p.days_min}")
-        return (f"free on {len(possible)} days ({', '.join(day_name(d) for d in possible)}) but the sessions "
-                f"there were full or their leaders and rooms were taken{full_sessions(program, p, schedule, possible)}"
-                "; add a session or a leader on one of them")
+        return None
     if s.requirement == "day_hours":
         d = s.day
         if caps.get(d, 0) + 1e-9 < p.day_hours_min:
             free = ", ".join(f"{hhmm(a)}-{hhmm(b)}" for a, b in free_windows(program, p, d)) or "no time"
             return (f"on {day_name(d)} sessions this participant can attend cover at most "
                     f"{_fmt_hours(round(caps.get(d, 0), 2))} (free {free}{_because(p)})")
-        return (f"on {day_name(d)} the sessions that fit were full or their leaders were busy"
-                f"{full_sessions(program, p, schedule, [d])}; add a session that day")
+        return None
     if s.requirement == "week_hours":
         ub = sum(sorted(caps.values(), reverse=True)[: p.days_max])
         if ub + 1e-9 < p.week_hours_min:
             return (f"at most {_fmt_hours(round(ub, 2))} a week fit this participant's free time{_because(p)}; "
                     f"needs {_fmt_hours(p.week_hours_min)}")
-        return ("the sessions at times this participant is free were full or their leaders were busy"
-                f"{full_sessions(program, p, schedule, possible)}; add a session in their free time")
+        return None
     t = program.type_by_name().get(s.requirement)
     if t is None:
         return "requirement not met"
-    reach = reachable(program, p, t)
-    if not any(reach.values()):
+    if not any(reachable(program, p, t).values()):
         leaders = [st for st in program.staff if t.staff_role in st.roles]
         hours = "; ".join(f"{st.staff_id} works " + ", ".join(str(w) for w in st.windows[:6]) for st in leaders)
         free = "; ".join(
@@ -187,16 +207,41 @@ def explain(program: Program, p: Participant, s: Shortfall, schedule: Schedule |
         ) or "never inside opening hours"
         return (f"no {t.staff_role} is available for {t.name} at a time this participant can attend "
                 f"({hours or 'no staff member holds the role'}; participant is free {free})")
-    n = sum(len(v) for v in reach.values())
+    return None
+
+
+def _capacity_reason(program: Program, p: Participant, s: Shortfall, schedule: Schedule | None) -> str:
+    """The shortfall put down to capacity: the sessions that fit were full, their leaders or
+    rooms busy (only said where stage 1 proved that no schedule meets more participants)."""
+    caps = day_capacity_hours(program, p)
+    possible = [d for d in program.rules.days if caps[d] + 1e-9 >= p.day_hours_min]
+    if s.requirement == "days":
+        return (f"free on {len(possible)} days ({', '.join(day_name(d) for d in possible)}) but the sessions "
+                f"there were full or their leaders and rooms were taken{full_sessions(program, p, schedule, possible)}"
+                "; add a session or a leader on one of them")
+    if s.requirement == "day_hours":
+        d = s.day
+        return (f"on {day_name(d)} the sessions that fit were full or their leaders were busy"
+                f"{full_sessions(program, p, schedule, [d])}; add a session that day")
+    if s.requirement == "week_hours":
+        return ("the sessions at times this participant is free were full or their leaders were busy"
+                f"{full_sessions(program, p, schedule, possible)}; add a session in their free time")
+    t = program.type_by_name()[s.requirement]
+    n = sum(len(v) for v in reachable(program, p, t).values())
     return (f"every one of the {n} {t.name} times this participant could attend was taken "
             f"(the {t.staff_role}s or rooms were busy); add {t.staff_role} hours in their free time")
 
 
-def unmet_rows(program: Program, schedule: Schedule) -> list[Unmet]:
+def unmet_rows(program: Program, schedule: Schedule, *, proven: bool = True,
+               hopeless: frozenset[str] = frozenset()) -> list[Unmet]:
+    """The Unmet sheet's rows. `proven`: stage 1 proved that no schedule fully meets more
+    participants (capacity reasons are true of the program); `hopeless`: participants whose
+    own data proves them unmet."""
     people = program.participant_by_id()
     rows = []
     for s in shortfalls(program, schedule):
         p = people[s.participant_id]
-        rows.append(Unmet(s.participant_id, s.requirement, s.required, round(s.scheduled, 2),
-                          explain(program, p, s, schedule), s.day))
+        reason = explain(program, p, s, schedule, capacity_proven=proven,
+                         hopeless=s.participant_id in hopeless)
+        rows.append(Unmet(s.participant_id, s.requirement, s.required, round(s.scheduled, 2), reason, s.day))
     return rows

@@ -1,7 +1,10 @@
 """Seeded, realistic program weeks at the four sizes of SCHEDULING.md's scale table.
 
 `generate_sheets(size, seed)` returns the rows of a program workbook (the sheets of
-WORKBOOK.md); the same size and seed always give the same rows.
+WORKBOOK.md); the same size and seed always give the same rows. This module is the
+`classic` kind (easy programs, the default); the harder kinds (`mix`, `evening`,
+`adolescent`, `prescriber`, `planted`) live in iopsched.generate_kinds and are reached through
+the same functions' `kind` argument.
 
 Feasibility is guaranteed by construction: the generator plans a *witness* week
 while it invents the program, and only writes what that week can honour.
@@ -62,6 +65,7 @@ SIZES: dict[str, Size] = {
 
 OPEN, CLOSE, SLOT, BUFFER = 8 * 60, 21 * 60, 30, 30  # the config defaults the program relies on
 ADULT_TRACKS = ("SUD", "MH", "Dual")
+KINDS = ("classic", "mix", "evening", "adolescent", "prescriber", "planted")  # generate_kinds.py
 
 
 def hm(text: str) -> int:
@@ -721,9 +725,23 @@ def _check_size(size: str) -> Size:
     return SIZES[size]
 
 
-def generate_with_witness(size: str, seed: int) -> tuple[dict[str, list[dict]], list[dict]]:
-    """The program's sheets and a witness week (session rows with their participants)."""
-    spec = _check_size(size)
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise InputError(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+    return kind
+
+
+@dataclass
+class Generated:
+    """A generated program: its sheets, a witness week (None when `rooms` removed rooms it
+    uses) and the planted participants no schedule can fully meet (id -> reason)."""
+
+    sheets: dict[str, list[dict]]
+    witness: list[dict] | None
+    planted: dict[str, str] = field(default_factory=dict)
+
+
+def _classic(spec: Size, size: str, seed: int) -> tuple[dict[str, list[dict]], list[dict]]:
     for attempt in range(20):  # a rare unlucky draw is replaced by the next, reproducibly
         try:
             return Planner(spec, seed if attempt == 0 else seed * 7919 + attempt).run()
@@ -732,9 +750,39 @@ def generate_with_witness(size: str, seed: int) -> tuple[dict[str, list[dict]], 
     raise PlanningError(f"could not generate a feasible {size} program from seed {seed}")
 
 
-def generate_sheets(size: str, seed: int) -> dict[str, list[dict]]:
+def generate(size: str, seed: int, kind: str = "classic", rooms: int | None = None) -> Generated:
+    """A program of `kind` (KINDS; see iopsched.generate_kinds) with its witness week.
+
+    `rooms` keeps that many rooms once the witness is planned (proportionally, biggest group
+    rooms first); with fewer rooms than planned the witness no longer holds and is None.
+    """
+    spec = _check_size(size)
+    if _check_kind(kind) == "classic":
+        sheets, witness = _classic(spec, size, seed)
+        planted: dict[str, str] = {}
+    else:
+        from iopsched.generate_kinds import plan_kind
+
+        sheets, witness, planted = plan_kind(kind, size, spec, seed)
+    if rooms is not None:
+        from iopsched.generate_kinds import resize_rooms
+
+        if not resize_rooms(sheets, rooms):
+            witness = None
+    return Generated(sheets, witness, planted)
+
+
+def generate_with_witness(size: str, seed: int, kind: str = "classic", rooms: int | None = None
+                          ) -> tuple[dict[str, list[dict]], list[dict] | None]:
+    """The program's sheets and a witness week (session rows with their participants)."""
+    g = generate(size, seed, kind, rooms)
+    return g.sheets, g.witness
+
+
+def generate_sheets(size: str, seed: int, kind: str = "classic",
+                    rooms: int | None = None) -> dict[str, list[dict]]:
     """The rows of a generated program workbook, sheet by sheet (WORKBOOK.md)."""
-    return generate_with_witness(size, seed)[0]
+    return generate(size, seed, kind, rooms).sheets
 
 
 def config_text(size: str) -> str:
@@ -745,17 +793,23 @@ def config_text(size: str) -> str:
             f"slot_minutes = {SLOT}\ntravel_buffer_minutes = {BUFFER}\n")
 
 
-def write_generated(size: str, seed: int, out: Path) -> Path:
+def write_generated(size: str, seed: int, out: Path, kind: str = "classic",
+                    rooms: int | None = None) -> Path:
     """Write a generated program: to `out` if it ends .xlsx, else to `out/program.xlsx`.
 
-    In folder mode a matching `config.toml` (open days) is written beside it.
+    In folder mode a matching `config.toml` (open days) is written beside it, and for a kind
+    with planted participants `planted.json` (their ids and why no schedule can meet them).
     """
-    sheets = generate_sheets(size, seed)
+    g = generate(size, seed, kind, rooms)
     out = Path(out)
     if out.suffix.lower() == ".xlsx":
-        return write_program_workbook(out, sheets)
+        return write_program_workbook(out, g.sheets)
     out.mkdir(parents=True, exist_ok=True)
     from iopsched.safe_io import write_text_atomic
 
     write_text_atomic(out / "config.toml", config_text(size))
-    return write_program_workbook(out / "program.xlsx", sheets)
+    if g.planted:
+        import json
+
+        write_text_atomic(out / "planted.json", json.dumps(g.planted, indent=2, sort_keys=True) + "\n")
+    return write_program_workbook(out / "program.xlsx", g.sheets)

@@ -123,6 +123,11 @@ class Greedy:
 
     def seed(self, previous) -> None:
         """Last week's sessions first, where they still fit, with their continuing participants."""
+        self.remember(previous)
+        self.load(previous.sessions)
+
+    def remember(self, previous) -> None:
+        """Last week's attendances and leaders, for the stability term (`changes`)."""
         by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
         for s in previous.sessions:
             self.continuing.update(pid for pid in s.participants if pid in self.people)
@@ -131,22 +136,35 @@ class Greedy:
                 self.last_week.update((pid, o.index) for pid in s.participants if (pid, o.index) in self.wm.a)
                 if s.staff_id in o.staff:
                     self.last_leads.add((o.index, s.staff_id))
+
+    def load(self, sessions) -> None:
+        """Place these sessions (a Schedule's) where they still fit, with their participants;
+        a session at a pinned session's time and leader joins the pinned one."""
+        by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
         room_class = {room.room_id: ci for ci, c in enumerate(self.wm.classes) for room in c.rooms}
-        for s in sorted(previous.sessions, key=lambda x: (x.day, x.start, x.session_type, x.staff_id)):
+        for s in sorted(sessions, key=lambda x: (x.day, x.start, x.session_type, x.staff_id)):
             o = by_key.get((s.session_type, s.day, s.start))
-            if o is None or s.staff_id not in o.staff or not self._staff_free(s.staff_id, o):
+            if o is None or s.staff_id not in o.staff:
                 continue
-            classes = [room_class.get(s.room_id)] + sorted(o.classes)
-            ci = next((c for c in classes if c in o.classes and self._room_free(c, o)), None)
-            if ci is None:
-                continue
+            sess = next((x for x in self.open_at[o.index] if x.pinned and x.staff == s.staff_id), None)
+            ci = None
+            if sess is None:
+                if not self._staff_free(s.staff_id, o):
+                    continue
+                classes = [room_class.get(s.room_id)] + sorted(o.classes)
+                ci = next((c for c in classes if c in o.classes and self._room_free(c, o)), None)
+                if ci is None:
+                    continue
             members = [self.people[pid] for pid in s.participants
-                       if pid in self.people and (pid, o.index) in self.wm.a]
+                       if pid in self.people and (pid, o.index) in self.wm.a
+                       and (sess is None or pid not in sess.members)]
             members = [ps for ps in members if self._fits(ps, o)]
-            if not members or (o.stype.is_group and len(members) < o.stype.min_size):
-                continue
-            sess = self._reserve(o, s.staff_id, ci)
-            for ps in members[: 1 if not o.stype.is_group else len(members)]:
+            if sess is None:
+                if not members or (o.stype.is_group and len(members) < o.stype.min_size):
+                    continue
+                sess = self._reserve(o, s.staff_id, ci)
+            room = effective_capacity(self.wm.classes[sess.ci], o.stype) if o.stype.is_group else 1
+            for ps in members[: max(0, room - len(sess.members))]:
                 self._add(ps, sess)
                 ps.start_slots[o.slot] += 1
 
@@ -846,6 +864,13 @@ class RuinRecreate:
         self.iterations = 0  # iterations run so far
         self.stop = stop or (lambda: False)  # Ctrl-C: end after the current move
         self.on_better = on_better or (lambda: None)  # a better week was kept (progress display)
+        # participants who must stay fully met (stage 2 keeps what stage 1 reached)
+        self.protect: frozenset[str] = frozenset()
+        # participants no schedule can fully meet (the bound): not worth a move of their own
+        self.hopeless: frozenset[str] = frozenset()
+
+    def _keeps_protected(self) -> bool:
+        return not self.protect or not self.protect.intersection(self.g.unmet_ids())
 
     def snapshot(self):
         g = self.g
@@ -973,10 +998,10 @@ class RuinRecreate:
         for _ in range(iterations):
             if best[0] == 0 or stall >= max(STALL, iterations // 4) or self.stop():
                 break
-            self.iterations += 1
-            unmet = sorted(g.unmet_ids())
+            unmet = sorted(set(g.unmet_ids()) - self.hopeless)
             if not unmet:
                 break
+            self.iterations += 1
             target = g.people[self.rng.choice(unmet)]
             if (self._lacks_service(target) and self.service_move(target)) or self.rebook_services(target):
                 best, snap, stall = self.key(), self.snapshot(), 0
@@ -1033,7 +1058,7 @@ class RuinRecreate:
             g._drop(person, sess)
             if g._place_one(person, sess.option.stype):
                 g.repair()
-                if g.shortfall_units() <= units and g.objective() < objective:
+                if g.shortfall_units() <= units and g.objective() < objective and self._keeps_protected():
                     return True
             self.restore(snap)
         return False
@@ -1070,7 +1095,7 @@ class RuinRecreate:
                 break
             self.ruin_recreate(victims)
             now = (g.shortfall_units(), g.objective())
-            if now[0] <= best[0] and now[1] <= best[1]:
+            if now[0] <= best[0] and now[1] <= best[1] and self._keeps_protected():
                 stall = 0 if now[1] < best[1] else stall + 1
                 if now[1] < best[1]:
                     self.on_better()
@@ -1102,17 +1127,38 @@ def ruin_recreate_budget(participants: int, time_limit: float = 10.0,
     return max(10, min(MAX_ITERATIONS, int(left / iteration_seconds(participants, cost))))
 
 
-def hint_week(g: Greedy) -> tuple[bool, int]:
-    """Hint the model with the greedy's week, completed to every variable.
-    Returns (the hint is complete and feasible, attendances)."""
-    from iopsched.hints import apply_hint, complete_hint
+def construct(wm: WeekModel, previous=None, strategies=STRATEGIES) -> Greedy:
+    """The greedy week of each strategy; the one with the fewest shortfall units (then changes
+    to last week, then sessions) wins. Deterministic."""
+    best = None
+    for fill, scarce in strategies:
+        g = Greedy(wm, fill, scarce)
+        g.run(previous)
+        key = (g.shortfall_units(), g.changes(), len(g.sessions))
+        if best is None or key < best[0]:
+            best = (key, g)
+        if key[0] == 0:
+            break
+    return best[1]
 
+
+def decisions(g: Greedy) -> tuple[set, Counter, set]:
+    """The greedy week as the model's decisions: (leaders on, room classes used, attendances)."""
     y_on, rc_count, a_on = set(), Counter(), set()
     for s in g.sessions:
         y_on.add((s.option.index, s.staff))
         rc_count[s.option.index, s.ci] += 1
         for pid in s.members:
             a_on.add((pid, s.option.index))
+    return y_on, rc_count, a_on
+
+
+def hint_week(g: Greedy) -> tuple[bool, int]:
+    """Hint the model with the greedy's week, completed to every variable.
+    Returns (the hint is complete and feasible, attendances)."""
+    from iopsched.hints import apply_hint, complete_hint
+
+    y_on, rc_count, a_on = decisions(g)
     apply_hint(g.wm, y_on, rc_count, a_on)
     return complete_hint(g.wm), len(a_on)
 

@@ -82,6 +82,8 @@ class WeekModel:
     grid_open: int = 0
     n_slots: int = 0
     frozen: list = field(default_factory=list)  # literals --freeze keeps at 1 (when still feasible)
+    met: dict[str, cp_model.IntVar] = field(default_factory=dict)  # stage 1: participant fully met
+    requirements_scale: int = 0  # stage 1: the weight of one participant not fully met
 
     def option_sessions(self, o: Option):
         return sum(self.y[o.index, s] for s in o.staff)
@@ -141,7 +143,10 @@ def participant_can(p: Participant, o: Option, buffer: int, week_start=None) -> 
     return blocked(p, o.day, o.start, o.end, buffer) is None
 
 
-def build(program: Program, previous: Schedule | None = None, freeze: str | None = None) -> WeekModel:
+def build(program: Program, previous: Schedule | None = None, freeze: str | None = None,
+          preferences: bool = True) -> WeekModel:
+    """The week's model. `preferences=False` gives the requirements-first model of stage 1
+    (every hard rule and the requirements, no preference term and none of their variables)."""
     r = program.rules
     S = r.slot_minutes
     m = cp_model.CpModel()
@@ -163,14 +168,12 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
         # Rule 3/4: every session has exactly one leader and exactly one room
         m.add(sum(wm.y[o.index, s] for s in o.staff) == sum(wm.rc[o.index, ci] for ci in o.classes))
 
-    # --- attendance variables (pruned: eligibility, commitments + travel buffer, maxima) ---
+    # --- attendance variables (pruned: eligibility, commitments + travel buffer, maxima,
+    #     and group options fewer than min_size participants could ever attend) -------------
     by_p_day: dict[tuple[str, int], list[Option]] = defaultdict(list)
-    for p in program.participants:
-        may = [eligible(p, t) for t in program.session_types]
-        for o in options:
-            if may[o.type_index] and participant_can(p, o, r.travel_buffer_minutes, program.week_start):
-                wm.a[p.participant_id, o.index] = m.new_bool_var(f"a_{p.participant_id}_{o.index}")
-                by_p_day[p.participant_id, o.day].append(o)
+    for p, o in attendable(program, options):
+        wm.a[p.participant_id, o.index] = m.new_bool_var(f"a_{p.participant_id}_{o.index}")
+        by_p_day[p.participant_id, o.day].append(o)
 
     attendees: dict[int, list] = defaultdict(list)
     for (_pid, oi), var in wm.a.items():
@@ -226,26 +229,15 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
     # --- Rule 8: pinned sessions -------------------------------------------------------------
     _pin(wm, attendees)
 
-    # --- participants: rules 1, 6, 7 and the requirements -----------------------------------
-    unmet_terms = W.setdefault("unmet", [])
+    # --- participants: rules 1, 6, 7 and the requirements (and their preferences) -----------
     for p in program.participants:
-        _participant(wm, p, by_p_day, unmet_terms)
+        add_participant(wm, p, by_p_day, preferences)
 
-    # continuity bookkeeping: a leader sees at most one of their own clients per session
-    primary_at: dict[tuple[int, str], list] = defaultdict(list)
-    pinned_client = {(pin.session_type, pin.day, pin.start, pin.staff_id): set(pin.participants)
-                     for pin in program.pinned if pin.participants}
-    people = program.participant_by_id()
-    for (pid, oi), ap in wm.a_primary.items():
-        o = options[oi]
-        staff = people[pid].primary_therapist
-        fixed = pinned_client.get((o.stype.name, o.day, o.start, staff))
-        if fixed is not None and pid not in fixed:
-            m.add(ap == 0)  # that leader's pinned session belongs to someone else
-        primary_at[oi, staff].append(ap)
-    for (oi, staff), aps in primary_at.items():
-        if len(aps) > 1:
-            m.add(sum(aps) <= wm.y[oi, staff])
+    if not preferences:
+        set_requirements_objective(wm)
+        return wm
+
+    _continuity_links(wm)
 
     # --- stability against last week (and --freeze) -------------------------------------------
     if previous is not None:
@@ -269,6 +261,84 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
     if objective:
         m.minimize(sum(objective))
     return wm
+
+
+def attendable(program: Program, options: list[Option]) -> list[tuple[Participant, Option]]:
+    """(participant, option) pairs that can ever hold: the participant may attend the option
+    (eligibility, dates, commitments widened by the travel buffer, maxima), and a group option
+    has at least min_size such participants (repeated until nothing changes)."""
+    r = program.rules
+    pairs = []
+    for p in program.participants:
+        may = [eligible(p, t) for t in program.session_types]
+        for o in options:
+            if may[o.type_index] and participant_can(p, o, r.travel_buffer_minutes, program.week_start):
+                pairs.append((p, o))
+    while True:
+        count: dict[int, int] = defaultdict(int)
+        for _p, o in pairs:
+            count[o.index] += 1
+        dead = {o.index for _p, o in pairs if o.stype.is_group and count[o.index] < o.stype.min_size}
+        if not dead:
+            return pairs
+        pairs = [(p, o) for p, o in pairs if o.index not in dead]
+
+
+def _continuity_links(wm: WeekModel) -> None:
+    """Continuity bookkeeping: a leader sees at most one of their own clients per session."""
+    m = wm.model
+    program = wm.program
+    primary_at: dict[tuple[int, str], list] = defaultdict(list)
+    pinned_client = {(pin.session_type, pin.day, pin.start, pin.staff_id): set(pin.participants)
+                     for pin in program.pinned if pin.participants}
+    people = program.participant_by_id()
+    for (pid, oi), ap in wm.a_primary.items():
+        o = wm.options[oi]
+        staff = people[pid].primary_therapist
+        fixed = pinned_client.get((o.stype.name, o.day, o.start, staff))
+        if fixed is not None and pid not in fixed:
+            m.add(ap == 0)  # that leader's pinned session belongs to someone else
+        primary_at[oi, staff].append(ap)
+    for (oi, staff), aps in primary_at.items():
+        if len(aps) > 1:
+            m.add(sum(aps) <= wm.y[oi, staff])
+
+
+def set_requirements_objective(wm: WeekModel) -> None:
+    """Stage 1's objective: most participants fully met, then fewest shortfall units.
+
+    `wm.met[pid]` is true only when every requirement of the participant is met; the
+    objective minimises UNMET_SCALE * (participants not fully met) + shortfall units, where
+    UNMET_SCALE exceeds any possible total of units (lexicographic)."""
+    m = wm.model
+    units = []
+    for pid, shorts in wm.shortfalls.items():
+        met = m.new_bool_var(f"met_{pid}")
+        for req, _day, var in shorts:
+            m.add(var == 0).only_enforce_if(met)
+            units.append(UNMET_UNITS[unit_kind(req)] * var)
+        if not shorts:
+            m.add(met == 1)
+        wm.met[pid] = met
+    scale = unmet_scale(wm)
+    wm.requirements_scale = scale
+    m.minimize(scale * sum(1 - f for f in wm.met.values()) + sum(units))
+
+
+def unit_kind(requirement: str) -> str:
+    return requirement if requirement in ("days", "day_hours", "week_hours") else "session"
+
+
+def unmet_scale(wm: WeekModel) -> int:
+    """More than the largest possible total of shortfall units."""
+    variables = wm.model.proto.variables
+
+    def upper(var) -> int:
+        domain = variables[var.index].domain  # (its [-1] is not the last item)
+        return domain[len(domain) - 1]
+
+    return 1 + sum(UNMET_UNITS[unit_kind(req)] * upper(var)
+                   for shorts in wm.shortfalls.values() for req, _day, var in shorts)
 
 
 def _pin(wm: WeekModel, attendees) -> None:
@@ -338,7 +408,21 @@ class PinnedConflict(Exception):
         self.why = why
 
 
-def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> None:
+def _soft_minimum(wm: WeekModel, name: str, need: int, have, shortfalls: list,
+                  requirement: str, day: int | None) -> None:
+    """A requirement `have >= need` kept soft: short = max(0, need - have) is penalised."""
+    m = wm.model
+    short = m.new_int_var(0, need, name)
+    m.add_max_equality(short, [0, need - have])
+    m.add(short >= need - have)  # the same, linear, for the LP relaxation
+    shortfalls.append((requirement, day, short))
+    wm.terms.setdefault("unmet", []).append(UNMET_UNITS[unit_kind(requirement)] * short)
+
+
+def add_participant(wm: WeekModel, p: Participant, by_p_day, preferences: bool = True) -> None:
+    """Rules 1, 6 and 7 for one participant, their requirements (soft), and, with
+    `preferences`, their preference terms (time of day, days, continuity, services per day,
+    routine)."""
     m = wm.model
     prog = wm.program
     r = prog.rules
@@ -372,23 +456,8 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
                 week_slots.append(o.stype.minutes // S * v)
             per_type_day[o.type_index].append(v)
             per_type_week[o.type_index].append(v)
-            # preference: time of day
-            if p.preferred_time:
-                lo, hi = PREFERRED_WINDOWS[p.preferred_time]
-                if not lo <= o.start < hi:
-                    W["time_preference"].append(v)
-            # preference: primary-therapist continuity for individual sessions
-            if o.stype.kind == "individual" and p.primary_therapist:
-                if p.primary_therapist in o.staff:
-                    ap = m.new_bool_var(f"ap_{pid}_{o.index}")
-                    m.add_implication(ap, v)
-                    m.add_implication(ap, wm.y[o.index, p.primary_therapist])
-                    wm.a_primary[pid, o.index] = ap
-                    miss = m.new_bool_var(f"miss_{pid}_{o.index}")  # with another therapist
-                    m.add(miss >= v - ap)
-                    W["continuity"].append(miss)
-                else:
-                    W["continuity"].append(v)
+            if preferences:
+                _session_preferences(wm, p, o, v)
         # Rule 1: never in two sessions at once
         slots = sorted(cover)
         busy = {u: sum(cover[u]) for u in slots}
@@ -400,11 +469,10 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
             t = prog.session_types[ti]
             if len(vs) > t.daily_max:
                 m.add(sum(vs) <= t.daily_max)
-        dm = sum(day_minutes) if day_minutes else 0
         if day_minutes:
-            m.add(dm <= int(p.day_hours_max * 60))
+            m.add(sum(day_minutes) <= int(p.day_hours_max * 60))
             week_minutes += day_minutes
-        # Rule 7 (compact day) and the first start of the day (routine)
+        # Rule 7: a compact day (no idle stretch longer than max_gap between sessions)
         lo_u, hi_u = slots[0], slots[-1]
         before = {}
         prev = None
@@ -438,7 +506,15 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
                 break
             window = [busy[u] for u in range(i, j) if u in busy]
             m.add(before[i] + after[j] - sum(window) <= 1)
-        # first start of the day: ds[u] -> busy at u and nothing before u
+        # requirement: hours on an attended day
+        need = slots_needed(p.day_hours_min, S)
+        if need > 0:
+            slots_day = sum(o.stype.minutes // S * wm.a[pid, o.index] for o in opts if o.stype.counts_toward_hours)
+            _soft_minimum(wm, f"short_dh_{pid}_{day}", need, slots_day + need * (1 - att), shortfalls,
+                          "day_hours", day)
+        if not preferences:
+            continue
+        # routine: the first start of the day: ds[u] -> busy at u and nothing before u
         ds_vars = []
         for u in slots:
             starts_here = [wm.a[pid, o.index] for o in opts if o.slot == u]
@@ -450,16 +526,6 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
             ds_vars.append(ds)
             used_start[u].append(ds)
         m.add(sum(ds_vars) == att)
-        # requirement: hours on an attended day
-        need = math.ceil(p.day_hours_min * 60 / S - 1e-9)
-        if need > 0:
-            short = m.new_int_var(0, need, f"short_dh_{pid}_{day}")
-            # exact shortfall in slots: max(0, need - slots attended) on an attended day
-            slots_day = sum(o.stype.minutes // S * wm.a[pid, o.index] for o in opts if o.stype.counts_toward_hours)
-            m.add_max_equality(short, [0, need * att - slots_day])
-            m.add(short >= need * att - slots_day)  # the same, linear, for the LP relaxation
-            shortfalls.append(("day_hours", day, short))
-            unmet_terms.append(UNMET_UNITS["day_hours"] * short)
         # preference: services per attended day
         if r.day_services_min:
             sv = m.new_int_var(0, r.day_services_min, f"svc_{pid}_{day}")
@@ -473,9 +539,8 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
     n_days = sum(attends) if attends else 0
     if attends and len(attends) > p.days_max:
         m.add(n_days <= p.days_max)
-    wk = sum(week_minutes) if week_minutes else 0
     if week_minutes:
-        m.add(wk <= int(p.week_hours_max * 60))
+        m.add(sum(week_minutes) <= int(p.week_hours_max * 60))
     for ti, vs in per_type_week.items():
         t = prog.session_types[ti]
         if t.weekly_max is not None and len(vs) > t.weekly_max:
@@ -483,29 +548,18 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
 
     # requirements (soft, dominant penalty)
     if p.days_min > 0:
-        short = m.new_int_var(0, p.days_min, f"short_days_{pid}")
-        m.add_max_equality(short, [0, p.days_min - n_days])
-        m.add(short >= p.days_min - n_days)  # the same, linear, for the LP relaxation
-        shortfalls.append(("days", None, short))
-        unmet_terms.append(UNMET_UNITS["days"] * short)
-    need = math.ceil(p.week_hours_min * 60 / S - 1e-9)
+        _soft_minimum(wm, f"short_days_{pid}", p.days_min, n_days, shortfalls, "days", None)
+    need = slots_needed(p.week_hours_min, S)
     if need > 0:
-        short = m.new_int_var(0, need, f"short_wh_{pid}")
-        m.add_max_equality(short, [0, need - sum(week_slots)])
-        m.add(short >= need - sum(week_slots))  # the same, linear, for the LP relaxation
-        shortfalls.append(("week_hours", None, short))
-        unmet_terms.append(UNMET_UNITS["week_hours"] * short)
+        _soft_minimum(wm, f"short_wh_{pid}", need, sum(week_slots), shortfalls, "week_hours", None)
     for ti, t in enumerate(prog.session_types):
         wmin = weekly_min_for(p, t)
         if wmin > 0:
-            short = m.new_int_var(0, wmin, f"short_t{ti}_{pid}")
-            m.add_max_equality(short, [0, wmin - sum(per_type_week.get(ti, []))])
-            m.add(short >= wmin - sum(per_type_week.get(ti, [])))  # the same, linear, for the LP relaxation
-            shortfalls.append((t.name, None, short))
-            unmet_terms.append(UNMET_UNITS["session"] * short)
+            _soft_minimum(wm, f"short_t{ti}_{pid}", wmin, sum(per_type_week.get(ti, [])), shortfalls,
+                          t.name, None)
 
     # preference: routine, one start time across the attended days
-    if used_start and len(attends) > 1:
+    if preferences and used_start and len(attends) > 1:
         used = []
         for u, dss in sorted(used_start.items()):
             uv = m.new_bool_var(f"used_{pid}_{u}")
@@ -517,3 +571,30 @@ def _participant(wm: WeekModel, p: Participant, by_p_day, unmet_terms: list) -> 
         extra = m.new_int_var(0, len(used), f"routine_{pid}")  # start times beyond the first
         m.add(extra >= sum(used) - anyday)
         W["routine"].append(extra)
+
+
+def slots_needed(hours: float, slot_minutes: int) -> int:
+    """Slots of the grid that hold at least `hours` hours."""
+    return math.ceil(hours * 60 / slot_minutes - 1e-9)
+
+
+def _session_preferences(wm: WeekModel, p: Participant, o: Option, v) -> None:
+    """Preferences of one possible session: time of day, primary-therapist continuity."""
+    m = wm.model
+    W = wm.terms
+    pid = p.participant_id
+    if p.preferred_time:
+        lo, hi = PREFERRED_WINDOWS[p.preferred_time]
+        if not lo <= o.start < hi:
+            W["time_preference"].append(v)
+    if o.stype.kind == "individual" and p.primary_therapist:
+        if p.primary_therapist in o.staff:
+            ap = m.new_bool_var(f"ap_{pid}_{o.index}")
+            m.add_implication(ap, v)
+            m.add_implication(ap, wm.y[o.index, p.primary_therapist])
+            wm.a_primary[pid, o.index] = ap
+            miss = m.new_bool_var(f"miss_{pid}_{o.index}")  # with another therapist
+            m.add(miss >= v - ap)
+            W["continuity"].append(miss)
+        else:
+            W["continuity"].append(v)

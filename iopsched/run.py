@@ -18,22 +18,32 @@ EXIT_OK, EXIT_NO_SCHEDULE, EXIT_INTERRUPTED = 0, 1, 130
 
 
 class ProgressLine:
-    """Elapsed, best objective, bound, gap, solutions, participants fully met (stderr)."""
+    """Requirements first (participants fully met, and at most how many can be), then the
+    preference stage's objective, bound and gap (stderr)."""
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.last = 0.0
+        self.upper: int | None = None
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
         if not self.tty and now - self.last < 1.0:
             return
         self.last = now
-        local = p.phase == "local search"  # before CP-SAT: its weeks, and the counting bound only
-        text = (f"{p.elapsed:6.1f}s{'  local search' if local else ''}  objective {p.objective:,.0f}  "
-                f"bound {p.bound:,.0f}  gap {p.gap:6.1%}{'' if local else f'  solutions {p.solutions}'}  "
-                f"fully met {p.fully_met}/{p.participants}")
+        if p.fully_met_bound is not None:
+            self.upper = p.fully_met_bound
+        met = f"fully met {p.fully_met}/{p.participants}"
+        if self.upper is not None:
+            met += f" (at most {self.upper} possible)"
+        if p.phase == "requirements":
+            text = f"{p.elapsed:6.1f}s  requirements  {met}"
+        else:
+            local = p.phase == "local search"  # before CP-SAT: its weeks, and the counting bound only
+            text = (f"{p.elapsed:6.1f}s  {met}  preferences{' (local search)' if local else ''}: "
+                    f"objective {p.objective:,.0f}  bound {p.bound:,.0f}  gap {p.gap:6.1%}"
+                    f"{'' if local else f'  solutions {p.solutions}'}")
         if self.tty:
             self.stream.write("\r" + text + "\033[K")
         else:
@@ -56,7 +66,10 @@ def _same_file(a: Path, b: Path) -> bool:
 def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: float | None,
               workers: int | None, seed: int | None, previous: Path | None = None, freeze: str | None = None,
               show_names: bool = False, progress: bool = True, week_of: str | None = None,
-              suggest: bool = False, suggest_time_limit: float = 10.0) -> int:
+              suggest: bool = False, suggest_time_limit: float = 10.0, deterministic: bool | None = None,
+              started_at: float | None = None) -> int:
+    """`iopsched solve`. The time limit counts from `started_at` (the start of the command)."""
+    started = time.monotonic() if started_at is None else started_at
     for src in [workbook, config, previous]:
         if src is not None and _same_file(Path(src), Path(output)):
             raise InputError(f"refused: the output {output} is also an input; choose another -o path")
@@ -79,7 +92,8 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
         program = replace(program, week_start=monday_of(week_of))
     line = ProgressLine() if progress else None
     schedule = solve(program, time_limit=time_limit, workers=workers, seed=seed, progress=line,
-                     previous=last_week, freeze=freeze, interruptible=True)
+                     previous=last_week, freeze=freeze, interruptible=True, deterministic=deterministic,
+                     started_at=started)
     if line:
         line.done()
     s = schedule.summary
@@ -101,11 +115,15 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
         for line_ in schedule.suggestions:
             print(f"suggestion: {line_}")
     write_schedule(schedule, program, output, show_names=show_names)
-    gap = s["gap"] if isinstance(s["gap"], float) else 0.0
     unmet = len(schedule.unmet)
-    print(f"{status} in {s['total_seconds']} s: {s['participants_fully_met']}/{s['participants']} participants "
-          f"fully met, {unmet} unmet requirement{'s' if unmet != 1 else ''}, {s['sessions']} sessions, "
-          f"objective {s['objective']:g} (gap {gap:.1%}) -> {output}")
+    proof = "proven" if s["requirements_status"] == "OPTIMAL" else "not proven"
+    objective = s["objective"]
+    preferences = (f"preferences objective {objective:g} (gap {s['gap']:.1%})"
+                   if isinstance(objective, (int, float)) and isinstance(s["gap"], float)
+                   else "preferences not optimised")
+    print(f"{status} in {time.monotonic() - started:.1f} s: {s['participants_fully_met']}/{s['participants']} "
+          f"participants fully met (at most {s['upper_bound_fully_met']} possible, {proof}), {unmet} unmet "
+          f"requirement{'s' if unmet != 1 else ''}, {s['sessions']} sessions, {preferences} -> {output}")
     if s.get("stopped_by") == "interrupt":
         print("interrupted: the best schedule found so far was written", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -86,10 +86,16 @@ def test_failed_solve_keeps_the_previous_output(tmp_path):
     assert out.read_bytes() == b"last week's schedule"
 
 
-@pytest.mark.parametrize("limit, phase", [("120", "local search"), ("20", "solutions")])
+@pytest.mark.parametrize("limit, phase", [("120", "requirements"), ("20", "solutions")])
 def test_ctrl_c_writes_the_best_schedule_and_exits_130(tmp_path, limit, phase):
-    """Ctrl-C in the local search (its lines say so) and in CP-SAT's search (lines with solutions)."""
-    prog = write_program_xlsx(make_program(), tmp_path / "program.xlsx")
+    """Ctrl-C in stage 1 (a packed program whose requirements take seconds; its lines say
+    'requirements') and in stage 2's CP-SAT search (lines with solutions)."""
+    if phase == "requirements":
+        from iopsched.generate import write_generated
+
+        prog = write_generated("medium", 1, tmp_path / "program.xlsx", kind="mix")
+    else:
+        prog = write_program_xlsx(make_program(), tmp_path / "program.xlsx")
     out = tmp_path / "schedule.xlsx"
     proc = subprocess.Popen(
         [sys.executable, "-m", "iopsched", "solve", str(prog), "-o", str(out), "--time-limit", limit],

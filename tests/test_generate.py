@@ -15,23 +15,32 @@ from functools import cache
 import openpyxl
 import pytest
 
+from iopsched.config import load_config
 from iopsched.domain import DAY_NAMES, KINDS
 from iopsched.errors import InputError
 from iopsched.generate import (
     SIZES,
+    Generated,
     config_text,
+    generate,
     generate_sheets,
     generate_with_witness,
     write_generated,
 )
+from iopsched.generate_kinds import band_use
 from iopsched.program_writer import (
     CONTRACT_COLUMNS,
     cell_value,
     write_program_csv_folder,
     write_program_workbook,
 )
+from iopsched.reader import read_program
+from iopsched.schedule import Schedule, Session
+from iopsched.validate import validate_schedule
 
 LEVELS = {"IOP": (3, 5, 2, 4, 9, 19), "IOP-adolescent": (3, 5, 2, 4, 6, 19)}  # config defaults
+LIMITS = ("days_min", "days_max", "day_hours_min", "day_hours_max", "week_hours_min",
+          "week_hours_max")
 BUFFER, MAX_GAP = 30, 30
 
 
@@ -160,14 +169,16 @@ def check_week(sheets: dict, sessions: list[dict], n_days: int) -> None:
         for day in DAY_NAMES:
             assert staff_minutes[sid, day] <= s["max_hours_day"] * 60
     for pid, p in people.items():  # rules 6, 7 and the requirements
-        days_min, days_max, dh_min, dh_max, wh_min, wh_max = LEVELS[p["level"]]
+        limits = dict(zip(LIMITS, LEVELS[p["level"]], strict=True))
+        limits |= {k: p[k] for k in LIMITS if p.get(k) is not None}  # the row's overrides
+        days_min, days_max, dh_min, dh_max, wh_min, wh_max = limits.values()
         days = [d for d in DAY_NAMES if attended[pid, d]]
         assert days_min <= len(days) <= days_max, pid
         week = 0
         counts = defaultdict(int)
         for d in days:
             day = sorted(attended[pid, d])
-            total = sum(b - a for a, b, _ in day)
+            total = sum(b - a for a, b, name in day if types[name]["counts_toward_hours"])
             assert dh_min * 60 <= total <= dh_max * 60, (pid, d, day)
             assert all(nxt[0] - cur[1] <= MAX_GAP for cur, nxt in zip(day, day[1:], strict=False))
             names = [name for _, _, name in day]
@@ -179,8 +190,10 @@ def check_week(sheets: dict, sessions: list[dict], n_days: int) -> None:
         for name, t in types.items():
             needed = t["weekly_min"] or 0
             if (t["kind"] == "medication" and not p["needs_medication"]) or \
-                    (t["kind"] == "family" and not p["family_sessions"]):
-                needed = 0
+                    (t["kind"] == "family" and not p["family_sessions"]) or \
+                    (t["tracks"] and p["track"] not in items(t["tracks"])) or \
+                    not set(items(t["tags_required"])) <= set(items(p["tags"])):
+                needed = 0  # not eligible: no weekly minimum
             assert counts[name] >= needed, (pid, name)
             assert t["weekly_max"] is None or counts[name] <= t["weekly_max"], (pid, name)
 
@@ -251,3 +264,288 @@ def test_writer_order_blanks_and_csv(tmp_path):
     with open(folder / "Commitments.csv", newline="", encoding="utf-8") as fh:
         assert list(csv.reader(fh))[1] == ["P1", "Mon", "08:00", "'=1+1", ""]
     assert sorted(f.name for f in folder.iterdir()) == sorted(f"{s}.csv" for s in CONTRACT_COLUMNS)
+
+
+# --- kinds: the regimes coordinators have (iopsched.generate_kinds) --------------------------------
+
+NEW_KINDS = ("mix", "evening", "adolescent", "prescriber", "planted")
+OPEN, CLOSE = 8 * 60, 21 * 60
+
+
+@cache
+def made(kind: str, size: str, seed: int = 1) -> Generated:
+    return generate(size, seed, kind)
+
+
+@cache
+def program_of(kind: str, size: str, seed: int = 1):
+    """The generated program as the reader reads it (a folder of CSV files and its config)."""
+    import tempfile
+    from pathlib import Path
+
+    sheets = made(kind, size, seed).sheets
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_program_csv_folder(Path(tmp) / "program", sheets)
+        (Path(tmp) / "config.toml").write_text(config_text(size))
+        program, warnings = read_program(folder, load_config(Path(tmp) / "config.toml"))
+    assert warnings == []
+    return program
+
+
+def as_schedule(witness: list[dict]) -> Schedule:
+    return Schedule(sessions=[
+        Session(f"W{i:04d}", s["session_type"], s["kind"], DAY_NAMES.index(s["day"]),
+                minutes(s["start"]), minutes(s["end"]), s["staff_id"], s["room_id"],
+                tuple(s["participants"]))
+        for i, s in enumerate(witness)])
+
+
+def test_classic_is_the_default_and_unchanged_by_the_kind_argument():
+    assert generate_sheets("small", 3, kind="classic") == generate_sheets("small", 3)
+    assert generate("medium", 1).witness == generated("medium", 1)[1]
+    assert generate("small", 0).planted == {}
+
+
+def test_unknown_kind_names_the_valid_ones():
+    with pytest.raises(InputError, match="classic, mix, evening, adolescent, prescriber, planted"):
+        generate_sheets("small", 0, kind="weekend")
+
+
+@pytest.mark.parametrize("kind", NEW_KINDS)
+def test_kinds_are_reproducible_and_seeded(kind):
+    assert generate_sheets("small", 4, kind=kind) == generate_sheets("small", 4, kind=kind)
+    assert generate("medium", 1, kind).sheets == made(kind, "medium").sheets
+    assert generate_sheets("small", 5, kind=kind) != generate_sheets("small", 6, kind=kind)
+
+
+@pytest.mark.parametrize("kind,size", [(k, s) for k in NEW_KINDS for s in ("small", "medium")]
+                         + [("planted", "large"), ("evening", "large")])
+def test_kind_witness_is_valid_and_meets_everyone_not_planted(kind, size):
+    g = made(kind, size)
+    spec = SIZES[size]
+    assert len(g.sheets["Participants"]) == spec.participants
+    assert len(g.sheets["Staff"]) == spec.staff
+    assert list(g.sheets) == list(CONTRACT_COLUMNS)
+    program = program_of(kind, size)
+    violations = validate_schedule(program, as_schedule(g.witness))
+    others = [v.message for v in violations
+              if v.rule != "requirement" or v.participant_id not in g.planted]
+    assert others == []
+    assert {v.participant_id for v in violations} == set(g.planted)
+    met = [p for p in g.sheets["Participants"] if p["participant_id"] not in g.planted]
+    check_week(g.sheets | {"Participants": met}, g.witness, spec.days)  # and this file's own check
+
+
+def week_shape(witness: list[dict]) -> dict[str, dict[str, list[tuple[int, int, str]]]]:
+    days: dict = defaultdict(lambda: defaultdict(list))
+    for s in witness:
+        for pid in s["participants"]:
+            days[pid][s["day"]].append((minutes(s["start"]), minutes(s["end"]), s["kind"]))
+    return days
+
+
+@pytest.mark.parametrize("kind,size", [(k, s) for k in NEW_KINDS for s in ("small", "medium")]
+                         + [("planted", "large")])
+def test_kind_witness_is_tight_and_varied(kind, size):
+    g = made(kind, size)
+    use = band_use(g.sheets, g.witness, SIZES[size].days)
+    assert max(use.values()) >= 0.70, use  # the busiest band's group rooms
+    weeks = week_shape(g.witness)
+    patterns = {tuple(sorted(days)) for days in weeks.values()}
+    assert len(patterns) >= len(weeks) // 5  # not cohorts sharing three days
+    lengths = {len(days) for days in weeks.values()}
+    assert {3, 4} <= lengths and lengths <= {2, 3, 4, 5}
+    for days in weeks.values():  # every attended day holds >= 2 h of counted sessions
+        for items in days.values():
+            assert sum(b - a for a, b, k in items if k != "medication") >= 120
+    staff = g.sheets["Staff"]
+    load = defaultdict(int)
+    for s in g.witness:
+        load[s["staff_id"]] += minutes(s["end"]) - minutes(s["start"])
+    for s in staff:  # maxima close to the witness load, not lavish
+        if "prescriber" not in s["roles"]:
+            assert s["max_hours_week"] <= load[s["staff_id"]] / 60 * 1.1 + 4
+    if size != "small":
+        groups = [len(s["participants"]) for s in g.witness if s["kind"] == "group"]
+        assert sum(groups) / len(groups) >= 6.5
+
+
+def weekday_work_ends(sheets) -> dict[str, list[str]]:
+    ends = defaultdict(list)
+    for c in sheets["Commitments"]:
+        if c["reason"] == "work" and c["day"] in DAY_NAMES[:5]:
+            ends[c["participant_id"]].append(c["end"])
+    return ends
+
+
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_evening_kind_is_mostly_day_shift_workers(size):
+    sheets = made("evening", size).sheets
+    workers = [pid for pid, ends in weekday_work_ends(sheets).items()
+               if len(ends) >= 4 and all("15:30" <= e <= "17:30" for e in ends)]
+    assert 0.6 <= len(workers) / len(sheets["Participants"]) <= 0.8
+
+
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_mix_kind_has_day_and_evening_tracks(size):
+    g = made("mix", size)
+    n = len(g.sheets["Participants"])
+    workers = [pid for pid, ends in weekday_work_ends(g.sheets).items()
+               if len(ends) >= 4 and all("15:30" <= e <= "17:30" for e in ends)]
+    assert 0.35 <= len(workers) / n <= 0.55
+    starts = defaultdict(list)
+    for s in g.witness:
+        for pid in s["participants"]:
+            starts[pid].append(minutes(s["start"]))
+    mornings = sum(1 for v in starts.values() if max(v) < 14 * 60)
+    assert 0.25 <= mornings / n <= 0.55  # the day track (some parents also come evenings)
+    names = {t["session_type"]: t for t in g.sheets["SessionTypes"]}
+    assert names["Process Group"]["minutes"] == 90 and names["Process Group"]["weekly_min"] == 2
+    assert names["Medication Management"]["counts_toward_hours"] is False
+
+
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_adolescent_kind_is_half_teens_after_school(size):
+    g = made("adolescent", size)
+    people = g.sheets["Participants"]
+    teens = [p for p in people if p["track"] == "Adolescent"]
+    assert abs(len(teens) - len(people) / 2) <= 1
+    assert all(p["level"] == "IOP-adolescent" for p in teens)
+    ids = {p["participant_id"] for p in teens}
+    school = defaultdict(set)
+    for c in g.sheets["Commitments"]:
+        if c["participant_id"] in ids and c["reason"] == "school":
+            school[c["participant_id"]].add((c["day"], c["start"], c["end"]))
+    assert all(school[pid] == {(d, "08:00", "15:00") for d in DAY_NAMES[:5]} for pid in ids)
+    for s in g.witness:
+        if s["kind"] == "group" and ids & set(s["participants"]):
+            assert s["session_type"].startswith("Teen") and minutes(s["start"]) >= 15 * 60 + 30
+
+
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_prescriber_kind_has_one_prescriber_on_one_day(size):
+    g = made("prescriber", size)
+    prescribers = [s["staff_id"] for s in g.sheets["Staff"] if "prescriber" in s["roles"]]
+    assert len(prescribers) == 1
+    windows = [w for w in g.sheets["StaffAvailability"] if w["staff_id"] == prescribers[0]]
+    assert len(windows) == 1
+    people = g.sheets["Participants"]
+    flagged = {p["participant_id"] for p in people if p["needs_medication"]}
+    assert 0.35 <= len(flagged) / len(people) <= 0.45
+    visits = [s for s in g.witness if s["kind"] == "medication"]
+    assert sorted(pid for s in visits for pid in s["participants"]) == sorted(flagged)
+    assert {s["day"] for s in visits} == {windows[0]["day"]}
+
+
+# planted participants: why no schedule can meet them, from their own row and commitments
+
+def free_windows_of(sheets, pid: str, day: str) -> list[tuple[int, int]]:
+    blocked = sorted((minutes(c["start"]) - BUFFER, minutes(c["end"]) + BUFFER)
+                     for c in sheets["Commitments"]
+                     if c["participant_id"] == pid and c["day"] == day)
+    out, cur = [], OPEN
+    for a, b in blocked:
+        if a > cur:
+            out.append((cur, min(a, CLOSE)))
+        cur = max(cur, b)
+    if cur < CLOSE:
+        out.append((cur, CLOSE))
+    return [(a, b) for a, b in out if b > a]
+
+
+def why_unmeetable(sheets, pid: str, n_days: int) -> set[str]:
+    """Every requirement of pid that no schedule can meet, proved from pid's row, commitments
+    and the staff windows alone (a chain of sessions cannot cross a commitment: it is at least
+    30 minutes plus a buffer on each side, longer than max_gap_minutes)."""
+    p = next(p for p in sheets["Participants"] if p["participant_id"] == pid)
+    level = dict(zip(LIMITS, LEVELS[p["level"]], strict=True))
+    level |= {k: p[k] for k in LIMITS if p.get(k) is not None}
+    open_days = DAY_NAMES[:n_days]
+    longest = {d: max((b - a for a, b in free_windows_of(sheets, pid, d)), default=0)
+               for d in open_days}
+    usable = [d for d in open_days if longest[d] >= level["day_hours_min"] * 60]
+    out = set()
+    if len(usable) < level["days_min"]:
+        out.add("days")
+    if level["days_min"] > n_days:
+        out.add("days_min")
+    best = sorted((min(longest[d], level["day_hours_max"] * 60) for d in usable), reverse=True)
+    if sum(best[: level["days_max"]]) < level["week_hours_min"] * 60:
+        out.add("week_hours")
+    roles = {s["staff_id"]: items(s["roles"]) for s in sheets["Staff"]}
+    for flag, role, length in (("needs_medication", "prescriber", 30),
+                               ("family_sessions", "family_therapist", 60)):
+        if not p[flag]:
+            continue
+        windows = [w for w in sheets["StaffAvailability"] if role in roles[w["staff_id"]]]
+        if not any(max(a, minutes(w["start"])) + length <= min(b, minutes(w["end"]))
+                   for w in windows for a, b in free_windows_of(sheets, pid, w["day"])):
+            out.add(role)
+    return out
+
+
+PROOF = {"works_all_day": "days", "two_free_days": "days", "no_prescriber_time": "prescriber",
+         "no_family_therapist_time": "family_therapist", "days_min_above_open_days": "days_min",
+         "week_hours_above_max": "week_hours"}
+
+
+@pytest.mark.parametrize("size", ["small", "medium", "large"])
+def test_planted_participants_cannot_be_met_and_differ(size):
+    g = made("planted", size)
+    n = len(g.sheets["Participants"])
+    assert len(g.planted) == max(2, round(0.08 * n))
+    assert len(set(g.planted.values())) == min(len(g.planted), len(PROOF))
+    for pid, reason in g.planted.items():
+        assert PROOF[reason] in why_unmeetable(g.sheets, pid, SIZES[size].days), (pid, reason)
+        assert all(pid not in s["participants"] for s in g.witness)
+    others = [p["participant_id"] for p in g.sheets["Participants"]
+              if p["participant_id"] not in g.planted]
+    assert all(why_unmeetable(g.sheets, pid, SIZES[size].days) == set() for pid in others)
+
+
+def test_planted_ids_are_written_beside_the_program(tmp_path):
+    import json
+
+    write_generated("small", 1, tmp_path / "out", kind="planted")
+    assert json.loads((tmp_path / "out" / "planted.json").read_text()) == made("planted", "small").planted
+    write_generated("small", 1, tmp_path / "mix", kind="mix")
+    assert not (tmp_path / "mix" / "planted.json").exists()
+
+
+# --rooms
+
+def test_fewer_rooms_keep_the_biggest_group_rooms_in_proportion_and_drop_the_witness():
+    full = made("mix", "medium")
+    g = generate("medium", 1, "mix", rooms=3)
+    assert g.witness is None and g.sheets["Participants"] == full.sheets["Participants"]
+    rooms = g.sheets["Rooms"]
+    assert len(rooms) == 3
+    group = sorted((r for r in full.sheets["Rooms"] if "group" in r["kinds"]),
+                   key=lambda r: -r["capacity"])
+    assert [r for r in rooms if "group" in r["kinds"]] == group[:1]
+    assert {r["capacity"] is None for r in rooms} == {True, False}  # telehealth and an office
+
+
+def test_more_rooms_keep_the_witness_valid():
+    g = generate("small", 1, "evening", rooms=6)
+    assert len(g.sheets["Rooms"]) == 6 and len({r["room_id"] for r in g.sheets["Rooms"]}) == 6
+    assert g.witness == made("evening", "small").witness
+    check_week(g.sheets, g.witness, SIZES["small"].days)
+
+
+def test_cli_generate_kind_and_rooms(tmp_path):
+    from typer.testing import CliRunner
+
+    from iopsched.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["generate", "--size", "small", "--kind", "weekend", "-o",
+                                 str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert "valid kinds: classic, mix, evening, adolescent, prescriber, planted" in result.output
+    result = runner.invoke(app, ["generate", "--size", "small", "--kind", "prescriber", "--seed",
+                                 "1", "--rooms", "4", "-o", str(tmp_path / "p.xlsx")])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(tmp_path / "p.xlsx")
+    assert wb["Rooms"].max_row == 5
+    assert "--kind" in runner.invoke(app, ["generate", "--help"]).output

@@ -17,20 +17,21 @@ from builders import make_program, participant, windows, with_participant
 
 from iopsched.config import load_config
 from iopsched.domain import Room, SessionType, Staff
+from iopsched.extract import extract
 from iopsched.generate import write_generated
 from iopsched.greedy import Greedy, RuinRecreate, greedy_hint, hint_week
 from iopsched.model import build
 from iopsched.reader import read_program
 from iopsched.schedule import Schedule
-from iopsched.solve import _HintValues, extract
 from iopsched.validate import validate_schedule
+from iopsched.values import HintValues
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 
 def week_of(wm) -> Schedule:
     """The hinted week (the greedy's) as a Schedule."""
-    return Schedule(sessions=extract(wm, _HintValues(wm)))
+    return Schedule(sessions=extract(wm, HintValues(wm)))
 
 
 def assert_valid(program, wm) -> Schedule:
@@ -212,7 +213,7 @@ def test_the_greedy_counts_each_objective_term_as_the_model_does(tmp_path, case)
     g = Greedy(wm)
     g.run(previous)
     hint_week(g)
-    model = _HintValues(wm)
+    model = HintValues(wm)
     by_model = {name: int(sum(model.value(e) for e in exprs)) for name, exprs in wm.terms.items() if exprs}
     assert {k: v for k, v in g.terms().items() if v} == {k: v for k, v in by_model.items() if v}
     assert g.objective() == model.objective_value

@@ -31,7 +31,7 @@ LIMIT = 3.0
 
 
 def solved(program, limit: float = LIMIT):
-    schedule = solve(program, time_limit=limit, workers=2, seed=0)
+    schedule = solve(program, time_limit=limit, workers=2, seed=0, deterministic=True)
     assert schedule.summary["status"] in ("OPTIMAL", "FEASIBLE"), schedule.summary
     violations = validate_schedule(program, schedule)
     assert violations == [], [v.message for v in violations]
@@ -187,7 +187,7 @@ def test_pinned_conflict_names_the_row():
     pin = Pinned("Process Group", 0, t("19:00"), "C1", "R1", (), row=5)
     program = make_program(pinned=[pin])
     with pytest.raises(InputError) as err:
-        solve(program, time_limit=1)
+        solve(program, time_limit=1, deterministic=True)
     text = str(err.value)
     assert "row 5" in text and "C1 is not available" in text
 
@@ -215,8 +215,8 @@ def test_preferences_honoured_when_free():
 
 def test_same_seed_same_schedule():
     program = groups_only(make_program())
-    a = solve(program, time_limit=2, workers=2, seed=3)
-    b = solve(program, time_limit=2, workers=2, seed=3)
+    a = solve(program, time_limit=2, workers=2, seed=3, deterministic=True)
+    b = solve(program, time_limit=2, workers=2, seed=3, deterministic=True)
     rows = lambda s: sorted((tuple(x.row().items()), x.participants) for x in s.sessions)  # noqa: E731
     assert rows(a) == rows(b)
     assert a.attendance_rows() == b.attendance_rows()
@@ -236,7 +236,7 @@ def test_php_participants_get_five_days():
 
 
 def test_deterministic_budget_follows_the_measured_points():
-    from iopsched.solve import DETERMINISTIC_RATE, deterministic_per_second
+    from iopsched.stages import DETERMINISTIC_RATE, deterministic_per_second
 
     for variables, rate in DETERMINISTIC_RATE:
         assert deterministic_per_second(variables) == pytest.approx(rate)

@@ -1,0 +1,534 @@
+"""The lexicographic solve: the requirements first, then the preferences (docs/model.md, 10).
+
+Stage 1 (requirements) decides how many participants can be fully met, then the fewest
+shortfall units, on the model of every hard rule and the requirements with no preference
+term (`model.build(preferences=False)`):
+1. the greedy week (`greedy.construct`), deterministic and fast;
+2. the bound (`upper_bound`): each participant the greedy left short is scheduled alone;
+   whoever cannot be met alone is unmet in every schedule. When the greedy week meets
+   everyone else (and gives those participants their own fewest units), stage 1 is proven;
+3. otherwise CP-SAT on the *satisfaction* form: every participant the bound allows is
+   required to be fully met (hard), the rest with the fewest shortfall units. Required
+   minimums propagate: on packed evening programs this finds a week in seconds where the
+   weighted form searched for minutes. A solution proves stage 1 (fully met = the bound);
+4. if that form is proven infeasible, or finds nothing in its share of the time, CP-SAT
+   on the weighted form (most participants fully met, then fewest units) from the best
+   week known, which ends in a proof when its bound meets the week.
+Stage 2 (preferences) keeps what stage 1 reached as constraints (whoever stage 1 fully
+met stays fully met; no more shortfall units) and minimises the weighted preference terms
+(stability, routine, time and day preferences, continuity, services per day, group
+sessions, staff balance) from the stage-1 week, polished by the local search.
+
+Time: `Budget` is the command's: wall clock from the start of the command (reading the
+workbook) to the written file by default, or a deterministic budget (`--deterministic`).
+A stage that ends in a proof hands the rest of the time on.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from iopsched.bounds import counting_bound
+from iopsched.domain import Program
+from iopsched.greedy import (
+    MAX_ITERATIONS,
+    STRATEGIES,
+    Greedy,
+    RuinRecreate,
+    construct,
+    decisions,
+    iteration_seconds,
+)
+from iopsched.hints import complete_hint
+from iopsched.model import UNMET_UNITS, WeekModel, build, unit_kind
+from iopsched.schedule import Schedule
+from iopsched.upper_bound import RequirementsBound, requirements_bound
+from iopsched.values import GreedyValues, HintValues, ScheduleValues, SolverValues, hint_decisions
+
+# CP-SAT's deterministic time against the wall clock on a 2-core laptop falls with the
+# model's size (measured, docs/model.md 6): (variables, units per second), interpolated log-log.
+DETERMINISTIC_RATE = ((24_000, 0.9), (65_000, 0.57), (174_000, 0.31), (466_000, 0.15))
+
+# stage 1 may use this share of the time left when it starts (a proof hands the rest on)
+REQUIREMENTS_SHARE = 0.8
+# the greedy's strategies tried in stage 1 (the others rarely meet more participants, and a
+# packed program is CP-SAT's local search's anyway)
+STAGE1_STRATEGIES = STRATEGIES[:1]
+# of stage 1's CP-SAT time, the share the satisfaction form gets before the weighted form
+SATISFACTION_SHARE = 0.8
+# of that, the share of the greedy's local search (ruin and recreate) before CP-SAT's, when
+# the greedy left at most MEND_FEW of the participants short
+MEND_SHARE = 0.3
+MEND_FEW = 0.1
+
+
+def deterministic_per_second(variables: int) -> float:
+    points = DETERMINISTIC_RATE
+    v = max(1, variables)
+    if v <= points[0][0]:
+        return points[0][1]
+    (v0, r0), (v1, r1) = next(((a, b) for a, b in zip(points, points[1:], strict=False) if v <= b[0]),
+                              points[-2:])
+    return r0 * (r1 / r0) ** (math.log(v / v0) / math.log(v1 / v0))
+
+
+@dataclass
+class Budget:
+    """The command's time limit, shared by the stages.
+
+    Wall-clock mode (default): `left()` is the limit minus the wall time since the command
+    started, minus `reserve` (extracting and writing the schedule). Deterministic mode: CP-SAT
+    stops on deterministic time (`deterministic_per_second` of the reckoned seconds), and
+    `left()` counts only what was reckoned, so the same input gives the same schedule; the
+    wall clock (1.5 x the limit, at least 10 s more) is a guard."""
+
+    limit: float
+    deterministic: bool
+    started_at: float
+    reserve: float = 0.0
+    reckoned: float = 0.0  # deterministic mode: seconds reckoned so far
+    stopped_by_wall: bool = False
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_at
+
+    def left(self) -> float:
+        if self.deterministic:
+            return max(0.0, self.limit - self.reckoned)
+        return max(0.0, self.limit - self.elapsed() - self.reserve)
+
+    def guard(self) -> float:
+        """Wall seconds left before the deterministic mode's guard."""
+        return max(0.1, max(1.5 * self.limit, self.limit + 10) - self.elapsed())
+
+    def configure(self, solver: cp_model.CpSolver, seconds: float, variables: int) -> None:
+        """Stop the solver after `seconds` of this budget."""
+        p = solver.parameters
+        seconds = max(0.0, seconds)
+        if self.deterministic:
+            p.max_deterministic_time = max(0.01, seconds * deterministic_per_second(variables))
+            p.max_time_in_seconds = self.guard()
+        else:
+            p.max_time_in_seconds = max(0.01, seconds)
+
+    def charge(self, solver: cp_model.CpSolver, variables: int, seconds: float) -> None:
+        """Reckon what a finished solve used (deterministic mode), at most its allowance."""
+        if self.deterministic:
+            used = solver.deterministic_time / deterministic_per_second(variables)
+            self.reckoned += min(seconds, used)
+            if solver.wall_time >= solver.parameters.max_time_in_seconds - 0.05:
+                self.stopped_by_wall = True
+
+
+@dataclass
+class SearchSettings:
+    workers: int
+    seed: int
+    log: bool = False
+    interrupted: threading.Event = field(default_factory=threading.Event)
+    # the solver now running, so that Ctrl-C can stop it
+    current: list = field(default_factory=list)
+
+
+@dataclass
+class Requirements:
+    """What stage 1 reached."""
+
+    schedule: Schedule  # the stage-1 week (sessions only)
+    met: frozenset[str]  # participants fully met
+    units: int  # shortfall units
+    bound: RequirementsBound
+    upper_bound_fully_met: int  # no schedule fully meets more participants
+    lower_bound_units: int  # no schedule has fewer shortfall units (with the most fully met)
+    method: str  # greedy | cp-sat | cp-sat weighted | none
+    seconds: float  # from the start of the command to the end of stage 1
+    found_seconds: float | None = None  # ... to the stage-1 week (None: not the end of the stage)
+    cp_status: str = ""
+    interrupted: bool = False
+    build_seconds: float = 0.0  # from the start of the command to the stage-1 model
+    greedy_seconds: float = 0.0  # ... to the greedy week
+    greedy_units: int = 0  # the greedy week's shortfall units
+
+    @property
+    def proven(self) -> bool:
+        """No schedule fully meets more participants (the stage's first and main question)."""
+        return len(self.met) >= self.upper_bound_fully_met
+
+    @property
+    def units_proven(self) -> bool:
+        """... and no schedule meeting as many has fewer shortfall units."""
+        return self.proven and self.units <= self.lower_bound_units
+
+    @property
+    def status(self) -> str:
+        return "OPTIMAL" if self.proven else "FEASIBLE"
+
+
+@dataclass
+class Progress:
+    elapsed: float
+    objective: float
+    bound: float
+    gap: float
+    solutions: int
+    fully_met: int
+    participants: int
+    phase: str = "search"  # "requirements" (stage 1), "local search", then "search" (stage 2)
+    fully_met_bound: int | None = None  # no schedule fully meets more (stage 1's bound)
+
+
+def gap_of(objective: float | None, bound: float) -> float:
+    if objective is None:
+        return float("nan")
+    return abs(objective - bound) / max(1.0, abs(objective))
+
+
+# --- stage 1 ---------------------------------------------------------------------------------
+
+
+def requirements_stage(program: Program, budget: Budget, settings: SearchSettings, *,
+                       previous: Schedule | None = None,
+                       report: Callable[[Progress], None] | None = None,
+                       extract: Callable[[WeekModel, object], list]) -> Requirements:
+    """Stage 1: the most participants fully met, then the fewest shortfall units (proven
+    where the bound is reached). `extract(wm, values)` turns model values into sessions."""
+    n = len(program.participants)
+    everyone = frozenset(p.participant_id for p in program.participants)
+    wm = build(program, preferences=False)
+    built = budget.elapsed()
+    g = construct(wm, previous, STAGE1_STRATEGIES)
+    greedy = (budget.elapsed(), g.shortfall_units())
+    # the bound: whoever the greedy week met can be met; the others are scheduled alone
+    bound = requirements_bound(program, wm, only=set(g.unmet_ids()))
+    state = _Best(wm, g, everyone, budget.elapsed())
+    ub, lb_units = bound.fully_met_max, bound.units_min
+
+    def progress(met: int) -> None:
+        if report:
+            report(Progress(budget.elapsed(), 0, 0, 0.0, 0, met, n, phase="requirements", fully_met_bound=ub))
+
+    def reached() -> bool:
+        return len(state.met) >= ub and state.units <= lb_units
+
+    progress(len(state.met))
+    _add_bound(wm, bound)
+    cp_status = ""
+    if not reached() and not settings.interrupted.is_set():
+        share = budget.left() * REQUIREMENTS_SHARE
+        stage_left = budget.left() - share  # what stage 1 leaves for stage 2
+        # (a) the local searches: the greedy's, then CP-SAT's on the required form
+        state.started = budget.elapsed()
+        cp_status = _mend_and_search(wm, g, bound, state, budget, settings, share * SATISFACTION_SHARE, progress)
+        # (b) a complete search from the best week so far, for the rest of the share: the fewest
+        # units with everyone meetable fully met once that is reached, else the weighted form
+        if not reached() and not settings.interrupted.is_set():
+            seconds = max(0.0, budget.left() - stage_left)
+            require = len(state.met) >= ub
+            result = _complete(wm, state, bound, budget, settings, seconds, progress, require)
+            if result is not None:
+                cp_status, met_bound, units_bound = result
+                ub = min(ub, met_bound)
+                if require or len(state.met) >= ub:
+                    lb_units = max(lb_units, units_bound)
+    return Requirements(
+        schedule=Schedule(sessions=extract(wm, state.values)), met=state.met, units=state.units, bound=bound,
+        upper_bound_fully_met=ub, lower_bound_units=lb_units, method=state.method,
+        seconds=budget.elapsed(), found_seconds=state.found, cp_status=cp_status,
+        interrupted=settings.interrupted.is_set(), build_seconds=built, greedy_seconds=greedy[0],
+        greedy_units=greedy[1])
+
+
+class _Best:
+    """The best stage-1 week so far: most participants fully met, then fewest units."""
+
+    def __init__(self, wm: WeekModel, g: Greedy, everyone: frozenset[str], now: float):
+        self.wm, self.everyone = wm, everyone
+        self.lock = threading.Lock()
+        self.method = ""
+        self.started = now  # when the search after the greedy began
+        self.offer_greedy(g, now)
+
+    def offer_greedy(self, g: Greedy, now: float, method: str = "greedy") -> bool:
+        met = self.everyone - set(g.unmet_ids())
+        return self.offer(GreedyValues(self.wm, *decisions(g)), met, g.shortfall_units(), now, method)
+
+    def offer(self, values, met: frozenset[str], units: int, now: float, method: str) -> bool:
+        with self.lock:
+            if self.method and (len(met), -units) <= (len(self.met), -self.units):
+                return False
+            self.values, self.met, self.units, self.found, self.method = values, met, units, now, method
+            return True
+
+
+def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: _Best, budget: Budget,
+                     settings: SearchSettings, seconds: float, progress) -> str:
+    """Meet everyone the bound allows: first the greedy's local search (ruin and recreate),
+    when the greedy left only a few participants short, then CP-SAT's local search
+    (feasibility jump and violation local search, on every core) on the required form, where
+    every participant the bound allows must be fully met. The first suits loose programs, the
+    second packed ones (measured, docs/model.md 10). Returns CP-SAT's status ('' if it did
+    not run)."""
+    target = bound.fully_met_max
+    hopeless = frozenset(pid for pid in state.everyone if not bound.meetable(pid))
+    n = len(state.everyone)
+
+    def done() -> bool:
+        return len(state.met) >= target or settings.interrupted.is_set()
+
+    short = len(set(g.unmet_ids()) - hopeless)
+    rr_seconds = seconds * MEND_SHARE if short <= max(2, MEND_FEW * n) else 0.0
+    if rr_seconds > 0:
+        rr = RuinRecreate(g, settings.seed)
+        rr.hopeless = hopeless
+
+        def improved() -> None:
+            if state.offer_greedy(g, budget.elapsed(), "local search"):
+                progress(len(state.met))
+
+        rr.on_better = improved
+        cost = iteration_seconds(n)
+        if budget.deterministic:
+            rr.stop = done
+        else:
+            deadline = budget.elapsed() + rr_seconds
+            rr.stop = lambda: done() or budget.elapsed() >= deadline
+        rr.run(max(1, int(rr_seconds / cost)))
+        if budget.deterministic:
+            budget.reckoned += rr.iterations * cost
+            rr_seconds = rr.iterations * cost
+    if done():
+        return ""
+    if budget.deterministic:
+        cp_seconds = seconds - rr_seconds
+    else:
+        cp_seconds = max(0.0, seconds - (budget.elapsed() - state.started))
+    domains = wm.model.proto.variables
+    required = [wm.met[pid].index for pid in wm.met if pid not in hopeless]
+    hint_decisions(wm, state.values)  # the best week so far: most of it holds
+    for i in required:
+        domains[i].domain[0] = 1
+    try:
+        solver, status = _run(wm, budget, settings, cp_seconds, _MetCallback(wm, progress), local_search=True)
+    finally:
+        for i in required:
+            domains[i].domain[0] = 0
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        met, units = _met_of(solver, wm)
+        state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat")
+    return solver.status_name(status)
+
+
+class _MetCallback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, wm: WeekModel, progress):
+        super().__init__()
+        self.wm, self.progress = wm, progress
+
+    def on_solution_callback(self) -> None:
+        self.progress(sum(1 for v in self.wm.met.values() if self.value(v)))
+
+
+def _run(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds: float, callback=None, *,
+         workers: int | None = None, local_search: bool = False,
+         subsolvers: tuple[str, ...] = ()) -> tuple[cp_model.CpSolver, int]:
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.num_workers = settings.workers if workers is None else workers
+    if local_search:
+        p.use_ls_only = True  # feasibility jump / violation local search: finds packed weeks fast
+    p.random_seed = settings.seed
+    p.log_search_progress = settings.log
+    p.catch_sigint_signal = False
+    # light presolve: the model is aggregated already; probing took longer than the search
+    p.cp_model_probing_level = 0
+    p.symmetry_level = 0
+    p.max_presolve_iterations = 1
+    # interleaved search: CP-SAT's portfolio (LNS around the hint, full searches) on few cores,
+    # repeatable on a deterministic budget
+    p.interleave_search = True
+    p.subsolvers.extend(subsolvers)
+    variables = len(wm.model.proto.variables)
+    budget.configure(solver, seconds, variables)
+    settings.current.append(solver)
+    try:
+        status = solver.solve(wm.model, callback) if callback is not None else solver.solve(wm.model)
+    finally:
+        settings.current.remove(solver)
+    budget.charge(solver, variables, seconds)
+    return solver, status
+
+
+def _met_of(solver, wm: WeekModel) -> tuple[frozenset[str], int]:
+
+    met = frozenset(pid for pid, v in wm.met.items() if solver.value(v))
+    units = sum(UNMET_UNITS[unit_kind(req)] * solver.value(var)
+                for shorts in wm.shortfalls.values() for req, _day, var in shorts)
+    return met, units
+
+
+def _add_bound(wm: WeekModel, bound: RequirementsBound) -> None:
+    """The bound as constraints: nobody it proves unmet is met, and the shortfall units are at
+    least its sum (so that CP-SAT's own bound starts there and a week reaching it is proven)."""
+    m = wm.model
+    for pid, met in wm.met.items():
+        if not bound.meetable(pid):
+            m.add(met == 0)
+    units = [UNMET_UNITS[unit_kind(req)] * var for shorts in wm.shortfalls.values() for req, _day, var in shorts]
+    if units and bound.units_min > 0:
+        m.add(sum(units) >= bound.units_min)
+
+
+def _complete(wm: WeekModel, state: _Best, bound: RequirementsBound, budget: Budget, settings: SearchSettings,
+              seconds: float, progress, require: bool) -> tuple[str, int, int] | None:
+    """CP-SAT's complete search (every core) from the best week so far: with `require`, everyone
+    the bound allows must be fully met and the units are minimised; otherwise the weighted form
+    (most fully met, then fewest units). (status, bound on fully met, bound on units) or None
+    when it found nothing."""
+    domains = wm.model.proto.variables
+    required = [wm.met[pid].index for pid in wm.met if bound.meetable(pid)] if require else []
+    for i in required:
+        domains[i].domain[0] = 1
+    try:
+        hint_decisions(wm, state.values)
+        start = budget.elapsed()
+        complete_hint(wm, seconds=min(10.0, max(0.1, seconds / 4)))  # LNS starts from a complete week
+        if not budget.deterministic:
+            seconds = max(0.0, seconds - (budget.elapsed() - start))
+        solver, status = _run(wm, budget, settings, seconds, _MetCallback(wm, progress))
+    finally:
+        for i in required:
+            domains[i].domain[0] = 0
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    met, units = _met_of(solver, wm)
+    state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat")
+    scale = wm.requirements_scale
+    # objective = scale * (participants not fully met) + units, with 0 <= units < scale
+    best = solver.best_objective_bound
+    not_met_at_least = max(0, math.ceil((best - (scale - 1)) / scale - 1e-9))
+    units_bound = max(0, math.ceil(best - 1e-9) - scale * not_met_at_least)
+    if status == cp_model.OPTIMAL:
+        units_bound = units
+    return solver.status_name(status), len(wm.met) - not_met_at_least, units_bound
+
+
+# --- stage 2 ---------------------------------------------------------------------------------
+
+# Full searches beside CP-SAT's LNS workers in deterministic runs (docs/model.md, 6). The LP
+# search gives the only bound worth reporting, but on a large model one of its tasks runs for
+# a minute and, in the interleaved search, holds every other worker back: small models only.
+SUBSOLVERS = ("default_lp", "no_lp")
+LP_MAX_VARIABLES = 40_000
+# of the time stage 2 has, the share of the local search's polish (the rest is CP-SAT's)
+POLISH_SHARE = 0.3
+
+
+@dataclass
+class Preferences:
+    """What stage 2 reached: the final week's values on the full model."""
+
+    wm: WeekModel
+    values: object  # a solver or hint values: .value(expr)
+    objective: float
+    status: str  # OPTIMAL | FEASIBLE (of stage 2: the preferences given stage 1's result)
+    cp_sat_bound: float
+    solutions: int
+    polish_iterations: int
+    first_all_met: float | None
+    seconds: float  # CP-SAT's wall time
+    ran: bool  # CP-SAT ran
+    counting_bound: float  # iopsched.bounds (0 unless stage 1 met everyone)
+
+
+class _StageTwoCallback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, wm: WeekModel, report, budget: Budget, n: int, floor: float):
+        super().__init__()
+        self.wm, self.report, self.budget, self.n, self.floor = wm, report, budget, n, floor
+        self.solutions = 0
+        self.first_all_met: float | None = None
+
+    def on_solution_callback(self) -> None:
+        self.solutions += 1
+        met = sum(1 for shorts in self.wm.shortfalls.values() if all(self.value(v) == 0 for _, _, v in shorts))
+        if met == self.n and self.first_all_met is None:
+            self.first_all_met = self.budget.elapsed()
+        if self.report:
+            obj, bound = self.objective_value, max(self.floor, self.best_objective_bound)
+            self.report(Progress(self.budget.elapsed(), obj, bound, gap_of(obj, bound), self.solutions, met, self.n))
+
+
+def preferences_stage(program: Program, req: Requirements, budget: Budget, settings: SearchSettings, *,
+                      previous: Schedule | None = None, freeze: str | None = None,
+                      report: Callable[[Progress], None] | None = None) -> Preferences | None:
+    """Stage 2: the weighted preferences, keeping stage 1's result (whoever it fully met stays
+    fully met, no more shortfall units), from the stage-1 week polished by the local search.
+    None: --freeze made the model infeasible."""
+    from iopsched.greedy import POLISH_SECONDS, hint_week
+
+    n = len(program.participants)
+    wm = build(program, previous, freeze)
+    m = wm.model
+    # keep what stage 1 reached
+    for pid in req.met:
+        for _req, _day, var in wm.shortfalls.get(pid, []):
+            m.add(var == 0)
+    if wm.terms.get("unmet"):
+        m.add(sum(wm.terms["unmet"]) <= req.units)
+    # the counting bound (iopsched.bounds) holds for weeks meeting everyone
+    floor = float(counting_bound(wm)["bound"]) if len(req.met) == n else 0.0
+
+    # the stage-1 week, polished by the local search (its moves keep stage 1's result)
+    g = Greedy(wm)
+    if previous is not None:
+        g.remember(previous)
+    g.place_pinned()
+    g.load(req.schedule.sessions)
+
+    def better() -> None:
+        if report:
+            obj = g.objective()
+            report(Progress(budget.elapsed(), obj, floor, gap_of(obj, floor), 0, n - len(g.unmet_ids()), n,
+                            phase="local search"))
+
+    rr = RuinRecreate(g, settings.seed, None, better)
+    rr.protect = req.met
+    polish_seconds = budget.left() * POLISH_SHARE
+    cost = iteration_seconds(n, POLISH_SECONDS)
+    if budget.deterministic:
+        rr.stop = settings.interrupted.is_set
+        rr.polish(max(0, int(polish_seconds / cost)))
+        budget.reckoned += rr.iterations * cost
+    else:
+        deadline = budget.elapsed() + polish_seconds
+        rr.stop = lambda: settings.interrupted.is_set() or budget.elapsed() >= deadline
+        rr.polish(MAX_ITERATIONS * 10)
+    complete, _ = hint_week(g)
+    if not complete:  # the polished week does not hold on the full model: the stage-1 week
+        hint_decisions(wm, ScheduleValues(wm, req.schedule))
+        complete_hint(wm)
+    if wm.frozen:  # --freeze: keep last week's assignments that can still run
+        m.add_bool_and(wm.frozen)
+
+    n_vars = len(m.proto.variables)
+    cb = _StageTwoCallback(wm, report, budget, n, floor)
+    ran = not settings.interrupted.is_set() and budget.left() > 0.05
+    solver = cp_model.CpSolver()
+    status = cp_model.UNKNOWN
+    if ran:
+        extra = SUBSOLVERS if n_vars <= LP_MAX_VARIABLES else tuple(x for x in SUBSOLVERS if x != "default_lp")
+        solver, status = _run(wm, budget, settings, budget.left(), cb, subsolvers=extra)
+    if wm.frozen and status == cp_model.INFEASIBLE:
+        return None
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values, name, objective = solver, solver.status_name(status), solver.objective_value
+        bound = solver.best_objective_bound
+    else:
+        values = HintValues(wm)
+        name, objective, bound = "FEASIBLE", values.objective_value, 0.0
+    return Preferences(wm, values, objective, name, bound, cb.solutions, rr.iterations, cb.first_all_met,
+                       solver.wall_time if ran else 0.0, ran, floor)
