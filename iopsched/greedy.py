@@ -991,12 +991,15 @@ class RuinRecreate:
                     self.restore(snap)
         return False
 
-    def run(self, iterations: int) -> tuple[int, int]:
+    def run(self, iterations: int, patience: int | None = None) -> tuple[int, int]:
+        """Mend shortfalls for up to `iterations` moves; stop after `patience` moves (default:
+        STALL or a quarter of the budget) without fewer shortfall units."""
         g = self.g
         best, snap = self.key(), self.snapshot()
         stall = 0
+        patience = max(STALL, iterations // 4) if patience is None else patience
         for _ in range(iterations):
-            if best[0] == 0 or stall >= max(STALL, iterations // 4) or self.stop():
+            if best[0] == 0 or stall >= patience or self.stop():
                 break
             unmet = sorted(set(g.unmet_ids()) - self.hopeless)
             if not unmet:
@@ -1127,13 +1130,16 @@ def ruin_recreate_budget(participants: int, time_limit: float = 10.0,
     return max(10, min(MAX_ITERATIONS, int(left / iteration_seconds(participants, cost))))
 
 
-def construct(wm: WeekModel, previous=None, strategies=STRATEGIES) -> Greedy:
+def construct(wm: WeekModel, previous=None, strategies=STRATEGIES, first: Greedy | None = None) -> Greedy:
     """The greedy week of each strategy; the one with the fewest shortfall units (then changes
-    to last week, then sessions) wins. Deterministic."""
+    to last week, then sessions) wins. Deterministic. `first`: the week of a strategy already run."""
     best = None
     for fill, scarce in strategies:
-        g = Greedy(wm, fill, scarce)
-        g.run(previous)
+        if first is not None and (fill, scarce) == (first.fill, first.scarce_days):
+            g = first
+        else:
+            g = Greedy(wm, fill, scarce)
+            g.run(previous)
         key = (g.shortfall_units(), g.changes(), len(g.sessions))
         if best is None or key < best[0]:
             best = (key, g)

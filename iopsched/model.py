@@ -35,6 +35,15 @@ from iopsched.domain import (
 )
 from iopsched.schedule import Schedule
 
+lsum = cp_model.LinearExpr.sum  # faster than sum() over many variables
+wsum = cp_model.LinearExpr.weighted_sum
+
+
+def _minutes(pairs) -> cp_model.LinearExpr:
+    """sum(coefficient * variable) of (variable, coefficient) pairs."""
+    return wsum([v for v, _c in pairs], [c for _v, c in pairs])
+
+
 # relative size of one unit of each kind of unmet requirement inside the `unmet` term
 UNMET_UNITS = {"days": 4, "day_hours": 1, "week_hours": 1, "session": 4}  # hour terms count slots
 
@@ -86,7 +95,7 @@ class WeekModel:
     requirements_scale: int = 0  # stage 1: the weight of one participant not fully met
 
     def option_sessions(self, o: Option):
-        return sum(self.y[o.index, s] for s in o.staff)
+        return lsum([self.y[o.index, s] for s in o.staff])
 
 
 def room_classes(program: Program) -> list[RoomClass]:
@@ -166,7 +175,7 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
             cap = len(classes[ci].rooms)
             wm.rc[o.index, ci] = m.new_int_var(0, min(cap, len(o.staff)), f"rc_{o.index}_{ci}")
         # Rule 3/4: every session has exactly one leader and exactly one room
-        m.add(sum(wm.y[o.index, s] for s in o.staff) == sum(wm.rc[o.index, ci] for ci in o.classes))
+        m.add(lsum([wm.y[o.index, s] for s in o.staff]) == lsum([wm.rc[o.index, ci] for ci in o.classes]))
 
     # --- attendance variables (pruned: eligibility, commitments + travel buffer, maxima,
     #     and group options fewer than min_size participants could ever attend) -------------
@@ -182,11 +191,12 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
     for o in options:
         t = o.stype
         n = wm.option_sessions(o)
-        count = sum(attendees[o.index])
+        count = lsum(attendees[o.index])
         if t.is_group:
             # Rule 5: each of the n sessions holds between min_size and max_size; Rule 4: seats
             m.add(count >= t.min_size * n)
-            m.add(count <= sum(effective_capacity(classes[ci], t) * wm.rc[o.index, ci] for ci in o.classes))
+            m.add(count <= wsum([wm.rc[o.index, ci] for ci in o.classes],
+                                [effective_capacity(classes[ci], t) for ci in o.classes]))
         else:
             # Rule 5: an individual / family / medication session has exactly one participant
             m.add(count == n)
@@ -199,7 +209,7 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
             v = wm.y[o.index, s]
             for k in range(o.length):
                 staff_cover[s, o.day, o.slot + k].append(v)
-            staff_day_minutes[s, o.day].append(o.stype.minutes * v)
+            staff_day_minutes[s, o.day].append((v, o.stype.minutes))
     for vs in staff_cover.values():
         if len(vs) > 1:
             m.add_at_most_one(vs)
@@ -209,12 +219,12 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
         for day in r.days:
             terms = staff_day_minutes.get((s.staff_id, day), [])
             if s.max_hours_day is not None and terms:
-                m.add(sum(terms) <= int(s.max_hours_day * 60))
+                m.add(_minutes(terms) <= int(s.max_hours_day * 60))
             week += terms
         if s.max_hours_week is not None and week:
-            m.add(sum(week) <= int(s.max_hours_week * 60))
+            m.add(_minutes(week) <= int(s.max_hours_week * 60))
         if week:
-            loads.append(sum(week))
+            loads.append(_minutes(week))
 
     # --- Rule 4: a room holds one session at a time (per class: at most its room count) ----
     room_cover: dict[tuple[int, int, int], list] = defaultdict(list)
@@ -224,7 +234,7 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
                 room_cover[ci, o.day, o.slot + k].append(wm.rc[o.index, ci])
     for (ci, _d, _u), vs in room_cover.items():
         if len(vs) > 1:
-            m.add(sum(vs) <= len(classes[ci].rooms))
+            m.add(lsum(vs) <= len(classes[ci].rooms))
 
     # --- Rule 8: pinned sessions -------------------------------------------------------------
     _pin(wm, attendees)
@@ -452,15 +462,15 @@ def add_participant(wm: WeekModel, p: Participant, by_p_day, preferences: bool =
             for k in range(o.length):
                 cover[o.slot + k].append(v)
             if o.stype.counts_toward_hours:
-                day_minutes.append(o.stype.minutes * v)
-                week_slots.append(o.stype.minutes // S * v)
+                day_minutes.append((v, o.stype.minutes))
+                week_slots.append((v, o.stype.minutes // S))
             per_type_day[o.type_index].append(v)
             per_type_week[o.type_index].append(v)
             if preferences:
                 _session_preferences(wm, p, o, v)
         # Rule 1: never in two sessions at once
         slots = sorted(cover)
-        busy = {u: sum(cover[u]) for u in slots}
+        busy = {u: lsum(cover[u]) for u in slots}
         for u in slots:
             if len(cover[u]) > 1:
                 m.add_at_most_one(cover[u])
@@ -468,9 +478,9 @@ def add_participant(wm: WeekModel, p: Participant, by_p_day, preferences: bool =
         for ti, vs in per_type_day.items():
             t = prog.session_types[ti]
             if len(vs) > t.daily_max:
-                m.add(sum(vs) <= t.daily_max)
+                m.add(lsum(vs) <= t.daily_max)
         if day_minutes:
-            m.add(sum(day_minutes) <= int(p.day_hours_max * 60))
+            m.add(_minutes(day_minutes) <= int(p.day_hours_max * 60))
             week_minutes += day_minutes
         # Rule 7: a compact day (no idle stretch longer than max_gap between sessions)
         lo_u, hi_u = slots[0], slots[-1]
@@ -488,7 +498,7 @@ def add_participant(wm: WeekModel, p: Participant, by_p_day, preferences: bool =
         att = before[hi_u + 1]
         wm.attend[pid, day] = att
         attends.append(att)
-        m.add(sum(all_sessions) >= att)
+        m.add(lsum(all_sessions) >= att)
         after = {}
         nxt = None
         for u in range(hi_u, lo_u - 1, -1):  # after[u]: busy at some slot >= u
@@ -505,11 +515,12 @@ def add_participant(wm: WeekModel, p: Participant, by_p_day, preferences: bool =
             if j > hi_u:
                 break
             window = [busy[u] for u in range(i, j) if u in busy]
-            m.add(before[i] + after[j] - sum(window) <= 1)
+            m.add(before[i] + after[j] - lsum(window) <= 1)
         # requirement: hours on an attended day
         need = slots_needed(p.day_hours_min, S)
         if need > 0:
-            slots_day = sum(o.stype.minutes // S * wm.a[pid, o.index] for o in opts if o.stype.counts_toward_hours)
+            counted = [o for o in opts if o.stype.counts_toward_hours]
+            slots_day = wsum([wm.a[pid, o.index] for o in counted], [o.stype.minutes // S for o in counted])
             _soft_minimum(wm, f"short_dh_{pid}_{day}", need, slots_day + need * (1 - att), shortfalls,
                           "day_hours", day)
         if not preferences:
@@ -521,41 +532,41 @@ def add_participant(wm: WeekModel, p: Participant, by_p_day, preferences: bool =
             if not starts_here:
                 continue
             ds = m.new_bool_var(f"ds_{pid}_{day}_{u}")
-            m.add(sum(starts_here) >= ds)
+            m.add(lsum(starts_here) >= ds)
             m.add_implication(ds, before[u].Not())
             ds_vars.append(ds)
             used_start[u].append(ds)
-        m.add(sum(ds_vars) == att)
+        m.add(lsum(ds_vars) == att)
         # preference: services per attended day
         if r.day_services_min:
             sv = m.new_int_var(0, r.day_services_min, f"svc_{pid}_{day}")
-            m.add(sv >= r.day_services_min * att - sum(all_sessions))
+            m.add(sv >= r.day_services_min * att - lsum(all_sessions))
             W["day_services"].append(sv)
         # preference: days
         if p.preferred_days and day not in p.preferred_days:
             W["day_preference"].append(att)
 
     # Rule 6: days, week hours, weekly maxima
-    n_days = sum(attends) if attends else 0
+    n_days = lsum(attends) if attends else 0
     if attends and len(attends) > p.days_max:
         m.add(n_days <= p.days_max)
     if week_minutes:
-        m.add(sum(week_minutes) <= int(p.week_hours_max * 60))
+        m.add(_minutes(week_minutes) <= int(p.week_hours_max * 60))
     for ti, vs in per_type_week.items():
         t = prog.session_types[ti]
         if t.weekly_max is not None and len(vs) > t.weekly_max:
-            m.add(sum(vs) <= t.weekly_max)
+            m.add(lsum(vs) <= t.weekly_max)
 
     # requirements (soft, dominant penalty)
     if p.days_min > 0:
         _soft_minimum(wm, f"short_days_{pid}", p.days_min, n_days, shortfalls, "days", None)
     need = slots_needed(p.week_hours_min, S)
     if need > 0:
-        _soft_minimum(wm, f"short_wh_{pid}", need, sum(week_slots), shortfalls, "week_hours", None)
+        _soft_minimum(wm, f"short_wh_{pid}", need, _minutes(week_slots), shortfalls, "week_hours", None)
     for ti, t in enumerate(prog.session_types):
         wmin = weekly_min_for(p, t)
         if wmin > 0:
-            _soft_minimum(wm, f"short_t{ti}_{pid}", wmin, sum(per_type_week.get(ti, [])), shortfalls,
+            _soft_minimum(wm, f"short_t{ti}_{pid}", wmin, lsum(per_type_week.get(ti, [])), shortfalls,
                           t.name, None)
 
     # preference: routine, one start time across the attended days
@@ -567,9 +578,9 @@ def add_participant(wm: WeekModel, p: Participant, by_p_day, preferences: bool =
                 m.add_implication(ds, uv)
             used.append(uv)
         anyday = m.new_bool_var(f"any_{pid}")
-        m.add(anyday <= sum(attends))
+        m.add(anyday <= lsum(attends))
         extra = m.new_int_var(0, len(used), f"routine_{pid}")  # start times beyond the first
-        m.add(extra >= sum(used) - anyday)
+        m.add(extra >= lsum(used) - anyday)
         W["routine"].append(extra)
 
 

@@ -39,9 +39,11 @@ def set_cell(ws, row: int, column: int, value: object):
     return cell
 
 
-def append_row(ws, values) -> None:
-    """ws.append() that never turns text into a formula."""
-    row = ws.max_row + 1 if ws.max_row > 1 or ws.cell(1, 1).value is not None else 1
+def append_row(ws, values, row: int | None = None) -> None:
+    """ws.append() that never turns text into a formula. Give `row` when it is known:
+    openpyxl counts a sheet's cells to find its last row (quadratic over a long table)."""
+    if row is None:
+        row = ws.max_row + 1 if ws.max_row > 1 or ws.cell(1, 1).value is not None else 1
     for j, v in enumerate(values, start=1):
         set_cell(ws, row, j, v)
 

@@ -114,7 +114,9 @@ def _stages(program: Program, budget: Budget, settings: SearchSettings, *,
                                  report=progress)
         if pref is None:
             return None
-    if pref is not None:
+    if pref is not None and pref.skipped:
+        sessions = list(req.schedule.sessions)
+    elif pref is not None:
         sessions = extract(pref.wm, pref.values)
     else:  # Ctrl-C during stage 1: its week is the result
         sessions = list(req.schedule.sessions)
@@ -138,13 +140,13 @@ def _summary(program: Program, budget: Budget, settings: SearchSettings, req: Re
     weights = program.rules.weights
     unmet_floor = weights.get("unmet", 0) * req.lower_bound_units
     if pref is not None:
-        wm, values = pref.wm, pref.values
+        wm = pref.wm
         objective = pref.objective
         counted = pref.counting_bound if fully_met == n else 0
         bound = max(pref.cp_sat_bound, counted, unmet_floor)
         pref_status = "OPTIMAL" if pref.status == "OPTIMAL" or objective <= bound + 1e-9 else pref.status
     else:
-        wm, values, objective, bound, counted, pref_status = None, None, None, 0.0, 0, "UNKNOWN"
+        wm, objective, bound, counted, pref_status = None, None, 0.0, 0, "UNKNOWN"
     status = ("OPTIMAL" if req.units_proven and pref_status == "OPTIMAL"
               else "FEASIBLE" if schedule.sessions or pref is not None or req.schedule.sessions else "UNKNOWN")
     if settings.interrupted.is_set():
@@ -198,10 +200,10 @@ def _summary(program: Program, budget: Budget, settings: SearchSettings, req: Re
         "stopped_by": stopped_by,
         "solutions_found": pref.solutions if pref is not None else 0,
         "polish_iterations": pref.polish_iterations if pref is not None else 0,
+        "preferences_skipped": bool(pref is not None and pref.skipped),
     }
     for term in program.rules.weights:
-        exprs = wm.terms.get(term, []) if wm is not None else []
-        s[f"objective.{term}"] = int(sum(values.value(e) for e in exprs)) if exprs else 0
+        s[f"objective.{term}"] = pref.terms.get(term, 0) if pref is not None else 0
         s[f"weight.{term}"] = weights.get(term, 0)
     s.update({
         "variables": len(wm.model.proto.variables) if wm is not None else 0,

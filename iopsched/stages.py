@@ -56,16 +56,16 @@ from iopsched.values import GreedyValues, HintValues, ScheduleValues, SolverValu
 DETERMINISTIC_RATE = ((24_000, 0.9), (65_000, 0.57), (174_000, 0.31), (466_000, 0.15))
 
 # stage 1 may use this share of the time left when it starts (a proof hands the rest on)
-REQUIREMENTS_SHARE = 0.8
-# the greedy's strategies tried in stage 1 (the others rarely meet more participants, and a
-# packed program is CP-SAT's local search's anyway)
-STAGE1_STRATEGIES = STRATEGIES[:1]
+REQUIREMENTS_SHARE = 0.85
 # of stage 1's CP-SAT time, the share the satisfaction form gets before the weighted form
-SATISFACTION_SHARE = 0.8
+SATISFACTION_SHARE = 0.85
+# of CP-SAT's local search, the share on the greedy week's grid of group start times
+GRID_SHARE = 0.5
 # of that, the share of the greedy's local search (ruin and recreate) before CP-SAT's, when
 # the greedy left at most MEND_FEW of the participants short
-MEND_SHARE = 0.3
+MEND_SHARE = 0.25
 MEND_FEW = 0.1
+MEND_PATIENCE = 50  # moves without fewer shortfall units before it hands over to CP-SAT
 
 
 def deterministic_per_second(variables: int) -> float:
@@ -152,6 +152,8 @@ class Requirements:
     cp_status: str = ""
     interrupted: bool = False
     build_seconds: float = 0.0  # from the start of the command to the stage-1 model
+    build_cost: float = 0.0  # building the stage-1 model took this long
+    wm: WeekModel | None = None  # the stage-1 model
     greedy_seconds: float = 0.0  # ... to the greedy week
     greedy_units: int = 0  # the greedy week's shortfall units
 
@@ -200,9 +202,12 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     where the bound is reached). `extract(wm, values)` turns model values into sessions."""
     n = len(program.participants)
     everyone = frozenset(p.participant_id for p in program.participants)
+    before = budget.elapsed()
     wm = build(program, preferences=False)
     built = budget.elapsed()
-    g = construct(wm, previous, STAGE1_STRATEGIES)
+    g = construct(wm, previous, STRATEGIES[:1])
+    if len(g.unmet_ids()) <= MEND_FEW * n:  # a loose program: the other strategies may do better
+        g = construct(wm, previous, STRATEGIES, first=g)
     greedy = (budget.elapsed(), g.shortfall_units())
     # the bound: whoever the greedy week met can be met; the others are scheduled alone
     bound = requirements_bound(program, wm, only=set(g.unmet_ids()))
@@ -241,7 +246,7 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
         upper_bound_fully_met=ub, lower_bound_units=lb_units, method=state.method,
         seconds=budget.elapsed(), found_seconds=state.found, cp_status=cp_status,
         interrupted=settings.interrupted.is_set(), build_seconds=built, greedy_seconds=greedy[0],
-        greedy_units=greedy[1])
+        greedy_units=greedy[1], build_cost=built - before, wm=wm)
 
 
 class _Best:
@@ -298,7 +303,7 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
         else:
             deadline = budget.elapsed() + rr_seconds
             rr.stop = lambda: done() or budget.elapsed() >= deadline
-        rr.run(max(1, int(rr_seconds / cost)))
+        rr.run(max(1, int(rr_seconds / cost)), patience=MEND_PATIENCE)
         if budget.deterministic:
             budget.reckoned += rr.iterations * cost
             rr_seconds = rr.iterations * cost
@@ -308,16 +313,54 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
         cp_seconds = seconds - rr_seconds
     else:
         cp_seconds = max(0.0, seconds - (budget.elapsed() - state.started))
+    required = [pid for pid in wm.met if pid not in hopeless]
+    # first on the greedy week's grid of group start times (a smaller model, and a week whose
+    # groups keep a routine), then on every start time
+    grid = _grid_closed(wm, state.values)
+    status = ""
+    reckoned = budget.reckoned
+    for closed in ([grid, []] if grid else [[]]):
+        if closed:
+            part = cp_seconds * GRID_SHARE
+        elif budget.deterministic:
+            part = cp_seconds - (budget.reckoned - reckoned)
+        else:
+            part = seconds - (budget.elapsed() - state.started)
+        status = _local_search(wm, state, required, closed, max(0.0, part), budget, settings, progress, target)
+        if done():
+            break
+    return status
+
+
+def _grid_closed(wm: WeekModel, values) -> list[int]:
+    """Leader variables of group options starting at a time of day no group of the week starts."""
+    starts = {o.start for o in wm.options if o.stype.is_group
+              and any(values.value(wm.y[o.index, s]) for s in o.staff)}
+    if not starts:
+        return []
+    return [wm.y[o.index, s].index for o in wm.options
+            if o.stype.is_group and o.start not in starts for s in o.staff]
+
+
+def _local_search(wm: WeekModel, state: _Best, required: list[str], closed: list[int], seconds: float,
+                  budget: Budget, settings: SearchSettings, progress, target: int) -> str:
+    """CP-SAT's local search with every `required` participant fully met (hard) and the
+    `closed` leader variables at 0; it stops at the first week meeting `target` participants."""
     domains = wm.model.proto.variables
-    required = [wm.met[pid].index for pid in wm.met if pid not in hopeless]
+    forced = [wm.met[pid].index for pid in required]
     hint_decisions(wm, state.values)  # the best week so far: most of it holds
-    for i in required:
+    for i in forced:
         domains[i].domain[0] = 1
+    for i in closed:
+        domains[i].domain[1] = 0
     try:
-        solver, status = _run(wm, budget, settings, cp_seconds, _MetCallback(wm, progress), local_search=True)
+        solver, status = _run(wm, budget, settings, seconds, _MetCallback(wm, progress, stop_at=target),
+                              local_search=True)
     finally:
-        for i in required:
+        for i in forced:
             domains[i].domain[0] = 0
+        for i in closed:
+            domains[i].domain[1] = 1
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         met, units = _met_of(solver, wm)
         state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat")
@@ -325,12 +368,17 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
 
 
 class _MetCallback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, wm: WeekModel, progress):
+    """Reports participants fully met; with `stop_at`, stops the search once that many are."""
+
+    def __init__(self, wm: WeekModel, progress, stop_at: int | None = None):
         super().__init__()
-        self.wm, self.progress = wm, progress
+        self.wm, self.progress, self.stop_at = wm, progress, stop_at
 
     def on_solution_callback(self) -> None:
-        self.progress(sum(1 for v in self.wm.met.values() if self.value(v)))
+        met = sum(1 for v in self.wm.met.values() if self.value(v))
+        self.progress(met)
+        if self.stop_at is not None and met >= self.stop_at:
+            self.stop_search()
 
 
 def _run(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds: float, callback=None, *,
@@ -430,11 +478,12 @@ POLISH_SHARE = 0.3
 
 @dataclass
 class Preferences:
-    """What stage 2 reached: the final week's values on the full model."""
+    """What stage 2 reached: the final week and its objective, term by term."""
 
-    wm: WeekModel
+    wm: WeekModel  # the model the week's values belong to
     values: object  # a solver or hint values: .value(expr)
     objective: float
+    terms: dict[str, int]  # objective term -> unweighted value
     status: str  # OPTIMAL | FEASIBLE (of stage 2: the preferences given stage 1's result)
     cp_sat_bound: float
     solutions: int
@@ -443,6 +492,12 @@ class Preferences:
     seconds: float  # CP-SAT's wall time
     ran: bool  # CP-SAT ran
     counting_bound: float  # iopsched.bounds (0 unless stage 1 met everyone)
+    skipped: bool = False  # no time was left for stage 2: the stage-1 week as it is
+
+
+# stage 2 is skipped (the stage-1 week is the result) when the time left is below this many
+# times the stage-1 model's build (the full model takes about 1.3 times as long) plus a second
+STAGE_TWO_COST = 1.6
 
 
 class _StageTwoCallback(cp_model.CpSolverSolutionCallback):
@@ -471,6 +526,8 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     from iopsched.greedy import POLISH_SECONDS, hint_week
 
     n = len(program.participants)
+    if not budget.deterministic and budget.left() < STAGE_TWO_COST * req.build_cost + 1.0:
+        return _stage_one_week(program, req, previous)
     wm = build(program, previous, freeze)
     m = wm.model
     # keep what stage 1 reached
@@ -530,5 +587,22 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     else:
         values = HintValues(wm)
         name, objective, bound = "FEASIBLE", values.objective_value, 0.0
-    return Preferences(wm, values, objective, name, bound, cb.solutions, rr.iterations, cb.first_all_met,
+    terms = {term: int(sum(values.value(e) for e in exprs)) if exprs else 0 for term, exprs in wm.terms.items()}
+    return Preferences(wm, values, objective, terms, name, bound, cb.solutions, rr.iterations, cb.first_all_met,
                        solver.wall_time if ran else 0.0, ran, floor)
+
+
+def _stage_one_week(program: Program, req: Requirements, previous: Schedule | None) -> Preferences:
+    """The stage-1 week as the result, its objective counted term by term (by the greedy's
+    count, equal to the model's)."""
+    g = Greedy(req.wm)
+    if previous is not None:
+        g.remember(previous)
+    g.place_pinned()
+    g.load(req.schedule.sessions)
+    terms = g.terms()
+    weights = program.rules.weights
+    objective = float(sum(weights.get(t, 0) * v for t, v in terms.items()))
+    values = GreedyValues(req.wm, *decisions(g))
+    return Preferences(req.wm, values, objective, terms, "FEASIBLE", 0.0, 0, 0, None, 0.0, False, 0.0,
+                       skipped=True)

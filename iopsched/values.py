@@ -86,7 +86,8 @@ def _decision_vars(wm: WeekModel):
 
 def hint_decisions(wm: WeekModel, values: _Decisions) -> None:
     """Hint the model's decisions with a week's values (partial: `complete_hint` completes it)."""
-    m = wm.model
-    m.clear_hints()
-    for var in _decision_vars(wm):
-        m.add_hint(var, values.value(var))
+    wm.model.clear_hints()
+    indices = [var.index for var in _decision_vars(wm)]
+    hint = wm.model.proto.solution_hint
+    hint.vars.extend(indices)
+    hint.values.extend([values.values.get(i, 0) for i in indices])

@@ -80,8 +80,8 @@ def _header(ws, row: int, values, widths=None) -> None:
 
 def _table(ws, columns, rows, widths=None) -> None:
     _header(ws, 1, columns, widths or [max(10, len(c) + 4) for c in columns])
-    for r in rows:
-        append_row(ws, [r.get(c, "") for c in columns])
+    for i, r in enumerate(rows, start=2):  # below the header
+        append_row(ws, [r.get(c, "") for c in columns], row=i)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     ws.print_title_rows = "1:1"
@@ -177,12 +177,14 @@ def _room_view(ws, schedule, program, colours) -> None:
 def _rosters(ws, schedule, names) -> None:
     cols = ("session_id", "session_type", "day", "time", "staff_id", "room_id", "size", "participants")
     _header(ws, 1, cols, (14, 24, 6, 13, 10, 10, 6, 80))
+    row = 2  # below the header
     for s in _ordered(schedule.sessions):
         if s.kind != "group":
             continue
         people = ", ".join(f"{p} ({names[p]})" if names.get(p) else p for p in s.participants)
         append_row(ws, [s.session_id, s.session_type, day_name(s.day), f"{hhmm(s.start)}-{hhmm(s.end)}",
-                        s.staff_id, s.room_id, s.size, people])
+                        s.staff_id, s.room_id, s.size, people], row=row)
+        row += 1
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
     _printable(ws)

@@ -1,0 +1,162 @@
+"""Stage 1 of the solve (requirements first) and its bound (iopsched.upper_bound, iopsched.stages).
+
+The bound schedules each participant alone: whoever cannot be met alone is unmet in every
+schedule. Stage 1 reaches the bound on programs that allow it (packed ones included, where the
+weighted search of the last release fell short) and says so in the Summary; stage 2 keeps it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+from builders import (
+    make_program,
+    make_schedule,
+    participant,
+    windows,
+    with_participant,
+    with_staff,
+)
+
+from iopsched.config import load_config
+from iopsched.domain import Commitment
+from iopsched.explain import NOT_PROVEN, unmet_rows
+from iopsched.generate import generate, write_generated
+from iopsched.reader import read_program
+from iopsched.requirements import shortfalls
+from iopsched.solve import solve
+from iopsched.upper_bound import requirements_bound
+from iopsched.validate import validate_schedule
+
+
+def _all_day_work(days=(0, 1, 2, 3, 4)):
+    return tuple(Commitment(d, 7 * 60, 20 * 60, "work") for d in days)
+
+
+def test_a_participant_with_no_two_free_hours_is_unmeetable_alone():
+    program = with_participant(make_program(), "P02", commitments=_all_day_work())
+    bound = requirements_bound(program)
+    assert not bound.participants["P02"].meetable
+    assert bound.participants["P02"].proven
+    # days (4 per missing day) at least: no day holds 2 h between 07:00-20:00 work and 21:00 closing
+    assert bound.participants["P02"].min_units >= 4 * 3
+    assert {pid for pid, b in bound.participants.items() if b.meetable} == {"P01", "P03", "P04"}
+    assert bound.fully_met_max == 3
+
+
+def test_a_medication_visit_no_prescriber_can_give_is_counted_once():
+    # the prescriber works Wednesday mornings only, and P01 works all Wednesday
+    program = with_staff(make_program(), "M1", windows=windows(["Wed"], "09:00", "13:00"))
+    program = with_participant(program, "P01", needs_medication=True)
+    bound = requirements_bound(program)
+    assert bound.participants["P01"].min_units == 4  # one session short, nothing else
+    assert bound.units_min == 4
+    assert bound.fully_met_max == 3
+
+
+def test_identical_participants_share_one_model():
+    people = [participant(f"P{i:02d}", "SUD") for i in range(1, 7)]
+    program = make_program(participants=people)
+    bound = requirements_bound(program)
+    assert bound.models == 1
+    assert bound.fully_met_max == 6
+
+
+def test_the_bound_is_never_below_what_a_solve_meets():
+    program = with_participant(make_program(), "P03", commitments=_all_day_work((0, 1, 2)))
+    schedule = solve(program, time_limit=5, workers=2, seed=0, deterministic=True)
+    bound = requirements_bound(program)
+    assert schedule.summary["participants_fully_met"] <= bound.fully_met_max
+    assert schedule.summary["upper_bound_fully_met"] <= bound.fully_met_max
+
+
+# --- the stages on generated programs ----------------------------------------------------------
+
+
+@cache
+def _kind(tmp: str, kind: str, size: str, seed: int):
+    folder = Path(tmp) / f"{kind}-{size}-{seed}"
+    write_generated(size, seed, folder, kind=kind)
+    rules = load_config(folder / "config.toml")
+    program, _ = read_program(folder / "program.xlsx", rules)
+    return program
+
+
+@pytest.fixture(scope="module")
+def kinds_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("kinds"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["evening", "mix"])
+def test_packed_programs_meet_everyone_and_prove_it(kinds_dir, kind):
+    """Evening groups packed by day-shift workers: the greedy week leaves participants short;
+    CP-SAT's local search on the required form meets everyone, which reaches the bound."""
+    program = _kind(kinds_dir, kind, "small", 1)
+    schedule = solve(program, time_limit=20, workers=2, seed=0, deterministic=True)
+    s = schedule.summary
+    assert s["participants_fully_met"] == len(program.participants) == s["upper_bound_fully_met"]
+    assert s["requirements_status"] == "OPTIMAL"
+    assert s["fully_met"] == f"{len(program.participants)}/{len(program.participants)} (at most " \
+                             f"{len(program.participants)} possible)"
+    assert schedule.unmet == []
+    assert validate_schedule(program, schedule) == []
+
+
+@pytest.mark.slow
+def test_planted_participants_are_the_only_unmet_and_their_reasons_are_their_own(kinds_dir):
+    generated = generate("small", 1, kind="planted")
+    planted = set(generated.planted)
+    assert planted
+    program = _kind(kinds_dir, "planted", "small", 1)
+    schedule = solve(program, time_limit=20, workers=2, seed=0, deterministic=True)
+    s = schedule.summary
+    n = len(program.participants)
+    assert s["upper_bound_fully_met"] == n - len(planted)
+    assert s["participants_fully_met"] == n - len(planted)
+    assert s["requirements_status"] == "OPTIMAL"
+    assert {u.participant_id for u in schedule.unmet} == planted
+    for row in schedule.unmet:  # a cause in their own data, never "add staff" or "out of time"
+        assert "full" not in row.reason and "add " not in row.reason and row.reason != NOT_PROVEN
+    assert s["unmet_units"] >= s["unmet_units_lower_bound"] > 0
+    assert validate_schedule(program, schedule) == []
+
+
+@pytest.mark.slow
+def test_a_deterministic_packed_solve_is_repeatable(kinds_dir):
+    program = _kind(kinds_dir, "evening", "small", 1)
+    a = solve(program, time_limit=8, workers=2, seed=1, deterministic=True)
+    b = solve(program, time_limit=8, workers=2, seed=1, deterministic=True)
+    key = [(x.session_type, x.day, x.start, x.staff_id, x.room_id, x.participants) for x in a.sessions]
+    assert key == [(x.session_type, x.day, x.start, x.staff_id, x.room_id, x.participants) for x in b.sessions]
+    assert a.summary["requirements_method"] == b.summary["requirements_method"]
+
+
+# --- honest reasons ------------------------------------------------------------------------------
+
+
+def test_a_shortfall_the_search_did_not_prove_is_reported_as_such():
+    """Without a proof that the program cannot meet more participants, a shortfall that the
+    participant's own data does not explain is put down to the time limit, not to capacity."""
+    program = make_program()
+    week = make_schedule()
+    week.sessions = [s for s in week.sessions if not (s.session_type == "Individual Therapy"
+                                                        and "P02" in s.participants)]
+    assert any(x.participant_id == "P02" for x in shortfalls(program, week))
+    rows = unmet_rows(program, week, proven=False)
+    assert [r.reason for r in rows if r.participant_id == "P02"] == [NOT_PROVEN]
+    proven = unmet_rows(program, week, proven=True)
+    reason = next(r.reason for r in proven if r.participant_id == "P02")
+    assert "therapist" in reason and "add" in reason  # capacity, once it is proven
+
+
+def test_an_own_data_reason_is_given_whether_or_not_the_search_proved_anything():
+    program = with_participant(make_program(), "P02", commitments=_all_day_work())
+    week = make_schedule()
+    week.sessions = [s for s in week.sessions if "P02" not in s.participants]
+    for proven in (False, True):
+        rows = [r for r in unmet_rows(program, week, proven=proven) if r.participant_id == "P02"]
+        assert rows and all(r.reason != NOT_PROVEN for r in rows)
+        assert any("work Mon-Fri 07:00-20:00" in r.reason for r in rows)
