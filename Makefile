@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-quick lint sample clean venv
+.PHONY: demo test bench bench-quick bench-quality lint sample clean venv
 
 venv: $(STAMP)
 
@@ -21,16 +21,19 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-$(VENV)/.bench: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	touch $(VENV)/.bench
-
-bench: $(VENV)/.bench
+# the requirements bench (6 kinds x small, medium, large) then week-to-week stability:
+# about 15 minutes on 2 cores; benchmarks/README.md
+bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
-	$(BIN)/python -m benchmarks.stability --size small --seeds 1,2
+	$(BIN)/python -m benchmarks.stability
 
-bench-quick: $(VENV)/.bench
+bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.run --quick
+	$(BIN)/python -m benchmarks.stability --kinds classic,evening --sizes small,medium --seeds 1
+
+# objective terms against the last release (git worktree of 2e2640c): about 30 minutes
+bench-quality: $(STAMP)
+	$(BIN)/python -m benchmarks.quality
 
 lint: $(STAMP)
 	$(BIN)/ruff check iopsched tests benchmarks scripts sample_data

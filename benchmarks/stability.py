@@ -1,70 +1,259 @@
-"""Week-to-week stability: after one small input change, how many *other* participants' weeks change?
+"""Week-to-week stability: after one small input change, how many *other* weeks change?
 
-Generates a program, solves it (last week), gives one participant a new work shift over
-one of their attended days, solves again with last week as `previous`, and counts the
-participants whose week changed besides that one. Run: `python -m benchmarks.stability`.
+For each kind, size and seed: generate a program, solve it (last week), give the participant
+with the most sessions an all-day commitment (07:00-21:00) on the first of their attended
+days, solve again with last week as `previous`, and count the OTHER participants who were
+fully met last week and whose week changed (sessions by type, day and start). The target
+(issue 15) is 0 on every kind. Both solves are the library's `solve` on a deterministic
+budget (`deterministic=True`), so a run repeats. Run: `python -m benchmarks.stability`;
+results in benchmarks/results/stability.json and stability.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
-from iopsched.config import load_config
-from iopsched.domain import Commitment
-from iopsched.generate import write_generated
-from iopsched.reader import read_program
-from iopsched.solve import solve
+from benchmarks import common
+from benchmarks.common import KINDS
+
+DEFAULT_SIZES = ("small", "medium")
+DEFAULT_SEEDS = (1,)
+DEFAULT_LIMIT = 20.0
+DEFAULT_OUT = common.RESULTS
+SOLVER_SEED = 0
+ALL_DAY = (7 * 60, 21 * 60)
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("kind", "kind"),
+    ("size", "size"),
+    ("seed", "seed"),
+    ("participants", "participants"),
+    ("changed_participant", "changed"),
+    ("changed_day", "day"),
+    ("fully_met_before", "fully met before"),
+    ("fully_met_after", "fully met after"),
+    ("others_changed", "others changed"),
+    ("others_changed_any", "others changed (any)"),
+    ("solver_changed", "changed by solver"),
+    ("wall_s", "wall s"),
+    ("target", "target"),
+)
 
 
-def _week(schedule, pid):
+def _week(schedule, pid: str) -> set[tuple[str, int, int]]:
     return {(s.session_type, s.day, s.start) for s in schedule.sessions_of(pid)}
 
 
-def measure(size: str, seed: int, limit: float) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = write_generated(size, seed, Path(tmp))
+def _unmet(schedule) -> set[str]:
+    return {u.participant_id for u in schedule.unmet}
+
+
+def load_program(kind: str, size: str, seed: int):
+    from iopsched.config import load_config
+    from iopsched.generate import write_generated
+    from iopsched.reader import read_program
+
+    with tempfile.TemporaryDirectory(prefix="iopsched-stability-") as tmp:
+        path = write_generated(size, seed, Path(tmp), kind=kind)
         config = path.parent / "config.toml"
         program, _ = read_program(path, load_config(config if config.exists() else None))
-    last = solve(program, time_limit=limit, seed=0)
-    # the participant with the most sessions gets a new all-day shift on their first day
-    pid = max(program.participants, key=lambda p: (len(last.sessions_of(p.participant_id)), p.participant_id))
-    pid = pid.participant_id
-    day = min(s.day for s in last.sessions_of(pid))
+    return program
+
+
+def with_all_day(program, pid: str, day: int):
+    """`program` with participant `pid` committed 07:00-21:00 on `day`."""
+    from iopsched.domain import Commitment
+
     people = tuple(
-        replace(p, commitments=p.commitments + (Commitment(day, 7 * 60, 21 * 60, "work"),))
+        replace(p, commitments=p.commitments + (Commitment(day, *ALL_DAY, "work"),))
         if p.participant_id == pid else p for p in program.participants)
-    changed = replace(program, participants=people)
-    this = solve(changed, time_limit=limit, seed=0, previous=last)
-    others = [p.participant_id for p in program.participants
-              if p.participant_id != pid and _week(last, p.participant_id) != _week(this, p.participant_id)]
+    return replace(program, participants=people)
+
+
+def compare(program, last, this, pid: str) -> dict:
+    """What changed between `last` and `this` for everyone but `pid`."""
+    ids = [p.participant_id for p in program.participants]
+    met_before = [x for x in ids if x not in _unmet(last)]
+    others = [x for x in ids if x != pid and _week(last, x) != _week(this, x)]
+    met_others = [x for x in others if x in met_before]
     return {
-        "size": size, "seed": seed, "time_limit": limit, "changed_participant": pid,
-        "others_changed": len(others), "others_changed_ids": others,
-        "last_fully_met": last.summary["participants_fully_met"],
-        "this_fully_met": this.summary["participants_fully_met"],
-        "participants": len(program.participants),
+        "participants": len(ids),
+        "fully_met_before": len(met_before),
+        "fully_met_after": len(ids) - len(_unmet(this)),
+        "others_changed": len(met_others),
+        "others_changed_ids": met_others,
+        "others_changed_any": len(others),
+        "others_changed_any_ids": others,
+        "solver_changed": this.summary.get("previous.changed_by_solver", ""),
+        "changed_participant_met_after": pid not in _unmet(this),
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--size", default="small")
-    ap.add_argument("--seeds", default="1")
-    ap.add_argument("--time-limit", type=float, default=20.0)
-    ap.add_argument("--out", type=Path, default=Path("benchmarks/results/stability.json"))
-    args = ap.parse_args()
-    rows = [measure(args.size, int(s), args.time_limit) for s in args.seeds.split(",")]
-    for r in rows:
-        print(f"{r['size']} seed {r['seed']}: {r['changed_participant']} got a new shift; "
-              f"{r['others_changed']} other participants' weeks changed "
-              f"(fully met {r['last_fully_met']} -> {r['this_fully_met']} of {r['participants']})")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(rows, indent=2))
+def check_target(row: dict) -> str:
+    if row.get("error"):
+        return "MISS: error"
+    return "PASS" if row.get("others_changed") == 0 else "MISS: others changed"
+
+
+def measure(kind: str, size: str, seed: int, limit: float, *,
+            workers: int | None = None) -> dict:
+    """One kind, size and seed: last week, the change, this week, and what changed."""
+    from iopsched.solve import solve
+
+    t0 = time.monotonic()
+    program = load_program(kind, size, seed)
+    t1 = time.monotonic()
+    last = solve(program, time_limit=limit, seed=SOLVER_SEED, workers=workers,
+                 deterministic=True)
+    last_s = time.monotonic() - t1
+    # the participant with the most sessions gets an all-day commitment on their first day
+    pid = max(program.participants,
+              key=lambda p: (len(last.sessions_of(p.participant_id)), p.participant_id))
+    pid = pid.participant_id
+    days = sorted({s.day for s in last.sessions_of(pid)})
+    if not days:
+        raise RuntimeError("last week has no sessions")
+    changed = with_all_day(program, pid, days[0])
+    t2 = time.monotonic()
+    this = solve(changed, time_limit=limit, seed=SOLVER_SEED, workers=workers,
+                 deterministic=True, previous=last)
+    this_s = time.monotonic() - t2
+    row = {"kind": kind, "size": size, "seed": seed, "time_limit_s": limit,
+           "changed_participant": pid, "changed_day": days[0],
+           **compare(program, last, this, pid),
+           "status_before": last.summary.get("status", ""),
+           "status_after": this.summary.get("status", ""),
+           "stopped_by_before": last.summary.get("stopped_by", ""),
+           "stopped_by_after": this.summary.get("stopped_by", ""),
+           "solve_before_s": round(last_s, 1), "solve_after_s": round(this_s, 1),
+           "wall_s": round(time.monotonic() - t0, 1)}
+    row["target"] = check_target(row)
+    return row
+
+
+def measure_safely(kind: str, size: str, seed: int, limit: float, **kw) -> dict:
+    try:
+        return measure(kind, size, seed, limit, **kw)
+    except Exception as exc:  # noqa: BLE001 - reported, the other runs go on
+        row = {"kind": kind, "size": size, "seed": seed, "time_limit_s": limit,
+               "error": f"{type(exc).__name__}: {exc}"}
+        row["target"] = check_target(row)
+        return row
+
+
+def line(row: dict) -> str:
+    head = f"{row['kind']} {row['size']} seed {row['seed']}"
+    if row.get("error"):
+        return f"{head}: error {row['error']}"
+    return (f"{head}: {row['changed_participant']} got an all-day commitment; "
+            f"{row['others_changed']} other fully met participants' weeks changed "
+            f"({row['others_changed_any']} of all others), fully met "
+            f"{row['fully_met_before']} -> {row['fully_met_after']} of {row['participants']}"
+            f"  {row['target']}")
+
+
+def _cell(row: dict, key: str) -> str:
+    value = row.get(key, "")
+    if key == "changed_day" and isinstance(value, int):
+        from iopsched.domain import day_name
+
+        return day_name(value)
+    if key == "others_changed" and row.get("others_changed_ids"):
+        return f"{value} ({' '.join(row['others_changed_ids'][:8])}"\
+               f"{' ...' if len(row['others_changed_ids']) > 8 else ''})"
+    if key == "target" and row.get("error"):
+        return f"{value} ({row['error']})".replace("|", "/")
+    return "" if value is None else str(value).replace("|", "/")
+
+
+def render_markdown(report: dict) -> str:
+    rows = report["runs"]
+    passed = sum(r.get("target") == "PASS" for r in rows)
+    lines = [
+        "# iopsched week-to-week stability",
+        "",
+        f"Run {report['started']} ({report['wall_seconds']:.0f} s in all). "
+        + common.machine_line(report["machine"]),
+        f"Command: `{report['command']}`. Each solve: deterministic budget of "
+        f"{report['time_limit_s']:g} s, solver seed {SOLVER_SEED}.",
+        "",
+        f"{passed}/{len(rows)} runs PASS (target: 0 other fully met participants' weeks "
+        "changed).",
+        "",
+        "| " + " | ".join(h for _, h in COLUMNS) + " |",
+        "|" + "|".join("---" for _ in COLUMNS) + "|",
+    ]
+    lines += ["| " + " | ".join(_cell(r, k) for k, _ in COLUMNS) + " |" for r in rows]
+    lines += ["", "`others changed`: participants other than the changed one, fully met last "
+              "week, whose week (sessions by type, day, start) differs; `(any)` counts every "
+              "other participant; `changed by solver` is the Summary's "
+              "`previous.changed_by_solver`."]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(report: dict, out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "stability.json", "md": out / "stability.md"}
+    paths["json"].write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    paths["md"].write_text(render_markdown(report), encoding="utf-8")
+    return paths
+
+
+def run_stability(kinds: Sequence[str], sizes: Sequence[str], seeds: Sequence[int],
+                  limit: float, out: Path, *, workers: int | None = None, command: str = "",
+                  echo: Callable[[str], None] = print,
+                  measure_fn: Callable[..., dict] = measure_safely) -> dict:
+    started = datetime.now().replace(microsecond=0)
+    t0 = time.monotonic()
+    rows = []
+    for kind in kinds:
+        for size in sizes:
+            for seed in seeds:
+                row = measure_fn(kind, size, seed, limit, workers=workers)
+                echo(line(row))
+                rows.append(row)
+    report = {"started": started.isoformat(), "wall_seconds": round(time.monotonic() - t0, 1),
+              "command": command, "machine": common.machine(), "time_limit_s": limit,
+              "solver_seed": SOLVER_SEED, "runs": rows}
+    report["paths"] = {k: str(v) for k, v in write_reports(report, Path(out)).items()}
+    return report
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.stability",
+                                 description="Week-to-week stability after one input change.")
+    ap.add_argument("--kinds", type=common.csv(common.kind),
+                    help=f"comma-separated, of {','.join(KINDS)} (default all)")
+    ap.add_argument("--sizes", type=common.csv(common.size),
+                    help=f"comma-separated (default {','.join(DEFAULT_SIZES)})")
+    ap.add_argument("--seeds", type=common.csv(int), help="generator seeds (default 1)")
+    ap.add_argument("--time-limit", type=float, default=DEFAULT_LIMIT,
+                    help=f"each solve's deterministic budget in seconds (default {DEFAULT_LIMIT:g})")
+    ap.add_argument("--workers", type=int, help="CP-SAT workers (default: the config's)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser().parse_args(argv)
+    if args.time_limit <= 0:
+        parser().error("--time-limit must be positive")
+    report = run_stability(args.kinds or list(KINDS), args.sizes or list(DEFAULT_SIZES),
+                           args.seeds or list(DEFAULT_SEEDS), args.time_limit, args.out,
+                           workers=args.workers,
+                           command="python -m benchmarks.stability " + " ".join(argv))
+    print(f"wrote {report['paths']['md']}, {report['paths']['json']}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -61,6 +61,9 @@ REQUIREMENTS_SHARE = 0.85
 SATISFACTION_SHARE = 0.85
 # of CP-SAT's local search, the share on the greedy week's grid of group start times
 GRID_SHARE = 0.5
+# week to week: of the local searches' time, the share of the attempt that keeps last week's
+# attendances for everyone they still fit
+ANCHOR_SHARE = 0.3
 # of that, the share of the greedy's local search (ruin and recreate) before CP-SAT's, when
 # the greedy left at most MEND_FEW of the participants short
 MEND_SHARE = 0.25
@@ -224,12 +227,20 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     progress(len(state.met))
     _add_bound(wm, bound)
     cp_status = ""
+    share = budget.left() * REQUIREMENTS_SHARE
+    stage_left = budget.left() - share  # what stage 1 leaves for stage 2
+    state.started = budget.elapsed()
+    if previous is not None and not settings.interrupted.is_set():
+        # (a0) week to week: last week's attendances kept for everyone they still fit, unless
+        # the greedy week (which starts from last week) already keeps them and meets the bound
+        cp_status = _anchored(wm, previous, state, bound, budget, settings,
+                              share * SATISFACTION_SHARE * ANCHOR_SHARE, progress, reached())
     if not reached() and not settings.interrupted.is_set():
-        share = budget.left() * REQUIREMENTS_SHARE
-        stage_left = budget.left() - share  # what stage 1 leaves for stage 2
         # (a) the local searches: the greedy's, then CP-SAT's on the required form
-        state.started = budget.elapsed()
-        cp_status = _mend_and_search(wm, g, bound, state, budget, settings, share * SATISFACTION_SHARE, progress)
+        if not reached() and not settings.interrupted.is_set():
+            cp_status = _mend_and_search(wm, g, bound, state, budget, settings,
+                                         share * SATISFACTION_SHARE - (budget.elapsed() - state.started),
+                                         progress)
         # (b) a complete search from the best week so far, for the rest of the share: the fewest
         # units with everyone meetable fully met once that is reached, else the weighted form
         if not reached() and not settings.interrupted.is_set():
@@ -249,6 +260,56 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
         greedy_units=greedy[1], build_cost=built - before, wm=wm)
 
 
+def _anchored(wm: WeekModel, previous: Schedule, state: _Best, bound: RequirementsBound, budget: Budget,
+              settings: SearchSettings, seconds: float, progress, reached: bool) -> str:
+    """Week to week: every continuing participant whose sessions of last week can all still
+    run keeps exactly those (their attendance is fixed); the others (new participants, and
+    whoever the input changed) are placed around them, everyone the bound allows fully met.
+    A small model, solved by CP-SAT's complete search: most weeks change only where the
+    input did. Returns CP-SAT's status."""
+    by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
+    last: dict[str, set[int]] = {}
+    for s in previous.sessions:
+        o = by_key.get((s.session_type, s.day, s.start))
+        for pid in s.participants:
+            if pid in wm.met:
+                last.setdefault(pid, set()).add(o.index if o is not None else -1)
+    anchored = {pid: opts for pid, opts in last.items()
+                if -1 not in opts and all((pid, oi) in wm.a for oi in opts)}
+    if not anchored:
+        return ""
+    kept = all(state.values.value(wm.a[pid, oi]) for pid, opts in anchored.items() for oi in opts)
+    if reached and kept:
+        return ""  # the best week keeps them all (it may add sessions: stage 2 weighs those)
+    domains = wm.model.proto.variables
+    fixed = []  # (variable index, value)
+    for (pid, oi), var in wm.a.items():
+        if pid in anchored:
+            fixed.append((var.index, int(oi in anchored[pid])))
+    forced = [wm.met[pid].index for pid in wm.met if bound.meetable(pid)]
+    hint_decisions(wm, state.values)
+    saved = {i: (domains[i].domain[0], domains[i].domain[1]) for i, _v in fixed}
+    for i, v in fixed:
+        domains[i].domain[0] = v
+        domains[i].domain[1] = v
+    for i in forced:
+        domains[i].domain[0] = 1
+    try:
+        solver, status = _run(wm, budget, settings, seconds, _MetCallback(wm, progress, stop_at=len(forced)))
+    finally:
+        for i, (lo, hi) in saved.items():
+            domains[i].domain[0] = lo
+            domains[i].domain[1] = hi
+        for i in forced:
+            domains[i].domain[0] = 0
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        met, units = _met_of(solver, wm)
+        # as good as the best week for the requirements, and closer to last week: it wins
+        state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (last week kept)",
+                    ties=True)
+    return solver.status_name(status)
+
+
 class _Best:
     """The best stage-1 week so far: most participants fully met, then fewest units."""
 
@@ -263,9 +324,12 @@ class _Best:
         met = self.everyone - set(g.unmet_ids())
         return self.offer(GreedyValues(self.wm, *decisions(g)), met, g.shortfall_units(), now, method)
 
-    def offer(self, values, met: frozenset[str], units: int, now: float, method: str) -> bool:
+    def offer(self, values, met: frozenset[str], units: int, now: float, method: str,
+              ties: bool = False) -> bool:
+        """Keep this week if it is better (`ties`: or as good) for the requirements."""
         with self.lock:
-            if self.method and (len(met), -units) <= (len(self.met), -self.units):
+            new, old = (len(met), -units), (len(self.met), -self.units) if self.method else None
+            if old is not None and (new < old or (new == old and not ties)):
                 return False
             self.values, self.met, self.units, self.found, self.method = values, met, units, now, method
             return True

@@ -1,0 +1,331 @@
+"""Schedule quality against an older release, term by term: `python -m benchmarks.quality`.
+
+The baseline (`--baseline REF`, a git ref; default 2e2640c, the last release) is checked out
+with `git worktree add` into a temporary folder. For each kind, size and seed the current
+generator writes the program once; then each tree solves it the way a coordinator runs it,
+with this venv's Python: `PYTHONPATH=<tree> python -m iopsched solve program.xlsx -c
+config.toml -o out.xlsx --time-limit L -q` (the working directory is the tree, so that its
+`iopsched` is the one imported). The wall time is measured around the command (the old
+release takes --time-limit as the solver's and overshoots it). Each output workbook's
+Summary sheet (key, value) gives fully met, the objective and every `objective.<term>`.
+Results: benchmarks/results/quality_latest.md and quality_latest.json. The worktree is
+removed afterwards. Not part of `make bench` (about 25 minutes with the defaults):
+`make bench-quality`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from benchmarks import common
+from benchmarks.common import KINDS, ROOT, TERMS
+
+DEFAULT_BASELINE = "2e2640c"
+DEFAULT_SIZES = ("small", "medium")
+DEFAULT_SEEDS = (1,)
+DEFAULT_LIMIT = 60.0
+DEFAULT_OUT = common.RESULTS
+SIDES = ("baseline", "current")
+# Summary keys kept per side (besides objective.<term> and weight.<term>)
+SUMMARY_KEYS = ("status", "participants", "participants_fully_met", "upper_bound_fully_met",
+                "requirements_status", "objective", "best_bound", "gap", "stopped_by",
+                "time_limit_seconds", "total_seconds", "sessions", "iopsched_version")
+
+
+# --- running one tree ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def worktree(ref: str, repo: Path = ROOT) -> Iterator[tuple[Path, str]]:
+    """`git worktree add --detach` of `ref` in a temporary folder: (its path, its commit)."""
+    tmp = Path(tempfile.mkdtemp(prefix="iopsched-baseline-"))
+    path = tmp / "tree"
+    proc = subprocess.run(["git", "worktree", "add", "--detach", str(path), ref], cwd=repo,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise RuntimeError(f"git worktree add {ref} failed: {proc.stderr.strip()}")
+    try:
+        yield path, common.git("rev-parse", "--short", "HEAD", cwd=path)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=repo,
+                       capture_output=True, text=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        subprocess.run(["git", "worktree", "prune"], cwd=repo, capture_output=True, text=True)
+
+
+def tree_env(tree: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(tree)
+    return env
+
+
+def imported_from(tree: Path) -> str:
+    """Where `import iopsched` resolves with PYTHONPATH=tree (a check that the tree is used)."""
+    proc = subprocess.run([sys.executable, "-c", "import iopsched; print(iopsched.__file__)"],
+                          cwd=tree, env=tree_env(tree), capture_output=True, text=True, timeout=60)
+    return proc.stdout.strip() if proc.returncode == 0 else f"error: {proc.stderr.strip()[-300:]}"
+
+
+def _number(text: object) -> object:
+    if isinstance(text, str):
+        for convert in (int, float):
+            try:
+                return convert(text)
+            except ValueError:
+                pass
+    return text
+
+
+def read_summary(path: Path) -> dict:
+    """The Summary sheet of a schedule workbook (columns key, value) as a dict."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = wb["Summary"].iter_rows(values_only=True)
+        header = [str(h).strip().lower() if h is not None else "" for h in next(rows, ())]
+        k, v = header.index("key"), header.index("value")
+        out = {}
+        for row in rows:
+            if row and len(row) > max(k, v) and row[k] not in (None, ""):
+                out[str(row[k])] = _number(row[v]) if row[v] is not None else ""
+        return out
+    finally:
+        wb.close()
+
+
+def side_result(summary: dict) -> dict:
+    """What the report keeps of one side's Summary."""
+    out = {key: summary.get(key, "") for key in SUMMARY_KEYS}
+    out["terms"] = {k[len("objective."):]: v for k, v in summary.items()
+                    if k.startswith("objective.")}
+    out["weights"] = {k[len("weight."):]: v for k, v in summary.items() if k.startswith("weight.")}
+    return out
+
+
+def run_tree(tree: Path, program_dir: Path, out: Path, limit: float, *,
+             workers: int | None = None) -> dict:
+    """`python -m iopsched solve` from `tree` on the program; its Summary and wall time."""
+    cmd = [sys.executable, "-m", "iopsched", "solve", str(program_dir / "program.xlsx"),
+           "-o", str(out), "--time-limit", f"{limit:g}", "-q"]
+    config = program_dir / "config.toml"
+    if config.exists():
+        cmd[5:5] = ["-c", str(config)]
+    if workers is not None:
+        cmd += ["--workers", str(workers)]
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, cwd=tree, env=tree_env(tree), capture_output=True, text=True,
+                              timeout=3 * limit + 300)
+        code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        code, stdout, stderr = "TIMEOUT", str(exc.stdout or ""), str(exc.stderr or "")
+    row: dict = {"wall_s": round(time.monotonic() - t0, 2), "exit_code": code,
+                 "output": (stdout.strip().splitlines() or [""])[-1]}
+    if out.exists():
+        try:
+            row.update(side_result(read_summary(out)))
+        except Exception:  # noqa: BLE001 - reported
+            row["error"] = traceback.format_exc(limit=3)
+    else:
+        row["error"] = (stderr.strip() or stdout.strip() or "no output")[-1500:]
+    return row
+
+
+def generate_program(kind: str, size: str, seed: int, folder: Path) -> Path:
+    from iopsched.generate import write_generated
+
+    return write_generated(size, seed, folder, kind=kind)
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def _fmt(value: object) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value).replace("|", "/")
+
+
+def pair(row: dict, get: Callable[[dict], object]) -> str:
+    """'baseline -> current' for one value of a run."""
+    base, cur = (get(row.get(side) or {}) for side in SIDES)
+    return f"{_fmt(base)} -> {_fmt(cur)}"
+
+
+def _term(name: str) -> Callable[[dict], object]:
+    return lambda side: (side.get("terms") or {}).get(name, "")
+
+
+def _fully_met(side: dict) -> object:
+    met, n = side.get("participants_fully_met", ""), side.get("participants", "")
+    return f"{met}/{n}" if met != "" and n != "" else ""
+
+
+def term_totals(runs: Sequence[dict]) -> list[dict]:
+    """Per term over the runs where both sides have it: sums and how often current is better."""
+    out = []
+    for name in TERMS:
+        pairs = []
+        for r in runs:
+            b, c = (_term(name)(r.get(side) or {}) for side in SIDES)
+            if isinstance(b, (int, float)) and isinstance(c, (int, float)):
+                pairs.append((b, c))
+        out.append({"term": name, "runs": len(pairs),
+                    "baseline": sum(b for b, _ in pairs), "current": sum(c for _, c in pairs),
+                    "better": sum(c < b for b, c in pairs), "same": sum(c == b for b, c in pairs),
+                    "worse": sum(c > b for b, c in pairs)})
+    return out
+
+
+def render_markdown(report: dict) -> str:
+    runs = report["runs"]
+    head = ("| kind | size | seed | participants | fully met | objective | wall s "
+            "| status | stopped by |")
+    lines = [
+        "# iopsched quality against a release",
+        "",
+        f"Run {report['started']} ({report['wall_seconds']:.0f} s in all). "
+        + common.machine_line(report["machine"]),
+        f"Baseline `{report['baseline_ref']}` (commit {report['baseline_commit']}) against the "
+        f"current tree (commit {report['machine']['commit']}), `--time-limit "
+        f"{report['time_limit_s']:g}`, each cell `baseline -> current`. The objectives weigh "
+        "the same terms with the config's weights, but the current objective is stage 2's "
+        "(preferences given stage 1's requirements): compare fully met and the terms.",
+        f"Command: `{report['command']}`.",
+        "",
+        head,
+        "|" + "---|" * head.count(" | ") + "---|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| {r['kind']} | {r['size']} | {r['seed']} | {_fmt(r.get('participants'))} | "
+            f"{pair(r, _fully_met)} | {pair(r, lambda s: s.get('objective', ''))} | "
+            f"{pair(r, lambda s: s.get('wall_s', ''))} | "
+            f"{pair(r, lambda s: s.get('status', ''))} | "
+            f"{pair(r, lambda s: s.get('stopped_by', ''))} |")
+    short = [common.SHORT_TERMS.get(t, t) for t in TERMS]
+    lines += ["", "Objective terms (`objective.<term>` of the Summary, unweighted):", "",
+              "| kind | size | seed | " + " | ".join(short) + " |",
+              "|" + "---|" * (3 + len(TERMS))]
+    for r in runs:
+        lines.append(f"| {r['kind']} | {r['size']} | {r['seed']} | "
+                     + " | ".join(pair(r, _term(t)) for t in TERMS) + " |")
+    lines += ["", "Totals over the runs where both sides have the term:", "",
+              "| term | runs | baseline | current | current better | same | worse |",
+              "|---|---|---|---|---|---|---|"]
+    for t in report.get("totals") or term_totals(runs):
+        lines.append(f"| {t['term']} | {t['runs']} | {_fmt(t['baseline'])} | "
+                     f"{_fmt(t['current'])} | {t['better']} | {t['same']} | {t['worse']} |")
+    errors = [(r, side) for r in runs for side in SIDES if (r.get(side) or {}).get("error")]
+    if errors or any(r.get("error") for r in runs):
+        lines += ["", "## Errors", ""]
+        for r in runs:
+            if r.get("error"):
+                lines += [f"### {r['kind']} {r['size']} seed {r['seed']}", "", "```",
+                          r["error"].rstrip(), "```"]
+        for r, side in errors:
+            lines += [f"### {r['kind']} {r['size']} seed {r['seed']}, {side} "
+                      f"(exit code {r[side].get('exit_code')})", "", "```",
+                      str(r[side]["error"]).rstrip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(report: dict, out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "quality_latest.json", "md": out / "quality_latest.md"}
+    paths["json"].write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    paths["md"].write_text(render_markdown(report), encoding="utf-8")
+    return paths
+
+
+def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
+                seeds: Sequence[int], limit: float, out: Path, *, workers: int | None = None,
+                command: str = "", echo: Callable[[str], None] = print) -> dict:
+    started = datetime.now().replace(microsecond=0)
+    t0 = time.monotonic()
+    runs = []
+    with worktree(baseline_ref) as (base_tree, base_commit):
+        trees = {"baseline": base_tree, "current": ROOT}
+        imports = {side: imported_from(tree) for side, tree in trees.items()}
+        for side, tree in trees.items():
+            if not Path(imports[side]).resolve().is_relative_to(tree.resolve()):
+                raise RuntimeError(f"{side}: iopsched imported from {imports[side]}, not {tree}")
+        plan = [(k, z, s) for k in kinds for z in sizes for s in seeds]
+        for i, (kind, size, seed) in enumerate(plan, start=1):
+            row: dict = {"kind": kind, "size": size, "seed": seed}
+            with tempfile.TemporaryDirectory(prefix=f"iopsched-quality-{kind}-{size}-") as tmp:
+                folder = Path(tmp) / "program"
+                try:
+                    generate_program(kind, size, seed, folder)
+                except Exception:  # noqa: BLE001 - reported, the other runs go on
+                    row["error"] = traceback.format_exc()
+                    runs.append(row)
+                    continue
+                for side, tree in trees.items():
+                    echo(f"[{i}/{len(plan)}] {kind} {size} seed {seed}: {side} ...")
+                    row[side] = run_tree(tree, folder, Path(tmp) / f"{side}.xlsx", limit,
+                                         workers=workers)
+            row["participants"] = next((row[s].get("participants") for s in SIDES
+                                        if (row.get(s) or {}).get("participants")), "")
+            echo(f"    fully met {pair(row, _fully_met)}  objective "
+                 f"{pair(row, lambda s: s.get('objective', ''))}  wall "
+                 f"{pair(row, lambda s: s.get('wall_s', ''))} s")
+            runs.append(row)
+    report = {"started": started.isoformat(), "wall_seconds": round(time.monotonic() - t0, 1),
+              "command": command, "machine": common.machine(), "baseline_ref": baseline_ref,
+              "baseline_commit": base_commit, "imported_from": imports, "time_limit_s": limit,
+              "runs": runs, "totals": term_totals(runs)}
+    report["paths"] = {k: str(v) for k, v in write_reports(report, Path(out)).items()}
+    return report
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.quality",
+                                 description="Objective terms against an older release.")
+    ap.add_argument("--baseline", default=DEFAULT_BASELINE,
+                    help=f"git ref of the release to compare with (default {DEFAULT_BASELINE})")
+    ap.add_argument("--kinds", type=common.csv(common.kind),
+                    help=f"comma-separated, of {','.join(KINDS)} (default all)")
+    ap.add_argument("--sizes", type=common.csv(common.size),
+                    help=f"comma-separated (default {','.join(DEFAULT_SIZES)})")
+    ap.add_argument("--seeds", type=common.csv(int), help="generator seeds (default 1)")
+    ap.add_argument("--time-limit", type=float, default=DEFAULT_LIMIT,
+                    help=f"--time-limit of both commands (default {DEFAULT_LIMIT:g})")
+    ap.add_argument("--workers", type=int, help="--workers of both commands (default: config)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser().parse_args(argv)
+    if args.time_limit <= 0:
+        parser().error("--time-limit must be positive")
+    report = run_quality(args.baseline, args.kinds or list(KINDS),
+                         args.sizes or list(DEFAULT_SIZES), args.seeds or list(DEFAULT_SEEDS),
+                         args.time_limit, args.out, workers=args.workers,
+                         command="python -m benchmarks.quality " + " ".join(argv))
+    print(f"wrote {report['paths']['md']}, {report['paths']['json']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
