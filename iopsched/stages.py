@@ -59,6 +59,16 @@ DETERMINISTIC_RATE = ((24_000, 0.9), (65_000, 0.57), (174_000, 0.31), (466_000, 
 REQUIREMENTS_SHARE = 0.85
 # of stage 1's CP-SAT time, the share the satisfaction form gets before the weighted form
 SATISFACTION_SHARE = 0.85
+# programs with more attendance variables than this are searched in neighbourhoods first: at
+# most NEIGHBOURHOOD_SHARE of the participants (at least NEIGHBOURHOOD_MIN) re-planned at once,
+# each neighbourhood given at least NEIGHBOURHOOD_SECONDS
+NEIGHBOURHOOD_MIN_ATTENDANCES = 60_000
+NEIGHBOURHOOD_SHARE = 0.35
+NEIGHBOURHOOD_MIN = 40
+NEIGHBOURHOOD_SECONDS = 4.0
+NEIGHBOURHOOD_SLICE = 0.15  # ... and at most this share of the time left (when that is more)
+NEIGHBOURHOOD_CHOSEN = 25  # participants still short that one neighbourhood tries to meet
+NEIGHBOURHOOD_LACKING = 4  # weight of a session of a type a chosen participant still lacks
 # of CP-SAT's local search, the share on the greedy week's grid of group start times
 GRID_SHARE = 0.5
 # week to week: of the local searches' time, the share of the attempt that keeps last week's
@@ -351,49 +361,151 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
         return len(state.met) >= target or settings.interrupted.is_set()
 
     short = len(set(g.unmet_ids()) - hopeless)
-    rr_seconds = seconds * MEND_SHARE if short <= max(2, MEND_FEW * n) else 0.0
-    if rr_seconds > 0:
-        rr = RuinRecreate(g, settings.seed)
-        rr.hopeless = hopeless
+    few = short <= max(2, MEND_FEW * n)
+    rr = RuinRecreate(g, settings.seed)
+    rr.hopeless = hopeless
 
-        def improved() -> None:
-            if state.offer_greedy(g, budget.elapsed(), "local search"):
-                progress(len(state.met))
+    def improved() -> None:
+        if state.offer_greedy(g, budget.elapsed(), "local search"):
+            progress(len(state.met))
 
-        rr.on_better = improved
-        cost = iteration_seconds(n)
-        if budget.deterministic:
-            rr.stop = done
-        else:
-            deadline = budget.elapsed() + rr_seconds
-            rr.stop = lambda: done() or budget.elapsed() >= deadline
+    rr.on_better = improved
+    cost = iteration_seconds(n)
+    if few and not budget.deterministic:
+        # side by side: CP-SAT's local search on one core, ruin and recreate on the other;
+        # the first to meet everyone the bound allows stops the other
+        result: dict[str, str] = {}
+        thread = threading.Thread(
+            target=lambda: result.update(status=_cp_sat_search(wm, state, hopeless, budget, settings, seconds,
+                                                               progress, target, done, workers=1)),
+            name="cp-sat-stage1", daemon=True)
+        thread.start()
+        rr.stop = lambda: done() or not thread.is_alive()
+        rr.run(MAX_ITERATIONS * 10, patience=MEND_PATIENCE)
+        while thread.is_alive():
+            if done():
+                for solver in list(settings.current):
+                    solver.stop_search()
+            thread.join(0.05)
+        return result.get("status", "")
+    rr_seconds = seconds * MEND_SHARE if few else 0.0
+    if rr_seconds > 0:  # deterministic: in turn, a reckoned number of moves first
+        rr.stop = done
         rr.run(max(1, int(rr_seconds / cost)), patience=MEND_PATIENCE)
-        if budget.deterministic:
-            budget.reckoned += rr.iterations * cost
-            rr_seconds = rr.iterations * cost
+        budget.reckoned += rr.iterations * cost
+        rr_seconds = rr.iterations * cost
     if done():
         return ""
-    if budget.deterministic:
-        cp_seconds = seconds - rr_seconds
-    else:
-        cp_seconds = max(0.0, seconds - (budget.elapsed() - state.started))
+    return _cp_sat_search(wm, state, hopeless, budget, settings, seconds - rr_seconds, progress, target, done)
+
+
+def _cp_sat_search(wm: WeekModel, state: _Best, hopeless: frozenset[str], budget: Budget,
+                   settings: SearchSettings, seconds: float, progress, target: int, done,
+                   workers: int | None = None) -> str:
+    """CP-SAT's local search on the required form: a large program in neighbourhoods first;
+    then on the greedy week's grid of group start times (a smaller model, and a week whose
+    groups keep a routine), then on every start time. Returns CP-SAT's last status."""
+    start_wall, start_reckoned = budget.elapsed(), budget.reckoned
+
+    def left() -> float:
+        used = budget.reckoned - start_reckoned if budget.deterministic else budget.elapsed() - start_wall
+        return max(0.0, seconds - used)
+
     required = [pid for pid in wm.met if pid not in hopeless]
-    # first on the greedy week's grid of group start times (a smaller model, and a week whose
-    # groups keep a routine), then on every start time
     grid = _grid_closed(wm, state.values)
     status = ""
-    reckoned = budget.reckoned
-    for closed in ([grid, []] if grid else [[]]):
-        if closed:
-            part = cp_seconds * GRID_SHARE
-        elif budget.deterministic:
-            part = cp_seconds - (budget.reckoned - reckoned)
-        else:
-            part = seconds - (budget.elapsed() - state.started)
-        status = _local_search(wm, state, required, closed, max(0.0, part), budget, settings, progress, target)
+    if len(wm.a) > NEIGHBOURHOOD_MIN_ATTENDANCES:
+        status = _neighbourhoods(wm, state, hopeless, budget, settings, left(), progress, target, grid,
+                                 workers=workers)
+        grid = []
+    parts = [grid, []] if grid else [[]]
+    for closed in parts:
         if done():
             break
+        part = left() * GRID_SHARE if closed else left()
+        status = _local_search(wm, state, required, closed, part, budget, settings, progress, target,
+                               workers=workers)
     return status
+
+
+def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budget: Budget,
+                    settings: SearchSettings, seconds: float, progress, target: int, closed: list[int],
+                    workers: int | None = None) -> str:
+    """CP-SAT's local search on neighbourhoods of a large program: some participants still
+    short (the `chosen`) and those whose sessions fall in the times they are free are
+    re-planned, the chosen and whoever of the others was fully met required fully met;
+    everyone else keeps their week (their attendance fixed). After a neighbourhood that finds
+    nothing, it is tried again with group sessions at any start time (the first try keeps
+    the greedy week's grid, `closed`); after both, fewer participants are chosen (others next
+    time) and the neighbourhood grows."""
+    n = len(state.everyone)
+    size = max(NEIGHBOURHOOD_MIN, int(NEIGHBOURHOOD_SHARE * n))
+    start_wall, start_reckoned = budget.elapsed(), budget.reckoned
+    status = ""
+    take = NEIGHBOURHOOD_CHOSEN
+    failures = 0
+
+    def used() -> float:
+        return budget.reckoned - start_reckoned if budget.deterministic else budget.elapsed() - start_wall
+
+    while used() < seconds - 0.5 and not settings.interrupted.is_set() and len(state.met) < target:
+        short = sorted(pid for pid in wm.met if pid not in hopeless and pid not in state.met)
+        if not short:
+            break
+        k = min(len(short), take)
+        offset = (failures // 2 * k) % len(short)
+        chosen = (short[offset:] + short[:offset])[:k]
+        free = _neighbourhood(wm, state, chosen, size)
+        fixed = [(var.index, state.values.value(var)) for (pid, _oi), var in wm.a.items() if pid not in free]
+        required = [pid for pid in free if pid in state.met or pid in chosen]
+        before = len(state.met)
+        left = seconds - used()
+        part = min(left, max(NEIGHBOURHOOD_SECONDS, NEIGHBOURHOOD_SLICE * left))
+        status = _local_search(wm, state, required, closed if failures % 2 == 0 else [], part, budget,
+                               settings, progress, min(target, before + len(chosen)), fixed=fixed,
+                               workers=workers)
+        if len(state.met) <= before:
+            failures += 1
+            if failures % 2 == 0:
+                take = max(1, take // 2)
+                size = min(n, int(size * 1.3))
+        elif failures % 2:
+            failures += 1  # the next neighbourhood starts on the grid again
+    return status
+
+
+def _neighbourhood(wm: WeekModel, state: _Best, short: list[str], size: int) -> set[str]:
+    """The participants still short, and up to `size` in all with the most sessions in the
+    (day, slot)s where those participants could attend something; a session of a type one
+    of them still lacks (a prescriber's visits, say) counts more."""
+    from iopsched.domain import weekly_min_for
+
+    free = set(short)
+    people = wm.program.participant_by_id()
+    reach: set[tuple[int, int]] = set()
+    have: dict[str, dict[int, int]] = {pid: {} for pid in free}
+    by_p: dict[str, list[int]] = {}
+    for (pid, oi), var in wm.a.items():
+        o = wm.options[oi]
+        if pid in free:
+            reach.update((o.day, o.slot + k) for k in range(o.length))
+            if state.values.value(var):
+                have[pid][o.type_index] = have[pid].get(o.type_index, 0) + 1
+        elif state.values.value(var):
+            by_p.setdefault(pid, []).append(oi)
+    lacking = {ti for pid in free for ti, t in enumerate(wm.program.session_types)
+               if have[pid].get(ti, 0) < weekly_min_for(people[pid], t)}
+
+    def score(ois: list[int]) -> int:
+        return sum((1 + NEIGHBOURHOOD_LACKING * (wm.options[oi].type_index in lacking))
+                   for oi in ois if (wm.options[oi].day, wm.options[oi].slot) in reach)
+
+    scores = {pid: score(ois) for pid, ois in by_p.items()}
+    for pid in sorted(scores, key=lambda x: (-scores[x], x)):
+        if len(free) >= size or scores[pid] == 0:
+            break
+        free.add(pid)
+    return free
 
 
 def _grid_closed(wm: WeekModel, values) -> list[int]:
@@ -407,9 +519,11 @@ def _grid_closed(wm: WeekModel, values) -> list[int]:
 
 
 def _local_search(wm: WeekModel, state: _Best, required: list[str], closed: list[int], seconds: float,
-                  budget: Budget, settings: SearchSettings, progress, target: int) -> str:
-    """CP-SAT's local search with every `required` participant fully met (hard) and the
-    `closed` leader variables at 0; it stops at the first week meeting `target` participants."""
+                  budget: Budget, settings: SearchSettings, progress, target: int,
+                  fixed: list[tuple[int, int]] = (), workers: int | None = None) -> str:
+    """CP-SAT's local search with every `required` participant fully met (hard), the `closed`
+    leader variables at 0 and the `fixed` (variable index, value) pairs fixed; it stops at
+    the first week meeting `target` participants."""
     domains = wm.model.proto.variables
     forced = [wm.met[pid].index for pid in required]
     hint_decisions(wm, state.values)  # the best week so far: most of it holds
@@ -417,10 +531,16 @@ def _local_search(wm: WeekModel, state: _Best, required: list[str], closed: list
         domains[i].domain[0] = 1
     for i in closed:
         domains[i].domain[1] = 0
+    for i, v in fixed:
+        domains[i].domain[0] = v
+        domains[i].domain[1] = v
     try:
         solver, status = _run(wm, budget, settings, seconds, _MetCallback(wm, progress, stop_at=target),
-                              local_search=True)
+                              local_search=True, workers=workers)
     finally:
+        for i, _v in fixed:
+            domains[i].domain[0] = 0
+            domains[i].domain[1] = 1
         for i in forced:
             domains[i].domain[0] = 0
         for i in closed:
