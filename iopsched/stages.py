@@ -53,7 +53,13 @@ from iopsched.values import GreedyValues, HintValues, ScheduleValues, SolverValu
 
 # CP-SAT's deterministic time against the wall clock on a 2-core laptop falls with the
 # model's size (measured, docs/model.md 6): (variables, units per second), interpolated log-log.
-DETERMINISTIC_RATE = ((24_000, 0.9), (65_000, 0.57), (174_000, 0.31), (466_000, 0.15))
+DETERMINISTIC_RATE = ((16_000, 0.75), (24_000, 0.72), (60_000, 0.43), (174_000, 0.23), (466_000, 0.11))
+# deterministic runs reckon the work outside CP-SAT from the program's size (measured on the
+# same machine), so that they take about --time-limit: building a model, per variable; the
+# greedy week, per participant and strategy; one participant's bound model
+RECKON_BUILD = 2.2e-5
+RECKON_GREEDY = 0.006
+RECKON_BOUND_MODEL = 0.04
 
 # stage 1 may use this share of the time left when it starts (a proof hands the rest on)
 REQUIREMENTS_SHARE = 0.85
@@ -117,8 +123,14 @@ class Budget:
         return max(0.0, self.limit - self.elapsed() - self.reserve)
 
     def guard(self) -> float:
-        """Wall seconds left before the deterministic mode's guard."""
-        return max(0.1, max(1.5 * self.limit, self.limit + 10) - self.elapsed())
+        """Wall seconds left before the deterministic mode's guard (a safety net for a very
+        slow machine: a run that reaches it may not repeat)."""
+        return max(0.1, max(2 * self.limit, self.limit + 20) - self.elapsed())
+
+    def reckon(self, seconds: float) -> None:
+        """Deterministic runs: count work outside CP-SAT, estimated from the program's size."""
+        if self.deterministic:
+            self.reckoned += seconds
 
     def configure(self, solver: cp_model.CpSolver, seconds: float, variables: int) -> None:
         """Stop the solver after `seconds` of this budget."""
@@ -218,12 +230,17 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     before = budget.elapsed()
     wm = build(program, preferences=False)
     built = budget.elapsed()
+    budget.reckon(RECKON_BUILD * len(wm.model.proto.variables))
     g = construct(wm, previous, STRATEGIES[:1])
+    strategies = 1
     if len(g.unmet_ids()) <= MEND_FEW * n:  # a loose program: the other strategies may do better
         g = construct(wm, previous, STRATEGIES, first=g)
+        strategies = len(STRATEGIES)
+    budget.reckon(RECKON_GREEDY * n * strategies)
     greedy = (budget.elapsed(), g.shortfall_units())
     # the bound: whoever the greedy week met can be met; the others are scheduled alone
     bound = requirements_bound(program, wm, only=set(g.unmet_ids()))
+    budget.reckon(RECKON_BOUND_MODEL * bound.models)
     state = _Best(wm, g, everyone, budget.elapsed())
     ub, lb_units = bound.fully_met_max, bound.units_min
 
@@ -714,6 +731,7 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
         return _stage_one_week(program, req, previous)
     wm = build(program, previous, freeze)
     m = wm.model
+    budget.reckon(RECKON_BUILD * len(m.proto.variables))
     # keep what stage 1 reached
     for pid in req.met:
         for _req, _day, var in wm.shortfalls.get(pid, []):

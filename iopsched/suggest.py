@@ -22,9 +22,11 @@ at most `max_candidates` are tried. Each is applied to a copy of the program
 (`dataclasses.replace`: a new window in `Staff.windows`, or a new `Room`) and re-solved
 with `solve(changed, time_limit=..., workers=2, seed=0)`. A suggestion is kept only when
 some of the participants it names become fully met and nobody who was fully met becomes
-unmet. When the given schedule is not proven optimal, the unchanged program is re-solved
-once with the same settings first, and a participant that re-solve already meets is not
-credited to any change (a longer solve, not a change, is what they need).
+unmet. When the given schedule's requirements were not proven (stage 1 of the solve did not
+reach its bound), the unchanged program is first re-solved with a longer limit
+(`LONGER` times the re-solve limit): a participant that re-solve meets is not credited to
+any change, and when it meets everyone the bound allows, that is the suggestion (a longer
+--time-limit, not more staff or rooms, is what the week needs).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ PER_NEED = 3  # staff candidates kept per unmet requirement (one per day, best d
 SAME_GROUP_TRIES = 2  # re-solves spent on candidates that might help the same participants
 HOUR_REQUIREMENTS = ("days", "day_hours", "week_hours")
 LEADERS_PER_DAY = 4  # leaders tried in detail per day, after a cheap first ranking
+LONGER = 3  # the unproven week's re-solve gets this many times the re-solve limit
 SHARED_SESSIONS = 4  # one-to-one sessions a single added window is sized for, at most
 
 
@@ -574,12 +577,14 @@ def accepted(before_met: set[str], after_met: set[str], listed: Iterable[str],
 
 
 def suggest(program: Program, schedule: Schedule, *, time_limit: float = 5.0,
-            max_candidates: int = 6, solve_fn: SolveFn | None = None) -> list[Suggestion]:
+            max_candidates: int = 6, solve_fn: SolveFn | None = None,
+            longer_fn: SolveFn | None = None) -> list[Suggestion]:
     """Changes that let unmet participants meet their requirements, each checked by a re-solve.
 
     Verified suggestions come first, in the order tried; the (c) suggestions about a
     participant's own time follow (verified=False). `solve_fn` replaces the re-solve
-    (tests); by default `solve(changed, time_limit=time_limit, workers=2, seed=0)`.
+    (tests); by default `solve(changed, time_limit=time_limit, workers=2, seed=0)`;
+    `longer_fn` the longer re-solve of the unchanged program (LONGER x time_limit).
     """
     found, unverified = candidates(program, schedule)
     if not found or max_candidates <= 0:
@@ -587,15 +592,26 @@ def suggest(program: Program, schedule: Schedule, *, time_limit: float = 5.0,
     if solve_fn is None:
         from iopsched.solve import solve
 
-        def solve_fn(changed: Program) -> Schedule:
-            return solve(changed, time_limit=time_limit, workers=2, seed=0)
+        def default_fn(limit: float) -> SolveFn:
+            return lambda changed: solve(changed, time_limit=limit, workers=2, seed=0)
+
+        solve_fn = default_fn(time_limit)
+        longer_fn = longer_fn or default_fn(LONGER * time_limit)
+    longer_fn = longer_fn or solve_fn
 
     before_met = _met(program, schedule)
     baseline: set[str] = set()
-    if schedule.summary.get("status") != "OPTIMAL":
-        again = solve_fn(program)
+    if schedule.summary.get("requirements_status", schedule.summary.get("status")) != "OPTIMAL":
+        # first a longer solve of the program as it is: staff or rooms only where that falls short
+        again = longer_fn(program)
         if again.sessions:
             baseline = _met(program, again) - before_met
+            s = again.summary
+            if baseline and s.get("participants_fully_met") == s.get("upper_bound_fully_met"):
+                return [Suggestion(f"a longer solve (--time-limit {LONGER * time_limit:g} or more) lets "
+                                   f"{names(tuple(sorted(baseline)))} meet their minimum; no change to staff or "
+                                   "rooms is needed", tuple(sorted(baseline)), "--time-limit", True, program,
+                                   again)] + unverified
 
     out: list[Suggestion] = []
     gained_all: set[str] = set()
