@@ -180,6 +180,8 @@ def _summary(program: Program, budget: Budget, settings: SearchSettings, req: Re
         "requirements_seconds": round(t1, 3),
         "requirements_found_seconds": round(req.found_seconds, 3) if req.found_seconds is not None else "",
         "requirements_bound_models": req.bound.models,
+        "capacity_bound_fully_met": req.capacity.fully_met_max if req.capacity is not None else "",
+        "capacity_bound_binding": req.capacity.binding if req.capacity is not None else "",
         "requirements_bound_seconds": round(req.bound.seconds, 3),
         "requirements_cp_sat_status": req.cp_status,
         # stage 2: the preferences, given stage 1's result

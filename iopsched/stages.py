@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from iopsched.bounds import counting_bound
+from iopsched.capacity_bound import CapacityBound, capacity_bound
 from iopsched.domain import Program
 from iopsched.greedy import (
     MAX_ITERATIONS,
@@ -60,20 +61,22 @@ DETERMINISTIC_RATE = ((16_000, 0.75), (24_000, 0.72), (60_000, 0.43), (174_000, 
 RECKON_BUILD = 2.2e-5
 RECKON_GREEDY = 0.006
 RECKON_BOUND_MODEL = 0.04
+RECKON_CAPACITY = 0.2
 
 # stage 1 may use this share of the time left when it starts (a proof hands the rest on)
 REQUIREMENTS_SHARE = 0.85
 # of stage 1's CP-SAT time, the share the satisfaction form gets before the weighted form
 SATISFACTION_SHARE = 0.85
-# programs with more attendance variables than this are searched in neighbourhoods first: at
-# most NEIGHBOURHOOD_SHARE of the participants (at least NEIGHBOURHOOD_MIN) re-planned at once,
-# each neighbourhood given at least NEIGHBOURHOOD_SECONDS
+# programs with more attendance variables than this are searched in neighbourhoods first:
+# NEIGHBOURHOOD_SHARE of the participants (between NEIGHBOURHOOD_MIN and _MAX) re-planned at
+# once, a quarter of them chosen among those still short, each neighbourhood given at least
+# NEIGHBOURHOOD_SECONDS
 NEIGHBOURHOOD_MIN_ATTENDANCES = 60_000
 NEIGHBOURHOOD_SHARE = 0.35
 NEIGHBOURHOOD_MIN = 40
+NEIGHBOURHOOD_MAX = 60  # xl: 140 at once met 25 in 20 s and then nothing; 60 met 12 every 10-20 s
 NEIGHBOURHOOD_SECONDS = 4.0
 NEIGHBOURHOOD_SLICE = 0.15  # ... and at most this share of the time left (when that is more)
-NEIGHBOURHOOD_CHOSEN = 25  # participants still short that one neighbourhood tries to meet
 NEIGHBOURHOOD_LACKING = 4  # weight of a session of a type a chosen participant still lacks
 # of CP-SAT's local search, the share on the greedy week's grid of group start times
 GRID_SHARE = 0.5
@@ -179,6 +182,7 @@ class Requirements:
     build_seconds: float = 0.0  # from the start of the command to the stage-1 model
     build_cost: float = 0.0  # building the stage-1 model took this long
     wm: WeekModel | None = None  # the stage-1 model
+    capacity: CapacityBound | None = None  # the rooms' and leaders' bound (when it was needed)
     greedy_seconds: float = 0.0  # ... to the greedy week
     greedy_units: int = 0  # the greedy week's shortfall units
 
@@ -243,6 +247,12 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     budget.reckon(RECKON_BOUND_MODEL * bound.models)
     state = _Best(wm, g, everyone, budget.elapsed())
     ub, lb_units = bound.fully_met_max, bound.units_min
+    # ... and what the rooms and leaders can serve at all, when the greedy week falls short
+    capacity = None
+    if len(state.met) < ub:
+        capacity = capacity_bound(program, wm, {pid for pid in everyone if bound.meetable(pid)})
+        budget.reckon(RECKON_CAPACITY)
+        ub = min(ub, capacity.fully_met_max)
 
     def progress(met: int) -> None:
         if report:
@@ -267,7 +277,7 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
         if not reached() and not settings.interrupted.is_set():
             cp_status = _mend_and_search(wm, g, bound, state, budget, settings,
                                          share * SATISFACTION_SHARE - (budget.elapsed() - state.started),
-                                         progress)
+                                         progress, ub)
         # (b) a complete search from the best week so far, for the rest of the share: the fewest
         # units with everyone meetable fully met once that is reached, else the weighted form
         if not reached() and not settings.interrupted.is_set():
@@ -284,7 +294,7 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
         upper_bound_fully_met=ub, lower_bound_units=lb_units, method=state.method,
         seconds=budget.elapsed(), found_seconds=state.found, cp_status=cp_status,
         interrupted=settings.interrupted.is_set(), build_seconds=built, greedy_seconds=greedy[0],
-        greedy_units=greedy[1], build_cost=built - before, wm=wm)
+        greedy_units=greedy[1], build_cost=built - before, wm=wm, capacity=capacity)
 
 
 def _anchored(wm: WeekModel, previous: Schedule, state: _Best, bound: RequirementsBound, budget: Budget,
@@ -363,14 +373,13 @@ class _Best:
 
 
 def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: _Best, budget: Budget,
-                     settings: SearchSettings, seconds: float, progress) -> str:
+                     settings: SearchSettings, seconds: float, progress, target: int) -> str:
     """Meet everyone the bound allows: first the greedy's local search (ruin and recreate),
     when the greedy left only a few participants short, then CP-SAT's local search
     (feasibility jump and violation local search, on every core) on the required form, where
     every participant the bound allows must be fully met. The first suits loose programs, the
     second packed ones (measured, docs/model.md 10). Returns CP-SAT's status ('' if it did
-    not run)."""
-    target = bound.fully_met_max
+    not run). `target`: no schedule fully meets more participants (the bounds)."""
     hopeless = frozenset(pid for pid in state.everyone if not bound.meetable(pid))
     n = len(state.everyone)
 
@@ -431,10 +440,15 @@ def _cp_sat_search(wm: WeekModel, state: _Best, hopeless: frozenset[str], budget
     required = [pid for pid in wm.met if pid not in hopeless]
     grid = _grid_closed(wm, state.values)
     status = ""
-    if len(wm.a) > NEIGHBOURHOOD_MIN_ATTENDANCES:
+    meetable = len(state.everyone) - len(hopeless)
+    # a large program, or one whose rooms or leaders cannot serve everyone it could meet
+    # (then requiring everyone is infeasible): neighbourhoods, which meet a few more at a time
+    if len(wm.a) > NEIGHBOURHOOD_MIN_ATTENDANCES or target < meetable:
         status = _neighbourhoods(wm, state, hopeless, budget, settings, left(), progress, target, grid,
                                  workers=workers)
         grid = []
+        if target < meetable:
+            return status  # requiring everyone meetable would be infeasible
     parts = [grid, []] if grid else [[]]
     for closed in parts:
         if done():
@@ -456,10 +470,10 @@ def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budge
     the greedy week's grid, `closed`); after both, fewer participants are chosen (others next
     time) and the neighbourhood grows."""
     n = len(state.everyone)
-    size = max(NEIGHBOURHOOD_MIN, int(NEIGHBOURHOOD_SHARE * n))
+    size = min(NEIGHBOURHOOD_MAX, max(NEIGHBOURHOOD_MIN, int(NEIGHBOURHOOD_SHARE * n)))
     start_wall, start_reckoned = budget.elapsed(), budget.reckoned
     status = ""
-    take = NEIGHBOURHOOD_CHOSEN
+    take = max(1, size // 4)
     failures = 0
 
     def used() -> float:

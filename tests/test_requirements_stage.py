@@ -160,3 +160,91 @@ def test_an_own_data_reason_is_given_whether_or_not_the_search_proved_anything()
         rows = [r for r in unmet_rows(program, week, proven=proven) if r.participant_id == "P02"]
         assert rows and all(r.reason != NOT_PROVEN for r in rows)
         assert any("work Mon-Fri 07:00-20:00" in r.reason for r in rows)
+
+
+# --- the time budget and the neighbourhoods ------------------------------------------------------
+
+
+def test_the_wall_clock_budget_counts_from_the_start_of_the_command():
+    import time
+
+    from iopsched.stages import Budget
+
+    budget = Budget(10.0, False, time.monotonic() - 3.0, reserve=1.0)
+    assert 5.5 < budget.left() <= 6.0
+    budget.reckon(4.0)  # reckoning is for deterministic runs only
+    assert 5.5 < budget.left() <= 6.0
+
+
+def test_the_deterministic_budget_counts_only_what_was_reckoned():
+    import time
+
+    from iopsched.stages import Budget
+
+    budget = Budget(10.0, True, time.monotonic() - 30.0, reserve=1.0)
+    assert budget.left() == 10.0  # the wall clock does not count
+    budget.reckon(4.0)
+    assert budget.left() == 6.0
+
+
+def test_a_neighbourhood_holds_the_short_and_those_in_their_times():
+    from iopsched.greedy import Greedy
+    from iopsched.model import build
+    from iopsched.stages import _Best, _neighbourhood
+
+    program = make_program()
+    wm = build(program, preferences=False)
+    g = Greedy(wm)
+    g.run()
+    state = _Best(wm, g, frozenset(p.participant_id for p in program.participants), 0.0)
+    free = _neighbourhood(wm, state, ["P01"], size=2)
+    assert "P01" in free and len(free) == 2
+    assert _neighbourhood(wm, state, ["P01"], size=10) == {"P01", "P02", "P03", "P04"}
+
+
+@pytest.mark.slow
+def test_neighbourhoods_meet_a_packed_program(kinds_dir, monkeypatch):
+    """The neighbourhood search of large programs, forced on a small one: it meets everyone."""
+    import iopsched.stages as stages
+
+    monkeypatch.setattr(stages, "NEIGHBOURHOOD_MIN_ATTENDANCES", 0)
+    monkeypatch.setattr(stages, "NEIGHBOURHOOD_MIN", 8)
+    calls = []
+    real = stages._local_search
+
+    def spy(*args, **kw):
+        calls.append(len(kw.get("fixed", ())))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(stages, "_local_search", spy)
+    program = _kind(kinds_dir, "evening", "small", 1)
+    schedule = solve(program, time_limit=20, workers=2, seed=0, deterministic=True)
+    s = schedule.summary
+    assert calls and calls[0] > 0  # a neighbourhood: the others' attendance fixed
+    assert s["participants_fully_met"] == s["upper_bound_fully_met"] == len(program.participants)
+    assert validate_schedule(program, schedule) == []
+
+
+def test_the_capacity_bound_counts_a_prescriber_who_cannot_see_everyone():
+    """Four participants need a medication visit; the prescriber works one hour a week (two
+    visits). Each one alone could be met; the program can meet at most two."""
+    from iopsched.capacity_bound import capacity_bound
+    from iopsched.model import build
+
+    program = with_staff(make_program(), "M1", windows=windows(["Mon"], "09:00", "10:00"))
+    for pid in ("P01", "P02", "P03", "P04"):
+        program = with_participant(program, pid, needs_medication=True, commitments=())
+    assert requirements_bound(program).fully_met_max == 4
+    wm = build(program, preferences=False)
+    bound = capacity_bound(program, wm, {"P01", "P02", "P03", "P04"})
+    assert bound.fully_met_max == 2 and bound.proven
+    assert bound.binding == ("the prescriber hours in the week (1 h) can serve at most 2 of the 4 "
+                             "participants who need them")
+    schedule = solve(program, time_limit=10, workers=2, seed=0, deterministic=True)
+    s = schedule.summary
+    assert s["upper_bound_fully_met"] == 2 == s["participants_fully_met"]
+    assert s["requirements_status"] == "OPTIMAL"
+    assert s["capacity_bound_fully_met"] == 2
+    # proven: the reasons may name capacity (the prescriber's hours)
+    assert all("Medication Management" in r.requirement for r in schedule.unmet)
+    assert all("add prescriber hours" in r.reason for r in schedule.unmet)
