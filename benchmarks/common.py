@@ -42,6 +42,14 @@ size = one_of("size", SIZES)
 kind = one_of("kind", KINDS)
 
 
+def add_program_options(ap: argparse.ArgumentParser, default_sizes: tuple[str, ...]) -> None:
+    """--kinds, --sizes, --seeds: which generated programs a bench runs."""
+    ap.add_argument("--kinds", type=csv(kind), help=f"comma-separated, of {','.join(KINDS)} (default all)")
+    ap.add_argument("--sizes", type=csv(size),
+                    help=f"comma-separated, of {','.join(SIZES)} (default {','.join(default_sizes)})")
+    ap.add_argument("--seeds", type=csv(int), help="generator seeds (default 1)")
+
+
 def git(*args: str, cwd: Path = ROOT) -> str:
     """`git ARGS` output, or "" when git fails."""
     try:

@@ -302,11 +302,7 @@ def parser() -> argparse.ArgumentParser:
                                  description="Objective terms against an older release.")
     ap.add_argument("--baseline", default=DEFAULT_BASELINE,
                     help=f"git ref of the release to compare with (default {DEFAULT_BASELINE})")
-    ap.add_argument("--kinds", type=common.csv(common.kind),
-                    help=f"comma-separated, of {','.join(KINDS)} (default all)")
-    ap.add_argument("--sizes", type=common.csv(common.size),
-                    help=f"comma-separated (default {','.join(DEFAULT_SIZES)})")
-    ap.add_argument("--seeds", type=common.csv(int), help="generator seeds (default 1)")
+    common.add_program_options(ap, tuple(DEFAULT_SIZES))
     ap.add_argument("--time-limit", type=float, default=DEFAULT_LIMIT,
                     help=f"--time-limit of both commands (default {DEFAULT_LIMIT:g})")
     ap.add_argument("--workers", type=int, help="--workers of both commands (default: config)")

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 from benchmarks import common
-from benchmarks.common import KINDS, ROOT, SIZES
+from benchmarks.common import KINDS, ROOT
 
 DEFAULT_KINDS = KINDS
 DEFAULT_SIZES = ("small", "medium", "large")  # xl takes 5+ minutes a run: ask for it
@@ -550,12 +550,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--quick", action="store_true",
                     help=f"kinds {','.join(QUICK_KINDS)}, sizes {','.join(QUICK_SIZES)}, seed 1; "
                          "exit 1 if a schedule does not validate")
-    ap.add_argument("--kinds", type=common.csv(common.kind),
-                    help=f"comma-separated, of {','.join(KINDS)} (default all)")
-    ap.add_argument("--sizes", type=common.csv(common.size),
-                    help=f"comma-separated, of {','.join(SIZES)} (default "
-                         f"{','.join(DEFAULT_SIZES)})")
-    ap.add_argument("--seeds", type=common.csv(int), help="generator seeds (default 1)")
+    common.add_program_options(ap, tuple(DEFAULT_SIZES))
     ap.add_argument("--time-limit", type=float,
                     help="the command's limit in seconds for every size (default per size: "
                          + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LIMITS.items()) + ")")

@@ -230,11 +230,7 @@ def run_stability(kinds: Sequence[str], sizes: Sequence[str], seeds: Sequence[in
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.stability",
                                  description="Week-to-week stability after one input change.")
-    ap.add_argument("--kinds", type=common.csv(common.kind),
-                    help=f"comma-separated, of {','.join(KINDS)} (default all)")
-    ap.add_argument("--sizes", type=common.csv(common.size),
-                    help=f"comma-separated (default {','.join(DEFAULT_SIZES)})")
-    ap.add_argument("--seeds", type=common.csv(int), help="generator seeds (default 1)")
+    common.add_program_options(ap, tuple(DEFAULT_SIZES))
     ap.add_argument("--time-limit", type=float, default=DEFAULT_LIMIT,
                     help=f"each solve's deterministic budget in seconds (default {DEFAULT_LIMIT:g})")
     ap.add_argument("--workers", type=int, help="CP-SAT workers (default: the config's)")

@@ -1177,17 +1177,8 @@ def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | N
     `report(objective, participants fully met)` is called for every better week the local
     search keeps; `stop()` true ends the local search after its current move (Ctrl-C)."""
     t0 = time.monotonic()
-    best = None
-    for fill, scarce in STRATEGIES:
-        g = Greedy(wm, fill, scarce)
-        g.run(previous)
-        key = (g.shortfall_units(), g.changes(), len(g.sessions))
-        if best is None or key < best[0]:
-            best = (key, g)
-        if key[0] == 0:
-            break
-    g = best[1]
-    before = best[0][0]
+    g = construct(wm, previous)
+    before = g.shortfall_units()
     built_at = time.monotonic()  # the first complete week (every hard rule kept)
     n = len(wm.program.participants)
     all_met_at = [time.monotonic() if before == 0 else None]

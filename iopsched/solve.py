@@ -1,4 +1,5 @@
-"""Solve a program week: requirements first, then the preferences (`iopsched.stages`), and
+"""Solve a program week: requirements first (`stage_requirements`), then the preferences
+(`stage_preferences`), and
 the Summary of what each stage reached.
 
 Time: `--time-limit` is the command's wall clock, from reading the workbook to the written
@@ -21,23 +22,17 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from iopsched import __version__
+from iopsched.budget import Budget, SearchSettings
 from iopsched.conflicts import check_pinned
 from iopsched.domain import Program
 from iopsched.errors import InputError, Problem
 from iopsched.explain import unmet_rows
 from iopsched.extract import extract
 from iopsched.model import PinnedConflict
+from iopsched.progress import Progress, gap_of
 from iopsched.schedule import Schedule
-from iopsched.stages import (
-    Budget,
-    Preferences,
-    Progress,
-    Requirements,
-    SearchSettings,
-    gap_of,
-    preferences_stage,
-    requirements_stage,
-)
+from iopsched.stage_preferences import Preferences, preferences_stage
+from iopsched.stage_requirements import Requirements, requirements_stage
 
 __all__ = ["Progress", "extract", "gap_of", "solve", "write_reserve"]
 
@@ -258,8 +253,8 @@ def _ctrl_c_stops(settings: SearchSettings, catch: bool):
 
     def stop(signum, frame) -> None:
         settings.interrupted.set()
-        for solver in list(settings.current):
-            solver.stop_search()
+        for running in list(settings.current):
+            running.stop()
 
     previous = signal.signal(signal.SIGINT, stop)
     try:

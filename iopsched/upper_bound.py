@@ -12,7 +12,7 @@ Hence
   proves it: the reason the Unmet sheet gives them is about their time, not capacity);
 - the number of participants whose own optimum is 0 bounds how many any schedule meets;
 - the sum of the optima bounds the shortfall units of every schedule.
-Stage 1 of the solve (iopsched.stages) is proven when it reaches both.
+Stage 1 of the solve (iopsched.stage_requirements) is proven when it reaches both.
 
 Participants with the same possible sessions, minimums and maxima share one model.
 """

@@ -1,4 +1,4 @@
-"""Stage 1 of the solve (requirements first) and its bound (iopsched.upper_bound, iopsched.stages).
+"""Stage 1 of the solve (requirements first) and its bound (iopsched.upper_bound, iopsched.stage_requirements).
 
 The bound schedules each participant alone: whoever cannot be met alone is unmet in every
 schedule. Stage 1 reaches the bound on programs that allow it (packed ones included, where the
@@ -168,7 +168,7 @@ def test_an_own_data_reason_is_given_whether_or_not_the_search_proved_anything()
 def test_the_wall_clock_budget_counts_from_the_start_of_the_command():
     import time
 
-    from iopsched.stages import Budget
+    from iopsched.budget import Budget
 
     budget = Budget(10.0, False, time.monotonic() - 3.0, reserve=1.0)
     assert 5.5 < budget.left() <= 6.0
@@ -179,7 +179,7 @@ def test_the_wall_clock_budget_counts_from_the_start_of_the_command():
 def test_the_deterministic_budget_counts_only_what_was_reckoned():
     import time
 
-    from iopsched.stages import Budget
+    from iopsched.budget import Budget
 
     budget = Budget(10.0, True, time.monotonic() - 30.0, reserve=1.0)
     assert budget.left() == 10.0  # the wall clock does not count
@@ -190,7 +190,7 @@ def test_the_deterministic_budget_counts_only_what_was_reckoned():
 def test_a_neighbourhood_holds_the_short_and_those_in_their_times():
     from iopsched.greedy import Greedy
     from iopsched.model import build
-    from iopsched.stages import _Best, _neighbourhood
+    from iopsched.stage_requirements import _Best, _neighbourhood
 
     program = make_program()
     wm = build(program, preferences=False)
@@ -205,7 +205,7 @@ def test_a_neighbourhood_holds_the_short_and_those_in_their_times():
 @pytest.mark.slow
 def test_neighbourhoods_meet_a_packed_program(kinds_dir, monkeypatch):
     """The neighbourhood search of large programs, forced on a small one: it meets everyone."""
-    import iopsched.stages as stages
+    import iopsched.stage_requirements as stages
 
     monkeypatch.setattr(stages, "NEIGHBOURHOOD_MIN_ATTENDANCES", 0)
     monkeypatch.setattr(stages, "NEIGHBOURHOOD_MIN", 8)

@@ -236,7 +236,7 @@ def test_php_participants_get_five_days():
 
 
 def test_deterministic_budget_follows_the_measured_points():
-    from iopsched.stages import DETERMINISTIC_RATE, deterministic_per_second
+    from iopsched.budget import DETERMINISTIC_RATE, deterministic_per_second
 
     for variables, rate in DETERMINISTIC_RATE:
         assert deterministic_per_second(variables) == pytest.approx(rate)
@@ -244,3 +244,26 @@ def test_deterministic_budget_follows_the_measured_points():
     rates = [deterministic_per_second(v) for v in sizes]
     assert all(a >= b for a, b in zip(rates, rates[1:], strict=False))  # bigger model, fewer units/s
     assert rates[0] == DETERMINISTIC_RATE[0][1] and rates[-1] > 0
+
+
+def test_a_stop_before_the_search_starts_waits_for_it():
+    """CP-SAT aborts the process when stopped while it loads the model (measured, budget.py):
+    a stop asked before the log's 'Starting ... search at' line is held until that line."""
+    from iopsched.budget import RunningSolve
+
+    class FakeSolver:
+        stopped = 0
+
+        def stop_search(self):
+            self.stopped += 1
+
+    solver = FakeSolver()
+    running = RunningSolve(solver, echo=False)  # type: ignore[arg-type]
+    running.on_log("Starting CP-SAT solver v9.15.6755")
+    running.on_log("Starting presolve at 0.06s")
+    running.stop()
+    assert solver.stopped == 0  # still loading: held
+    running.on_log("Starting deterministic search at 0.84s with 2 workers and batch size of 0.")
+    assert solver.stopped == 1  # the held stop, once the search runs
+    running.stop()
+    assert solver.stopped == 2  # later stops go straight through

@@ -1,40 +1,42 @@
-"""The lexicographic solve: the requirements first, then the preferences (docs/model.md, 10).
+"""Stage 1 of the solve: the requirements (docs/model.md, 10).
 
-Stage 1 (requirements) decides how many participants can be fully met, then the fewest
-shortfall units, on the model of every hard rule and the requirements with no preference
-term (`model.build(preferences=False)`):
+The most participants fully met, then the fewest shortfall units, on the model of every
+hard rule and the requirements with no preference term (`model.build(preferences=False)`):
 1. the greedy week (`greedy.construct`), deterministic and fast;
-2. the bound (`upper_bound`): each participant the greedy left short is scheduled alone;
-   whoever cannot be met alone is unmet in every schedule. When the greedy week meets
-   everyone else (and gives those participants their own fewest units), stage 1 is proven;
-3. otherwise CP-SAT on the *satisfaction* form: every participant the bound allows is
-   required to be fully met (hard), the rest with the fewest shortfall units. Required
-   minimums propagate: on packed evening programs this finds a week in seconds where the
-   weighted form searched for minutes. A solution proves stage 1 (fully met = the bound);
-4. if that form is proven infeasible, or finds nothing in its share of the time, CP-SAT
-   on the weighted form (most participants fully met, then fewest units) from the best
-   week known, which ends in a proof when its bound meets the week.
-Stage 2 (preferences) keeps what stage 1 reached as constraints (whoever stage 1 fully
-met stays fully met; no more shortfall units) and minimises the weighted preference terms
-(stability, routine, time and day preferences, continuity, services per day, group
-sessions, staff balance) from the stage-1 week, polished by the local search.
-
-Time: `Budget` is the command's: wall clock from the start of the command (reading the
-workbook) to the written file by default, or a deterministic budget (`--deterministic`).
-A stage that ends in a proof hands the rest of the time on.
+2. the bounds: each participant the greedy left short is scheduled alone (`upper_bound`),
+   and what the rooms and leaders can serve at all is counted (`capacity_bound`). A week
+   that reaches them is proven;
+3. with `--previous`, last week's attendances kept for everyone they still fit and only the
+   others placed (a small model, CP-SAT's complete search);
+4. ruin and recreate on the greedy week when only a few are short, beside CP-SAT's local
+   search (feasibility jump, violation local search) on the *required* form, where everyone
+   the bound allows must be fully met: on the greedy week's grid of group start times, then
+   on every start time; on a large program, or one whose rooms or leaders cannot serve
+   everyone, in neighbourhoods (some participants still short and those sharing their
+   times re-planned, everyone else kept);
+5. CP-SAT's complete search from the best week for the rest of the stage's share: the
+   fewest units once everyone the bound allows is met, else the weighted form (most fully
+   met, then fewest units), whose own bound may prove a lower count.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from iopsched.bounds import counting_bound
+from iopsched.budget import (
+    RECKON_BOUND_MODEL,
+    RECKON_BUILD,
+    RECKON_CAPACITY,
+    RECKON_GREEDY,
+    Budget,
+    SearchSettings,
+    run_cp_sat,
+)
 from iopsched.capacity_bound import CapacityBound, capacity_bound
 from iopsched.domain import Program
 from iopsched.greedy import (
@@ -48,20 +50,10 @@ from iopsched.greedy import (
 )
 from iopsched.hints import complete_hint
 from iopsched.model import UNMET_UNITS, WeekModel, build, unit_kind
+from iopsched.progress import Progress
 from iopsched.schedule import Schedule
 from iopsched.upper_bound import RequirementsBound, requirements_bound
-from iopsched.values import GreedyValues, HintValues, ScheduleValues, SolverValues, hint_decisions
-
-# CP-SAT's deterministic time against the wall clock on a 2-core laptop falls with the
-# model's size (measured, docs/model.md 6): (variables, units per second), interpolated log-log.
-DETERMINISTIC_RATE = ((16_000, 0.75), (24_000, 0.72), (60_000, 0.43), (174_000, 0.23), (466_000, 0.11))
-# deterministic runs reckon the work outside CP-SAT from the program's size (measured on the
-# same machine), so that they take about --time-limit: building a model, per variable; the
-# greedy week, per participant and strategy; one participant's bound model
-RECKON_BUILD = 2.2e-5
-RECKON_GREEDY = 0.006
-RECKON_BOUND_MODEL = 0.04
-RECKON_CAPACITY = 0.2
+from iopsched.values import GreedyValues, SolverValues, hint_decisions
 
 # stage 1 may use this share of the time left when it starts (a proof hands the rest on)
 REQUIREMENTS_SHARE = 0.85
@@ -89,79 +81,6 @@ MEND_SHARE = 0.25
 MEND_FEW = 0.1
 MEND_PATIENCE = 50  # moves without fewer shortfall units before it hands over to CP-SAT
 
-
-def deterministic_per_second(variables: int) -> float:
-    points = DETERMINISTIC_RATE
-    v = max(1, variables)
-    if v <= points[0][0]:
-        return points[0][1]
-    (v0, r0), (v1, r1) = next(((a, b) for a, b in zip(points, points[1:], strict=False) if v <= b[0]),
-                              points[-2:])
-    return r0 * (r1 / r0) ** (math.log(v / v0) / math.log(v1 / v0))
-
-
-@dataclass
-class Budget:
-    """The command's time limit, shared by the stages.
-
-    Wall-clock mode (default): `left()` is the limit minus the wall time since the command
-    started, minus `reserve` (extracting and writing the schedule). Deterministic mode: CP-SAT
-    stops on deterministic time (`deterministic_per_second` of the reckoned seconds), and
-    `left()` counts only what was reckoned, so the same input gives the same schedule; the
-    wall clock (1.5 x the limit, at least 10 s more) is a guard."""
-
-    limit: float
-    deterministic: bool
-    started_at: float
-    reserve: float = 0.0
-    reckoned: float = 0.0  # deterministic mode: seconds reckoned so far
-    stopped_by_wall: bool = False
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started_at
-
-    def left(self) -> float:
-        if self.deterministic:
-            return max(0.0, self.limit - self.reckoned)
-        return max(0.0, self.limit - self.elapsed() - self.reserve)
-
-    def guard(self) -> float:
-        """Wall seconds left before the deterministic mode's guard (a safety net for a very
-        slow machine: a run that reaches it may not repeat)."""
-        return max(0.1, max(2 * self.limit, self.limit + 20) - self.elapsed())
-
-    def reckon(self, seconds: float) -> None:
-        """Deterministic runs: count work outside CP-SAT, estimated from the program's size."""
-        if self.deterministic:
-            self.reckoned += seconds
-
-    def configure(self, solver: cp_model.CpSolver, seconds: float, variables: int) -> None:
-        """Stop the solver after `seconds` of this budget."""
-        p = solver.parameters
-        seconds = max(0.0, seconds)
-        if self.deterministic:
-            p.max_deterministic_time = max(0.01, seconds * deterministic_per_second(variables))
-            p.max_time_in_seconds = self.guard()
-        else:
-            p.max_time_in_seconds = max(0.01, seconds)
-
-    def charge(self, solver: cp_model.CpSolver, variables: int, seconds: float) -> None:
-        """Reckon what a finished solve used (deterministic mode), at most its allowance."""
-        if self.deterministic:
-            used = solver.deterministic_time / deterministic_per_second(variables)
-            self.reckoned += min(seconds, used)
-            if solver.wall_time >= solver.parameters.max_time_in_seconds - 0.05:
-                self.stopped_by_wall = True
-
-
-@dataclass
-class SearchSettings:
-    workers: int
-    seed: int
-    log: bool = False
-    interrupted: threading.Event = field(default_factory=threading.Event)
-    # the solver now running, so that Ctrl-C can stop it
-    current: list = field(default_factory=list)
 
 
 @dataclass
@@ -199,28 +118,6 @@ class Requirements:
     @property
     def status(self) -> str:
         return "OPTIMAL" if self.proven else "FEASIBLE"
-
-
-@dataclass
-class Progress:
-    elapsed: float
-    objective: float
-    bound: float
-    gap: float
-    solutions: int
-    fully_met: int
-    participants: int
-    phase: str = "search"  # "requirements" (stage 1), "local search", then "search" (stage 2)
-    fully_met_bound: int | None = None  # no schedule fully meets more (stage 1's bound)
-
-
-def gap_of(objective: float | None, bound: float) -> float:
-    if objective is None:
-        return float("nan")
-    return abs(objective - bound) / max(1.0, abs(objective))
-
-
-# --- stage 1 ---------------------------------------------------------------------------------
 
 
 def requirements_stage(program: Program, budget: Budget, settings: SearchSettings, *,
@@ -274,10 +171,9 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
                               share * SATISFACTION_SHARE * ANCHOR_SHARE, progress, reached())
     if not reached() and not settings.interrupted.is_set():
         # (a) the local searches: the greedy's, then CP-SAT's on the required form
-        if not reached() and not settings.interrupted.is_set():
-            cp_status = _mend_and_search(wm, g, bound, state, budget, settings,
-                                         share * SATISFACTION_SHARE - (budget.elapsed() - state.started),
-                                         progress, ub)
+        cp_status = _mend_and_search(wm, g, bound, state, budget, settings,
+                                     share * SATISFACTION_SHARE - (budget.elapsed() - state.started),
+                                     progress, ub)
         # (b) a complete search from the best week so far, for the rest of the share: the fewest
         # units with everyone meetable fully met once that is reached, else the weighted form
         if not reached() and not settings.interrupted.is_set():
@@ -332,7 +228,7 @@ def _anchored(wm: WeekModel, previous: Schedule, state: _Best, bound: Requiremen
     for i in forced:
         domains[i].domain[0] = 1
     try:
-        solver, status = _run(wm, budget, settings, seconds, _MetCallback(wm, progress, stop_at=len(forced)))
+        solver, status = run_cp_sat(wm, budget, settings, seconds, _MetCallback(wm, progress, stop_at=len(forced)))
     finally:
         for i, (lo, hi) in saved.items():
             domains[i].domain[0] = lo
@@ -410,8 +306,8 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
         rr.run(MAX_ITERATIONS * 10, patience=MEND_PATIENCE)
         while thread.is_alive():
             if done():
-                for solver in list(settings.current):
-                    solver.stop_search()
+                for running in list(settings.current):
+                    running.stop()
             thread.join(0.05)
         return result.get("status", "")
     rr_seconds = seconds * MEND_SHARE if few else 0.0
@@ -488,13 +384,18 @@ def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budge
         chosen = (short[offset:] + short[:offset])[:k]
         free = _neighbourhood(wm, state, chosen, size)
         fixed = [(var.index, state.values.value(var)) for (pid, _oi), var in wm.a.items() if pid not in free]
-        required = [pid for pid in free if pid in state.met or pid in chosen]
+        import os
+        mode = os.environ.get("IOPS_NB", "ls")
+        if mode == "ls":
+            required = [pid for pid in free if pid in state.met or pid in chosen]
+        else:
+            required = [pid for pid in free if pid in state.met]
         before = len(state.met)
         left = seconds - used()
         part = min(left, max(NEIGHBOURHOOD_SECONDS, NEIGHBOURHOOD_SLICE * left))
         status = _local_search(wm, state, required, closed if failures % 2 == 0 else [], part, budget,
                                settings, progress, min(target, before + len(chosen)), fixed=fixed,
-                               workers=workers)
+                               workers=workers, complete=(mode == "cp"))
         if len(state.met) <= before:
             failures += 1
             if failures % 2 == 0:
@@ -551,7 +452,7 @@ def _grid_closed(wm: WeekModel, values) -> list[int]:
 
 def _local_search(wm: WeekModel, state: _Best, required: list[str], closed: list[int], seconds: float,
                   budget: Budget, settings: SearchSettings, progress, target: int,
-                  fixed: list[tuple[int, int]] = (), workers: int | None = None) -> str:
+                  fixed: list[tuple[int, int]] = (), workers: int | None = None, complete: bool = False) -> str:
     """CP-SAT's local search with every `required` participant fully met (hard), the `closed`
     leader variables at 0 and the `fixed` (variable index, value) pairs fixed; it stops at
     the first week meeting `target` participants."""
@@ -566,8 +467,8 @@ def _local_search(wm: WeekModel, state: _Best, required: list[str], closed: list
         domains[i].domain[0] = v
         domains[i].domain[1] = v
     try:
-        solver, status = _run(wm, budget, settings, seconds, _MetCallback(wm, progress, stop_at=target),
-                              local_search=True, workers=workers)
+        solver, status = run_cp_sat(wm, budget, settings, seconds, _MetCallback(wm, progress, stop_at=target),
+                              local_search=not complete, workers=workers)
     finally:
         for i, _v in fixed:
             domains[i].domain[0] = 0
@@ -594,36 +495,6 @@ class _MetCallback(cp_model.CpSolverSolutionCallback):
         self.progress(met)
         if self.stop_at is not None and met >= self.stop_at:
             self.stop_search()
-
-
-def _run(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds: float, callback=None, *,
-         workers: int | None = None, local_search: bool = False,
-         subsolvers: tuple[str, ...] = ()) -> tuple[cp_model.CpSolver, int]:
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.num_workers = settings.workers if workers is None else workers
-    if local_search:
-        p.use_ls_only = True  # feasibility jump / violation local search: finds packed weeks fast
-    p.random_seed = settings.seed
-    p.log_search_progress = settings.log
-    p.catch_sigint_signal = False
-    # light presolve: the model is aggregated already; probing took longer than the search
-    p.cp_model_probing_level = 0
-    p.symmetry_level = 0
-    p.max_presolve_iterations = 1
-    # interleaved search: CP-SAT's portfolio (LNS around the hint, full searches) on few cores,
-    # repeatable on a deterministic budget
-    p.interleave_search = True
-    p.subsolvers.extend(subsolvers)
-    variables = len(wm.model.proto.variables)
-    budget.configure(solver, seconds, variables)
-    settings.current.append(solver)
-    try:
-        status = solver.solve(wm.model, callback) if callback is not None else solver.solve(wm.model)
-    finally:
-        settings.current.remove(solver)
-    budget.charge(solver, variables, seconds)
-    return solver, status
 
 
 def _met_of(solver, wm: WeekModel) -> tuple[frozenset[str], int]:
@@ -662,7 +533,7 @@ def _complete(wm: WeekModel, state: _Best, bound: RequirementsBound, budget: Bud
         complete_hint(wm, seconds=min(10.0, max(0.1, seconds / 4)))  # LNS starts from a complete week
         if not budget.deterministic:
             seconds = max(0.0, seconds - (budget.elapsed() - start))
-        solver, status = _run(wm, budget, settings, seconds, _MetCallback(wm, progress))
+        solver, status = run_cp_sat(wm, budget, settings, seconds, _MetCallback(wm, progress))
     finally:
         for i in required:
             domains[i].domain[0] = 0
@@ -678,147 +549,3 @@ def _complete(wm: WeekModel, state: _Best, bound: RequirementsBound, budget: Bud
     if status == cp_model.OPTIMAL:
         units_bound = units
     return solver.status_name(status), len(wm.met) - not_met_at_least, units_bound
-
-
-# --- stage 2 ---------------------------------------------------------------------------------
-
-# Full searches beside CP-SAT's LNS workers in deterministic runs (docs/model.md, 6). The LP
-# search gives the only bound worth reporting, but on a large model one of its tasks runs for
-# a minute and, in the interleaved search, holds every other worker back: small models only.
-SUBSOLVERS = ("default_lp", "no_lp")
-LP_MAX_VARIABLES = 40_000
-# of the time stage 2 has, the share of the local search's polish (the rest is CP-SAT's)
-POLISH_SHARE = 0.3
-
-
-@dataclass
-class Preferences:
-    """What stage 2 reached: the final week and its objective, term by term."""
-
-    wm: WeekModel  # the model the week's values belong to
-    values: object  # a solver or hint values: .value(expr)
-    objective: float
-    terms: dict[str, int]  # objective term -> unweighted value
-    status: str  # OPTIMAL | FEASIBLE (of stage 2: the preferences given stage 1's result)
-    cp_sat_bound: float
-    solutions: int
-    polish_iterations: int
-    first_all_met: float | None
-    seconds: float  # CP-SAT's wall time
-    ran: bool  # CP-SAT ran
-    counting_bound: float  # iopsched.bounds (0 unless stage 1 met everyone)
-    skipped: bool = False  # no time was left for stage 2: the stage-1 week as it is
-
-
-# stage 2 is skipped (the stage-1 week is the result) when the time left is below this many
-# times the stage-1 model's build (the full model takes about 1.3 times as long) plus a second
-STAGE_TWO_COST = 1.6
-
-
-class _StageTwoCallback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, wm: WeekModel, report, budget: Budget, n: int, floor: float):
-        super().__init__()
-        self.wm, self.report, self.budget, self.n, self.floor = wm, report, budget, n, floor
-        self.solutions = 0
-        self.first_all_met: float | None = None
-
-    def on_solution_callback(self) -> None:
-        self.solutions += 1
-        met = sum(1 for shorts in self.wm.shortfalls.values() if all(self.value(v) == 0 for _, _, v in shorts))
-        if met == self.n and self.first_all_met is None:
-            self.first_all_met = self.budget.elapsed()
-        if self.report:
-            obj, bound = self.objective_value, max(self.floor, self.best_objective_bound)
-            self.report(Progress(self.budget.elapsed(), obj, bound, gap_of(obj, bound), self.solutions, met, self.n))
-
-
-def preferences_stage(program: Program, req: Requirements, budget: Budget, settings: SearchSettings, *,
-                      previous: Schedule | None = None, freeze: str | None = None,
-                      report: Callable[[Progress], None] | None = None) -> Preferences | None:
-    """Stage 2: the weighted preferences, keeping stage 1's result (whoever it fully met stays
-    fully met, no more shortfall units), from the stage-1 week polished by the local search.
-    None: --freeze made the model infeasible."""
-    from iopsched.greedy import POLISH_SECONDS, hint_week
-
-    n = len(program.participants)
-    if not budget.deterministic and budget.left() < STAGE_TWO_COST * req.build_cost + 1.0:
-        return _stage_one_week(program, req, previous)
-    wm = build(program, previous, freeze)
-    m = wm.model
-    budget.reckon(RECKON_BUILD * len(m.proto.variables))
-    # keep what stage 1 reached
-    for pid in req.met:
-        for _req, _day, var in wm.shortfalls.get(pid, []):
-            m.add(var == 0)
-    if wm.terms.get("unmet"):
-        m.add(sum(wm.terms["unmet"]) <= req.units)
-    # the counting bound (iopsched.bounds) holds for weeks meeting everyone
-    floor = float(counting_bound(wm)["bound"]) if len(req.met) == n else 0.0
-
-    # the stage-1 week, polished by the local search (its moves keep stage 1's result)
-    g = Greedy(wm)
-    if previous is not None:
-        g.remember(previous)
-    g.place_pinned()
-    g.load(req.schedule.sessions)
-
-    def better() -> None:
-        if report:
-            obj = g.objective()
-            report(Progress(budget.elapsed(), obj, floor, gap_of(obj, floor), 0, n - len(g.unmet_ids()), n,
-                            phase="local search"))
-
-    rr = RuinRecreate(g, settings.seed, None, better)
-    rr.protect = req.met
-    polish_seconds = budget.left() * POLISH_SHARE
-    cost = iteration_seconds(n, POLISH_SECONDS)
-    if budget.deterministic:
-        rr.stop = settings.interrupted.is_set
-        rr.polish(max(0, int(polish_seconds / cost)))
-        budget.reckoned += rr.iterations * cost
-    else:
-        deadline = budget.elapsed() + polish_seconds
-        rr.stop = lambda: settings.interrupted.is_set() or budget.elapsed() >= deadline
-        rr.polish(MAX_ITERATIONS * 10)
-    complete, _ = hint_week(g)
-    if not complete:  # the polished week does not hold on the full model: the stage-1 week
-        hint_decisions(wm, ScheduleValues(wm, req.schedule))
-        complete_hint(wm)
-    if wm.frozen:  # --freeze: keep last week's assignments that can still run
-        m.add_bool_and(wm.frozen)
-
-    n_vars = len(m.proto.variables)
-    cb = _StageTwoCallback(wm, report, budget, n, floor)
-    ran = not settings.interrupted.is_set() and budget.left() > 0.05
-    solver = cp_model.CpSolver()
-    status = cp_model.UNKNOWN
-    if ran:
-        extra = SUBSOLVERS if n_vars <= LP_MAX_VARIABLES else tuple(x for x in SUBSOLVERS if x != "default_lp")
-        solver, status = _run(wm, budget, settings, budget.left(), cb, subsolvers=extra)
-    if wm.frozen and status == cp_model.INFEASIBLE:
-        return None
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        values, name, objective = solver, solver.status_name(status), solver.objective_value
-        bound = solver.best_objective_bound
-    else:
-        values = HintValues(wm)
-        name, objective, bound = "FEASIBLE", values.objective_value, 0.0
-    terms = {term: int(sum(values.value(e) for e in exprs)) if exprs else 0 for term, exprs in wm.terms.items()}
-    return Preferences(wm, values, objective, terms, name, bound, cb.solutions, rr.iterations, cb.first_all_met,
-                       solver.wall_time if ran else 0.0, ran, floor)
-
-
-def _stage_one_week(program: Program, req: Requirements, previous: Schedule | None) -> Preferences:
-    """The stage-1 week as the result, its objective counted term by term (by the greedy's
-    count, equal to the model's)."""
-    g = Greedy(req.wm)
-    if previous is not None:
-        g.remember(previous)
-    g.place_pinned()
-    g.load(req.schedule.sessions)
-    terms = g.terms()
-    weights = program.rules.weights
-    objective = float(sum(weights.get(t, 0) * v for t, v in terms.items()))
-    values = GreedyValues(req.wm, *decisions(g))
-    return Preferences(req.wm, values, objective, terms, "FEASIBLE", 0.0, 0, 0, None, 0.0, False, 0.0,
-                       skipped=True)
