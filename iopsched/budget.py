@@ -156,6 +156,8 @@ def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds:
     p.subsolvers.extend(subsolvers)
     variables = len(wm.model.proto.variables)
     budget.configure(solver, seconds, variables)
+    if callback is not None and hasattr(callback, "running"):
+        callback.running = running  # a callback that stops the search does so through it
     settings.current.append(running)
     try:
         status = solver.solve(wm.model, callback) if callback is not None else solver.solve(wm.model)

@@ -499,12 +499,18 @@ class _MetCallback(cp_model.CpSolverSolutionCallback):
     def __init__(self, wm: WeekModel, progress, stop_at: int | None = None):
         super().__init__()
         self.wm, self.progress, self.stop_at = wm, progress, stop_at
+        self.running = None  # set by budget.run_cp_sat
 
     def on_solution_callback(self) -> None:
         met = sum(1 for v in self.wm.met.values() if self.value(v))
         self.progress(met)
         if self.stop_at is not None and met >= self.stop_at:
-            self.stop_search()
+            # through the running solve: the hint may be reported (and meet the target) while
+            # CP-SAT still loads the model, when a stop aborts it (budget.RunningSolve)
+            if self.running is not None:
+                self.running.stop()
+            else:
+                self.stop_search()
 
 
 def _met_of(solver, wm: WeekModel) -> tuple[frozenset[str], int]:

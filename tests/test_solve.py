@@ -267,3 +267,32 @@ def test_a_stop_before_the_search_starts_waits_for_it():
     assert solver.stopped == 1  # the held stop, once the search runs
     running.stop()
     assert solver.stopped == 2  # later stops go straight through
+
+
+def test_a_search_that_stops_itself_stops_through_the_hold(monkeypatch):
+    """A stage-1 search that stops at its target may see the target met by the hint, which
+    CP-SAT reports while it still loads the model: its stop goes through the same hold as
+    Ctrl-C's (a CRASH of prescriber large seed 2 in the bench, exit -6, before the fix)."""
+    import time
+
+    from builders import make_program
+
+    import iopsched.budget as budget_mod
+    from iopsched.budget import Budget, SearchSettings, run_cp_sat
+    from iopsched.model import build
+    from iopsched.stage_requirements import _MetCallback
+
+    stops = []
+
+    class Spy(budget_mod.RunningSolve):
+        def stop(self) -> None:
+            stops.append(self.started)
+            super().stop()
+
+    monkeypatch.setattr(budget_mod, "RunningSolve", Spy)
+    wm = build(make_program(), preferences=False)
+    callback = _MetCallback(wm, lambda met: None, stop_at=0)  # any week meets 0: stop at once
+    budget = Budget(10.0, True, time.monotonic(), reserve=0.0)
+    _solver, status = run_cp_sat(wm, budget, SearchSettings(workers=1, seed=0), 5.0, callback)
+    assert stops, "the callback stopped CP-SAT directly, not through the hold"
+    assert status in (2, 4)  # FEASIBLE or OPTIMAL: it stopped with its week
