@@ -30,6 +30,19 @@ def csv(kind: Callable[[str], object]) -> Callable[[str], list]:
     return parse
 
 
+def positive(number: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse type: a number above 0 (a time limit, a room count)."""
+    def parse(text: str) -> float:
+        try:
+            value = number(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return value
+    return parse
+
+
 def one_of(name: str, valid: tuple[str, ...]) -> Callable[[str], str]:
     def check(text: str) -> str:
         if text not in valid:

@@ -303,7 +303,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--baseline", default=DEFAULT_BASELINE,
                     help=f"git ref of the release to compare with (default {DEFAULT_BASELINE})")
     common.add_program_options(ap, tuple(DEFAULT_SIZES))
-    ap.add_argument("--time-limit", type=float, default=DEFAULT_LIMIT,
+    ap.add_argument("--time-limit", type=common.positive(float), default=DEFAULT_LIMIT,
                     help=f"--time-limit of both commands (default {DEFAULT_LIMIT:g})")
     ap.add_argument("--workers", type=int, help="--workers of both commands (default: config)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder")
@@ -313,8 +313,6 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
-    if args.time_limit <= 0:
-        parser().error("--time-limit must be positive")
     report = run_quality(args.baseline, args.kinds or list(KINDS),
                          args.sizes or list(DEFAULT_SIZES), args.seeds or list(DEFAULT_SEEDS),
                          args.time_limit, args.out, workers=args.workers,

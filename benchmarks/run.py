@@ -551,10 +551,10 @@ def parser() -> argparse.ArgumentParser:
                     help=f"kinds {','.join(QUICK_KINDS)}, sizes {','.join(QUICK_SIZES)}, seed 1; "
                          "exit 1 if a schedule does not validate")
     common.add_program_options(ap, tuple(DEFAULT_SIZES))
-    ap.add_argument("--time-limit", type=float,
+    ap.add_argument("--time-limit", type=common.positive(float),
                     help="the command's limit in seconds for every size (default per size: "
                          + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LIMITS.items()) + ")")
-    ap.add_argument("--rooms", type=int, help="rooms kept by the generator (e.g. xl with 15)")
+    ap.add_argument("--rooms", type=common.positive(int), help="rooms kept by the generator (e.g. xl with 15)")
     ap.add_argument("--deterministic", action="store_true",
                     help="deterministic budget (reproducible; wall time not judged)")
     ap.add_argument("--workers", type=int, help="CP-SAT workers (default: the config's, all cores)")
@@ -603,10 +603,6 @@ def main(argv: Sequence[str] | None = None, t0: float | None = None) -> int:
     kinds = args.kinds or list(QUICK_KINDS if args.quick else DEFAULT_KINDS)
     sizes = args.sizes or list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     seeds = args.seeds or list(DEFAULT_SEEDS)
-    if args.time_limit is not None and args.time_limit <= 0:
-        parser().error("--time-limit must be positive")
-    if args.rooms is not None and args.rooms <= 0:
-        parser().error("--rooms must be positive")
     limits = {s: args.time_limit if args.time_limit is not None else DEFAULT_LIMITS[s]
               for s in sizes}
     report = run_benchmarks(kinds, sizes, seeds, limits, args.out, rooms=args.rooms,

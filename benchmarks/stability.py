@@ -231,7 +231,7 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.stability",
                                  description="Week-to-week stability after one input change.")
     common.add_program_options(ap, tuple(DEFAULT_SIZES))
-    ap.add_argument("--time-limit", type=float, default=DEFAULT_LIMIT,
+    ap.add_argument("--time-limit", type=common.positive(float), default=DEFAULT_LIMIT,
                     help=f"each solve's deterministic budget in seconds (default {DEFAULT_LIMIT:g})")
     ap.add_argument("--workers", type=int, help="CP-SAT workers (default: the config's)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder")
@@ -241,8 +241,6 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
-    if args.time_limit <= 0:
-        parser().error("--time-limit must be positive")
     report = run_stability(args.kinds or list(KINDS), args.sizes or list(DEFAULT_SIZES),
                            args.seeds or list(DEFAULT_SEEDS), args.time_limit, args.out,
                            workers=args.workers,

@@ -121,6 +121,22 @@ class RunningSolve:
                 self.pending = True
 
 
+class StoppingCallback(cp_model.CpSolverSolutionCallback):
+    """A solution callback that may end its search (`stop()`): through the running solve's
+    hold, since the hint can be reported, and meet the callback's target, while CP-SAT still
+    loads the model (RunningSolve)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running: RunningSolve | None = None  # set by run_cp_sat
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.stop()
+        else:
+            self.stop_search()
+
+
 @dataclass
 class SearchSettings:
     workers: int
@@ -130,10 +146,15 @@ class SearchSettings:
     # the solves now running (RunningSolve), so that Ctrl-C can stop them
     current: list = field(default_factory=list)
 
+    def stop_running(self) -> None:
+        """Stop every CP-SAT solve now running (each keeps its best solution)."""
+        for running in list(self.current):
+            running.stop()
+
 
 def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds: float, callback=None, *,
-         workers: int | None = None, local_search: bool = False,
-         subsolvers: tuple[str, ...] = ()) -> tuple[cp_model.CpSolver, int]:
+               workers: int | None = None, local_search: bool = False,
+               subsolvers: tuple[str, ...] = ()) -> tuple[cp_model.CpSolver, int]:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.num_workers = settings.workers if workers is None else workers
@@ -156,8 +177,8 @@ def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds:
     p.subsolvers.extend(subsolvers)
     variables = len(wm.model.proto.variables)
     budget.configure(solver, seconds, variables)
-    if callback is not None and hasattr(callback, "running"):
-        callback.running = running  # a callback that stops the search does so through it
+    if isinstance(callback, StoppingCallback):
+        callback.running = running
     settings.current.append(running)
     try:
         status = solver.solve(wm.model, callback) if callback is not None else solver.solve(wm.model)

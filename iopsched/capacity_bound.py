@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from iopsched.domain import Program, eligible, weekly_min_for
+from iopsched.domain import Program, day_name, eligible, hhmm, weekly_min_for
 from iopsched.model import WeekModel, effective_capacity, slots_needed
 
 SOLVE_SECONDS = 5.0  # deterministic time for the small 0/1 model (it solves in well under)
@@ -134,8 +134,6 @@ def capacity_bound(program: Program, wm: WeekModel, meetable: set[str]) -> Capac
 
 def _binding(program: Program, rows, solver, x, needs, S: int, everywhere: frozenset) -> str:
     """The inequality with the least room left at the optimum, in words."""
-    from iopsched.domain import day_name, hhmm
-
     def slack(row) -> float:
         _window, resource, inside, have = row
         used = sum(solver.value(x[pid]) * needs[pid].get(resource, 0) for pid in inside)

@@ -253,8 +253,7 @@ def _ctrl_c_stops(settings: SearchSettings, catch: bool):
 
     def stop(signum, frame) -> None:
         settings.interrupted.set()
-        for running in list(settings.current):
-            running.stop()
+        settings.stop_running()
 
     previous = signal.signal(signal.SIGINT, stop)
     try:

@@ -17,7 +17,15 @@ from ortools.sat.python import cp_model
 from iopsched.bounds import counting_bound
 from iopsched.budget import RECKON_BUILD, Budget, SearchSettings, run_cp_sat
 from iopsched.domain import Program
-from iopsched.greedy import MAX_ITERATIONS, Greedy, RuinRecreate, decisions, iteration_seconds
+from iopsched.greedy import (
+    MAX_ITERATIONS,
+    POLISH_SECONDS,
+    Greedy,
+    RuinRecreate,
+    decisions,
+    hint_week,
+    iteration_seconds,
+)
 from iopsched.hints import complete_hint
 from iopsched.model import WeekModel, build
 from iopsched.progress import Progress, gap_of
@@ -81,8 +89,6 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     """Stage 2: the weighted preferences, keeping stage 1's result (whoever it fully met stays
     fully met, no more shortfall units), from the stage-1 week polished by the local search.
     None: --freeze made the model infeasible."""
-    from iopsched.greedy import POLISH_SECONDS, hint_week
-
     n = len(program.participants)
     if not budget.deterministic and budget.left() < STAGE_TWO_COST * req.build_cost + 1.0:
         return _stage_one_week(program, req, previous)

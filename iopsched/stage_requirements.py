@@ -35,10 +35,11 @@ from iopsched.budget import (
     RECKON_GREEDY,
     Budget,
     SearchSettings,
+    StoppingCallback,
     run_cp_sat,
 )
 from iopsched.capacity_bound import CapacityBound, capacity_bound
-from iopsched.domain import Program
+from iopsched.domain import Program, weekly_min_for
 from iopsched.greedy import (
     MAX_ITERATIONS,
     STRATEGIES,
@@ -306,8 +307,7 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
         rr.run(MAX_ITERATIONS * 10, patience=MEND_PATIENCE)
         while thread.is_alive():
             if done():
-                for running in list(settings.current):
-                    running.stop()
+                settings.stop_running()
             thread.join(0.05)
         return result.get("status", "")
     rr_seconds = seconds * MEND_SHARE if few else 0.0
@@ -411,8 +411,6 @@ def _neighbourhood(wm: WeekModel, state: _Best, short: list[str], size: int) -> 
     """The participants still short, and up to `size` in all with the most sessions in the
     (day, slot)s where those participants could attend something; a session of a type one
     of them still lacks (a prescriber's visits, say) counts more."""
-    from iopsched.domain import weekly_min_for
-
     free = set(short)
     people = wm.program.participant_by_id()
     reach: set[tuple[int, int]] = set()
@@ -473,12 +471,9 @@ def _local_search(wm: WeekModel, state: _Best, required: list[str], closed: list
         domains[i].domain[1] = v
     try:
         if complete:  # the hint made a complete week: the local search starts from a solution
-            start = budget.elapsed()
-            complete_hint(wm, seconds=min(2.0, max(0.1, seconds / 4)))
-            if not budget.deterministic:
-                seconds = max(0.0, seconds - (budget.elapsed() - start))
+            seconds = _complete_the_hint(wm, budget, seconds, at_most=2.0)
         solver, status = run_cp_sat(wm, budget, settings, seconds, _MetCallback(wm, progress, stop_at=target),
-                              local_search=True, workers=workers)
+                                    local_search=True, workers=workers)
     finally:
         for i, _v in fixed:
             domains[i].domain[0] = 0
@@ -493,24 +488,29 @@ def _local_search(wm: WeekModel, state: _Best, required: list[str], closed: list
     return solver.status_name(status)
 
 
-class _MetCallback(cp_model.CpSolverSolutionCallback):
+def _complete_the_hint(wm: WeekModel, budget: Budget, seconds: float, at_most: float) -> float:
+    """Extend the hint to every variable (`hints.complete_hint`, at most a quarter of
+    `seconds` and `at_most`); returns the seconds left for the search (wall-clock mode: less
+    what that took; deterministic mode: unchanged, so that runs repeat)."""
+    start = budget.elapsed()
+    complete_hint(wm, seconds=min(at_most, max(0.1, seconds / 4)))
+    if budget.deterministic:
+        return seconds
+    return max(0.0, seconds - (budget.elapsed() - start))
+
+
+class _MetCallback(StoppingCallback):
     """Reports participants fully met; with `stop_at`, stops the search once that many are."""
 
     def __init__(self, wm: WeekModel, progress, stop_at: int | None = None):
         super().__init__()
         self.wm, self.progress, self.stop_at = wm, progress, stop_at
-        self.running = None  # set by budget.run_cp_sat
 
     def on_solution_callback(self) -> None:
         met = sum(1 for v in self.wm.met.values() if self.value(v))
         self.progress(met)
         if self.stop_at is not None and met >= self.stop_at:
-            # through the running solve: the hint may be reported (and meet the target) while
-            # CP-SAT still loads the model, when a stop aborts it (budget.RunningSolve)
-            if self.running is not None:
-                self.running.stop()
-            else:
-                self.stop_search()
+            self.stop()
 
 
 def _met_of(solver, wm: WeekModel) -> tuple[frozenset[str], int]:
@@ -545,10 +545,7 @@ def _complete(wm: WeekModel, state: _Best, bound: RequirementsBound, budget: Bud
         domains[i].domain[0] = 1
     try:
         hint_decisions(wm, state.values)
-        start = budget.elapsed()
-        complete_hint(wm, seconds=min(10.0, max(0.1, seconds / 4)))  # LNS starts from a complete week
-        if not budget.deterministic:
-            seconds = max(0.0, seconds - (budget.elapsed() - start))
+        seconds = _complete_the_hint(wm, budget, seconds, at_most=10.0)  # LNS starts from a complete week
         solver, status = run_cp_sat(wm, budget, settings, seconds, _MetCallback(wm, progress))
     finally:
         for i in required:
