@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
+from iopsched import __version__
 from iopsched.errors import IopschedError
 
 app = typer.Typer(
@@ -17,6 +19,46 @@ app = typer.Typer(
 )
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "program.xlsx"
+
+
+# choices, listed by --help (tests/test_cli_solve.py checks them against the library's)
+class Freeze(StrEnum):
+    participants = "participants"
+    sessions = "sessions"
+
+
+class Who(StrEnum):
+    staff = "staff"
+    participants = "participants"
+    all = "all"
+
+
+class Size(StrEnum):
+    small = "small"
+    medium = "medium"
+    large = "large"
+    xl = "xl"
+
+
+class Kind(StrEnum):
+    classic = "classic"
+    mix = "mix"
+    evening = "evening"
+    adolescent = "adolescent"
+    prescriber = "prescriber"
+    planted = "planted"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"iopsched {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="print the version and exit")) -> None:
+    """Weekly timetables for Intensive Outpatient Programs."""
 
 
 def _err(text: str) -> None:
@@ -73,13 +115,15 @@ def template(out: Path = typer.Argument(..., help="where to write the empty work
 @app.command()
 def solve(
     workbook: Path | None = typer.Argument(None, help="program workbook; default: the bundled sample"),
-    config: Path | None = typer.Option(None, "--config", "-c"),
-    output: Path = typer.Option(Path("schedule.xlsx"), "--output", "-o"),
-    time_limit: float | None = typer.Option(None, "--time-limit", help="seconds"),
-    workers: int | None = typer.Option(None, "--workers", help="0 = all cores"),
-    seed: int | None = typer.Option(None, "--seed"),
-    previous: Path | None = typer.Option(None, "--previous", help="last week's schedule.xlsx"),
-    freeze: str | None = typer.Option(None, "--freeze", help="participants|sessions"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="config .toml; default: configs/default.toml"),
+    output: Path = typer.Option(Path("schedule.xlsx"), "--output", "-o", help="the timetable workbook to write"),
+    time_limit: float | None = typer.Option(
+        None, "--time-limit", help="seconds of wall clock for the whole command; default: the config's"),
+    workers: int | None = typer.Option(None, "--workers", help="CP-SAT workers, 0 = all cores; default: the config's"),
+    seed: int | None = typer.Option(None, "--seed", help="CP-SAT's random seed; default: the config's"),
+    previous: Path | None = typer.Option(None, "--previous", help="last week's schedule.xlsx (keeps weeks stable)"),
+    freeze: Freeze | None = typer.Option(None, "--freeze", help="with --previous: keep last week's participants' "
+                                         "sessions or the sessions themselves as they were"),
     show_names: bool = typer.Option(False, "--show-names", help="participant names in the human sheets"),
     week_of: str | None = typer.Option(None, "--week-of", help="YYYY-MM-DD in the week solved (for start/end dates)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
@@ -101,7 +145,7 @@ def solve(
             workers=workers,
             seed=seed,
             previous=previous,
-            freeze=freeze,
+            freeze=freeze.value if freeze is not None else None,
             show_names=show_names,
             progress=not quiet,
             week_of=week_of,
@@ -118,7 +162,7 @@ def solve(
 def validate(
     workbook: Path = typer.Argument(..., help="program workbook"),
     schedule: Path = typer.Argument(..., help="schedule workbook to check"),
-    config: Path | None = typer.Option(None, "--config", "-c"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="config .toml; default: configs/default.toml"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable report"),
     week_of: str | None = typer.Option(None, "--week-of",
                                        help="YYYY-MM-DD, any day of the schedule's week: check admission "
@@ -140,10 +184,10 @@ def export(
     to: Path = typer.Option(..., "--to", help="output folder"),
     formats: str = typer.Option("ics,xlsx,html", "--format", help="comma list of ics,xlsx,html,pdf"),
     week_of: str | None = typer.Option(None, "--week-of", help="YYYY-MM-DD, any day of the week"),
-    who: str = typer.Option("all", "--who", help="staff|participants|all"),
-    config: Path | None = typer.Option(None, "--config", "-c"),
+    who: Who = typer.Option(Who.all, "--who", help="whose timetables"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="config .toml; default: configs/default.toml"),
     workbook: Path | None = typer.Option(None, "--program", help="program workbook (for names)"),
-    show_names: bool = typer.Option(False, "--show-names"),
+    show_names: bool = typer.Option(False, "--show-names", help="participant names (needs --program)"),
     single_workbook: bool = typer.Option(False, "--single-workbook", help="one xlsx, a sheet per person"),
 ) -> None:
     """Write per-person timetables: calendar files, printable pages, workbooks."""
@@ -155,7 +199,7 @@ def export(
             to=to,
             formats=formats,
             week_of=week_of,
-            who=who,
+            who=who.value,
             config=config,
             program=workbook,
             show_names=show_names,
@@ -167,11 +211,11 @@ def export(
 
 @app.command()
 def generate(
-    size: str = typer.Option("small", "--size", help="small|medium|large|xl"),
-    seed: int = typer.Option(0, "--seed"),
+    size: Size = typer.Option(Size.small, "--size", help="participants: small 20, medium 60, large 150, xl 400"),
+    seed: int = typer.Option(0, "--seed", help="the same size, kind and seed give the same program"),
     out: Path = typer.Option(..., "-o", "--out", help="output folder (program.xlsx is written in it) or .xlsx path"),
-    kind: str = typer.Option(
-        "classic", "--kind",
+    kind: Kind = typer.Option(
+        Kind.classic, "--kind",
         help="classic (easy, the default) | mix (day/evening, packed) | evening (70% day-shift "
              "workers) | adolescent (half teens after school) | prescriber (one prescriber, one "
              "day) | planted (mix + participants no schedule can meet, listed in planted.json)"),
@@ -184,7 +228,7 @@ def generate(
     from iopsched.generate import write_generated
 
     try:
-        path = write_generated(size, seed, out, kind=kind, rooms=rooms)
+        path = write_generated(size.value, seed, out, kind=kind.value, rooms=rooms)
     except IopschedError as exc:
         _fail(exc)
     typer.echo(f"wrote {path}")

@@ -22,6 +22,8 @@ class Problem:
     value: object = None
     expected: str = ""
     warning: bool = False
+    record: str = ""  # whose row it is: "participant P009", "staff S01", "room R2", "session type X"
+
 
     def __str__(self) -> str:
         where = []
@@ -31,6 +33,8 @@ class Problem:
             where.append(f"sheet {self.sheet}")
         if self.row is not None:
             where.append(f"row {self.row}")
+        if self.record:
+            where.append(self.record)
         if self.column:
             where.append(f"column {self.column}")
         text = ", ".join(where)

@@ -66,6 +66,13 @@ SCHEMA: dict[str, dict[str, bool]] = {
                "participants": False},
 }
 OPTIONAL_SHEETS = {"Pinned"}
+# sheets a program cannot run without a row of (Commitments and Pinned may be empty)
+NONEMPTY_SHEETS = ("Staff", "StaffAvailability", "Rooms", "SessionTypes", "Participants")
+# the column naming a row's record, quoted beside the row number in its problems
+ID_COLUMNS = {"Staff": ("staff_id", "staff"), "StaffAvailability": ("staff_id", "staff"),
+              "Rooms": ("room_id", "room"), "SessionTypes": ("session_type", "session type"),
+              "Participants": ("participant_id", "participant"),
+              "Commitments": ("participant_id", "participant")}
 # columns a header may lack entirely (the sheet still reads); required ones must be present
 COMMITMENT_REASONS = ("work", "school", "caregiving", "transport", "other")
 
@@ -76,6 +83,7 @@ class _Sheet:
     def __init__(self, file: str, name: str, table: Table | None, problems: list[Problem]):
         self.file, self.name, self.table, self.problems = file, name, table, problems
         self.ids: dict[str, int] = {}  # id -> row, filled by the sheet's reader
+        self._ids_by_row: dict[int, object] | None = None  # row -> its id cell, when a problem needs it
         schema = SCHEMA[name]
         if table is None:
             return
@@ -102,7 +110,22 @@ class _Sheet:
     def problem(self, row: int, column: str, message: str, value: object = None, expected: str = "",
                 warning: bool = False) -> None:
         self.problems.append(Problem(message, file=self.file, sheet=self.table.name if self.table else self.name,
-                                     row=row, column=column, value=value, expected=expected, warning=warning))
+                                     row=row, column=column, value=value, expected=expected, warning=warning,
+                                     record=self._record(row, column)))
+
+    def _record(self, row: int, column: str) -> str:
+        """Whose row it is, from the row's id column ("participant P009"; blank when the
+        problem is about that column)."""
+        id_column, noun = ID_COLUMNS.get(self.name, ("", ""))
+        if not id_column or column == id_column or self.table is None:
+            return ""
+        if self._ids_by_row is None:
+            self._ids_by_row = {r: record.get(id_column) for r, record in self.table.rows}
+        value = self._ids_by_row.get(row)
+        try:
+            return "" if is_blank(value) else f"{noun} {_ident(value)}"
+        except CellError:
+            return ""
 
     def cell(self, row: int, record: dict, column: str, parser: Callable, default=None, required=None):
         """Parsed value of a cell; blank gives `default` (or a problem when the column is required)."""
@@ -159,6 +182,11 @@ def read_program(path: Path, rules: Rules) -> tuple[Program, list[Problem]]:
                      expected="sheets " + ", ".join(SCHEMA) + " (Pinned optional)") for s in missing] + problems
         )
     sheets = {s: _Sheet(file, s, tables.get(s.lower()), problems) for s in SCHEMA}
+    for s in NONEMPTY_SHEETS:
+        if sheets[s].table is not None and any(sheets[s].table.columns) and not sheets[s].rows:
+            problems.append(Problem(f"sheet '{s}' has no rows", file=file, sheet=sheets[s].sheet, row=2,
+                                    expected="at least one row below the header (a program needs staff, their "
+                                    "hours, rooms, session types and participants)"))
     if any(not p.warning for p in problems):
         raise InputError(problems)
 

@@ -130,3 +130,24 @@ def test_suggest_proposes_a_checked_change(tmp_path):
     wb = openpyxl.load_workbook(out)
     assert "Suggestions" in wb.sheetnames
 
+
+
+def test_version_and_choices_listed():
+    """`--version` prints the package's version; every choice option lists the library's own
+    choices in --help (an enumeration, so that a typo is refused with exit 2)."""
+    from iopsched import __version__
+    from iopsched.cli import Freeze, Kind, Size, Who
+    from iopsched.continuity import FREEZE_MODES
+    from iopsched.export import WHO
+    from iopsched.generate import KINDS, SIZES
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"iopsched {__version__}"
+    assert [m.value for m in Freeze] == list(FREEZE_MODES)
+    assert [m.value for m in Who] == list(WHO)
+    assert [m.value for m in Size] == list(SIZES)
+    assert [m.value for m in Kind] == list(KINDS)
+    help_text = CliRunner().invoke(app, ["generate", "--help"], terminal_width=200).output
+    assert "small|medium|large|xl" in help_text.replace(" ", "")
+    bad = CliRunner().invoke(app, ["generate", "--size", "huge", "-o", "x"])
+    assert bad.exit_code == 2 and "huge" in bad.output

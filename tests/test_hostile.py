@@ -429,9 +429,9 @@ def test_terminal_escapes_never_printed(tmp_path):
     (folder / "Staff.csv").write_text(roles.replace("prescriber", "\u202eprescriber"), "utf-8")
     out = check_fails(
         folder,
-        "sheet Rooms, row 2, column kinds: not understood (found 'gym\\x1b]0;pwned\\x07'); "
+        "sheet Rooms, row 2, room R1, column kinds: not understood (found 'gym\\x1b]0;pwned\\x07'); "
         "expected a comma separated list on one line, without control characters",
-        "sheet Staff, row 7, column roles: not understood (found '\\u202eprescriber')",
+        "sheet Staff, row 7, staff M1, column roles: not understood (found '\\u202eprescriber')",
     )
     for text in (out, result.output):
         assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text

@@ -320,8 +320,8 @@ def test_empty_rows_keep_row_numbers(tmp_path):
     found = problems_of(path)
     assert len(found) == 2
     msgs = sorted(str(p) for p in found)
-    assert "sheet Participants, row 5, column days_min: not understood (found 'lots')" in msgs[0]
-    assert "sheet Staff , row 4, column max_hours_week: not understood (found 'thirty')" in msgs[1]
+    assert "sheet Participants, row 5, participant P2, column days_min: not understood (found 'lots')" in msgs[0]
+    assert "sheet Staff , row 4, staff 101, column max_hours_week: not understood (found 'thirty')" in msgs[1]
 
 
 def test_levels_from_config_and_overrides(tmp_path):
@@ -458,9 +458,9 @@ def test_windows_outside_opening_hours_and_closed_days_warn(tmp_path):
     program, warnings = read(path)
     text = "\n".join(str(w) for w in warnings)
     n = len(rows["StaffAvailability"]) + 1
-    assert f"sheet StaffAvailability, row {n - 1}, column day: Sat is not an open day" in text
+    assert f"sheet StaffAvailability, row {n - 1}, staff C3, column day: Sat is not an open day" in text
     assert (
-        f"sheet StaffAvailability, row {n}, column start: window 07:00-22:00 reaches outside "
+        f"sheet StaffAvailability, row {n}, staff C3, column start: window 07:00-22:00 reaches outside "
         "opening hours 08:00-21:00"
     ) in text
     assert len(program.staff_by_id()["C3"].windows) == 7
@@ -953,12 +953,12 @@ def test_check_exit_2_lists_every_problem(tmp_path):
     out = result.output
     assert "Traceback" not in out
     assert "error: 3 problems in the input:" in out
-    assert "sheet Staff, row 2, column max_hours_week: not understood (found 'forty')" in out
+    assert "sheet Staff, row 2, staff C1, column max_hours_week: not understood (found 'forty')" in out
     assert (
-        "sheet Participants, row 3, column level: unknown level of care (found 'Residential')"
+        "sheet Participants, row 3, participant P02, column level: unknown level of care (found 'Residential')"
         in out
     )
-    assert "sheet Commitments, row 2, column end: not understood (found '25:00')" in out
+    assert "sheet Commitments, row 2, participant P01, column end: not understood (found '25:00')" in out
 
 
 def test_check_ok_prints_summary_and_warnings(tmp_path):
@@ -995,8 +995,8 @@ def test_admission_and_discharge_dates(tmp_path):
     path = write(tmp_path, rows, "bad_dates.xlsx")
     found = problems_of(path)
     assert [str(p).split(", sheet ", 1)[1] for p in found] == [
-        "Participants, row 4, column end_date: end_date 2026-11-01 is before start_date "
+        "Participants, row 4, participant P03, column end_date: end_date 2026-11-01 is before start_date "
         "2026-12-01; expected an end_date on or after the start_date",
-        "Participants, row 5, column start_date: not understood (found 'soon'); expected a date "
+        "Participants, row 5, participant P04, column start_date: not understood (found 'soon'); expected a date "
         "such as 2026-11-30 (or an Excel date cell)",
     ]
