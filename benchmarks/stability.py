@@ -43,6 +43,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("others_changed", "others changed"),
     ("others_changed_any", "others changed (any)"),
     ("solver_changed", "changed by solver"),
+    ("stage1", "stage 1 kept"),
     ("wall_s", "wall s"),
     ("target", "target"),
 )
@@ -93,6 +94,7 @@ def compare(program, last, this, pid: str) -> dict:
         "others_changed_any": len(others),
         "others_changed_any_ids": others,
         "solver_changed": this.summary.get("previous.changed_by_solver", ""),
+        "stage1": this.summary.get("previous.stage1", ""),
         "changed_participant_met_after": pid not in _unmet(this),
     }
 
@@ -195,7 +197,8 @@ def render_markdown(report: dict) -> str:
     lines += ["", "`others changed`: participants other than the changed one, fully met last "
               "week, whose week (sessions by type, day, start) differs; `(any)` counts every "
               "other participant; `changed by solver` is the Summary's "
-              "`previous.changed_by_solver`."]
+              "`previous.changed_by_solver`; `stage 1 kept`: the Summary's `previous.stage1` (how many "
+              "weeks stage 1 kept, and whether the fewest changes were proven)."]
     return "\n".join(lines) + "\n"
 
 

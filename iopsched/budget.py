@@ -68,6 +68,11 @@ class Budget:
         slow machine: a run that reaches it may not repeat)."""
         return max(0.1, max(2 * self.limit, self.limit + 20) - self.elapsed())
 
+    def clock(self) -> float:
+        """Seconds of this budget used so far: reckoned (deterministic mode) or wall; a
+        search's share is measured on it, so that deterministic runs repeat."""
+        return self.reckoned if self.deterministic else self.elapsed()
+
     def reckon(self, seconds: float) -> None:
         """Deterministic runs: count work outside CP-SAT, estimated from the program's size."""
         if self.deterministic:
@@ -129,8 +134,14 @@ class StoppingCallback(cp_model.CpSolverSolutionCallback):
     def __init__(self) -> None:
         super().__init__()
         self.running: RunningSolve | None = None  # set by run_cp_sat
+        # deterministic budget on several workers: no stop, the search runs to its limit or
+        # proof. A stop lands at a moment that depends on the threads' timing, so the week
+        # would not repeat
+        self.repeatable = False  # set by run_cp_sat
 
     def stop(self) -> None:
+        if self.repeatable:
+            return
         if self.running is not None:
             self.running.stop()
         else:
@@ -160,6 +171,8 @@ def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds:
     p.num_workers = settings.workers if workers is None else workers
     if local_search:
         p.use_ls_only = True  # feasibility jump / violation local search: finds packed weeks fast
+        if budget.deterministic:  # its parallel workers do not repeat, interleaved or not (measured)
+            p.num_workers = 1
     p.random_seed = settings.seed
     # the log tells when the search has started (RunningSolve); shown only when asked for
     p.log_search_progress = True
@@ -175,10 +188,16 @@ def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds:
     # repeatable on a deterministic budget
     p.interleave_search = True
     p.subsolvers.extend(subsolvers)
+    # CP-SAT 9.15 aborts (`Check failed: heuristics.fixed_search != nullptr`) when the
+    # interleaved search, with a hint, finds the model infeasible while max_lp still loads
+    # (week to week: last week's weeks kept, no seat left for a changed participant).
+    # Measured on a 6-pigeon, 5-hole model: aborts with max_lp, INFEASIBLE without.
+    p.ignore_subsolvers.append("max_lp")
     variables = len(wm.model.proto.variables)
     budget.configure(solver, seconds, variables)
     if isinstance(callback, StoppingCallback):
-        callback.running = running
+        # (one worker: the stop lands where the search is, and repeats)
+        callback.running, callback.repeatable = running, budget.deterministic and p.num_workers != 1
     settings.current.append(running)
     try:
         status = solver.solve(wm.model, callback) if callback is not None else solver.solve(wm.model)

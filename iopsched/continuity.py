@@ -31,6 +31,26 @@ def _week(schedule: Schedule, pid: str) -> set[tuple[str, int, int]]:
     return {(s.session_type, s.day, s.start) for s in schedule.sessions if pid in s.participants}
 
 
+def last_weeks(wm, previous: Schedule) -> dict[str, set[int]]:
+    """Continuing participants whose sessions of last week can all run for them again, each
+    with the model's option indices of those sessions (the weeks a solve can keep as they were)."""
+    by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
+    people = {p.participant_id for p in wm.program.participants}
+    last: dict[str, set[int]] = {}
+    for s in previous.sessions:
+        o = by_key.get((s.session_type, s.day, s.start))
+        for pid in s.participants:
+            if pid in people:
+                last.setdefault(pid, set()).add(o.index if o is not None else -1)
+    return {pid: opts for pid, opts in last.items() if -1 not in opts and all((pid, oi) in wm.a for oi in opts)}
+
+
+def kept_weeks(wm, previous: Schedule, schedule: Schedule) -> dict[str, set[int]]:
+    """`last_weeks` of the participants whose week in `schedule` is exactly last week's."""
+    return {pid: opts for pid, opts in last_weeks(wm, previous).items()
+            if _week(schedule, pid) == _week(previous, pid)}
+
+
 def week_changes(wm, previous: Schedule, schedule: Schedule) -> dict[str, object]:
     """Summary rows: how many participants' weeks changed, and why."""
     people = {p.participant_id for p in wm.program.participants}

@@ -217,6 +217,7 @@ def _summary(program: Program, budget: Budget, settings: SearchSettings, req: Re
         from iopsched.continuity import week_changes
 
         s.update(week_changes(wm, previous, schedule))
+        s["previous.stage1"] = req.week_to_week
         if freeze:
             s["freeze"] = freeze
     return s

@@ -16,6 +16,7 @@ from ortools.sat.python import cp_model
 
 from iopsched.bounds import counting_bound
 from iopsched.budget import RECKON_BUILD, Budget, SearchSettings, run_cp_sat
+from iopsched.continuity import kept_weeks
 from iopsched.domain import Program
 from iopsched.greedy import (
     MAX_ITERATIONS,
@@ -101,6 +102,13 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
             m.add(var == 0)
     if wm.terms.get("unmet"):
         m.add(sum(wm.terms["unmet"]) <= req.units)
+    # ... and, week to week, every participant whose stage-1 week is last week's keeps it (stage
+    # 1 kept as many as the requirements allow; stability comes before the other preferences)
+    if previous is not None:
+        kept = kept_weeks(wm, previous, req.schedule)
+        for (pid, oi), var in wm.a.items():
+            if pid in kept:
+                m.add(var == int(oi in kept[pid]))
     # the counting bound (iopsched.bounds) holds for weeks meeting everyone
     floor = float(counting_bound(wm)["bound"]) if len(req.met) == n else 0.0
 

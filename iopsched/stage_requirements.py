@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
@@ -39,6 +39,7 @@ from iopsched.budget import (
     run_cp_sat,
 )
 from iopsched.capacity_bound import CapacityBound, capacity_bound
+from iopsched.continuity import last_weeks
 from iopsched.domain import Program, weekly_min_for
 from iopsched.greedy import (
     MAX_ITERATIONS,
@@ -52,6 +53,7 @@ from iopsched.greedy import (
 from iopsched.hints import complete_hint
 from iopsched.model import UNMET_UNITS, WeekModel, build, unit_kind
 from iopsched.progress import Progress
+from iopsched.requirements import shortfalls
 from iopsched.schedule import Schedule
 from iopsched.upper_bound import RequirementsBound, requirements_bound
 from iopsched.values import GreedyValues, SolverValues, hint_decisions
@@ -81,6 +83,13 @@ ANCHOR_SHARE = 0.3
 MEND_SHARE = 0.25
 MEND_FEW = 0.1
 MEND_PATIENCE = 50  # moves without fewer shortfall units before it hands over to CP-SAT
+# once everyone the bound allows is met, the share of the rest of stage 1 for re-planning the
+# participants still short one at a time, each with this many sharing their times at first
+UNITS_SHARE = 0.6
+UNITS_NEIGHBOURS = 12
+# week to week, when not every continuing week can be kept: re-plan the changed participants
+# and at first this many others (doubled while that is infeasible)
+ANCHOR_NEIGHBOURS = 8
 
 
 
@@ -105,6 +114,7 @@ class Requirements:
     capacity: CapacityBound | None = None  # the rooms' and leaders' bound (when it was needed)
     greedy_seconds: float = 0.0  # ... to the greedy week
     greedy_units: int = 0  # the greedy week's shortfall units
+    week_to_week: str = ""  # with --previous: what stage 1 kept of last week
 
     @property
     def proven(self) -> bool:
@@ -161,25 +171,30 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
 
     progress(len(state.met))
     _add_bound(wm, bound)
-    cp_status = ""
+    cp_status, week_to_week = "", ""
     share = budget.left() * REQUIREMENTS_SHARE
     stage_left = budget.left() - share  # what stage 1 leaves for stage 2
-    state.started = budget.elapsed()
+    started = budget.clock()
     if previous is not None and not settings.interrupted.is_set():
         # (a0) week to week: last week's attendances kept for everyone they still fit, unless
         # the greedy week (which starts from last week) already keeps them and meets the bound
-        cp_status = _anchored(wm, previous, state, bound, budget, settings,
-                              share * SATISFACTION_SHARE * ANCHOR_SHARE, progress, reached())
+        cp_status, week_to_week = _anchored(wm, previous, state, bound, budget, settings,
+                                            share * SATISFACTION_SHARE * ANCHOR_SHARE, progress, reached())
     if not reached() and not settings.interrupted.is_set():
         # (a) the local searches: the greedy's, then CP-SAT's on the required form
         cp_status = _mend_and_search(wm, g, bound, state, budget, settings,
-                                     share * SATISFACTION_SHARE - (budget.elapsed() - state.started),
+                                     share * SATISFACTION_SHARE - (budget.clock() - started),
                                      progress, ub)
         # (b) a complete search from the best week so far, for the rest of the share: the fewest
         # units with everyone meetable fully met once that is reached, else the weighted form
         if not reached() and not settings.interrupted.is_set():
             seconds = max(0.0, budget.left() - stage_left)
             require = len(state.met) >= ub
+            if require:  # everyone meetable is met: the others' shortfall, a few at a time
+                start = budget.clock()
+                _fewer_units(wm, state, budget, settings, seconds * UNITS_SHARE, progress, lb_units)
+                seconds = max(0.0, seconds - (budget.clock() - start))
+        if not reached() and not settings.interrupted.is_set():
             result = _complete(wm, state, bound, budget, settings, seconds, progress, require)
             if result is not None:
                 cp_status, met_bound, units_bound = result
@@ -191,36 +206,31 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
         upper_bound_fully_met=ub, lower_bound_units=lb_units, method=state.method,
         seconds=budget.elapsed(), found_seconds=state.found, cp_status=cp_status,
         interrupted=settings.interrupted.is_set(), build_seconds=built, greedy_seconds=greedy[0],
-        greedy_units=greedy[1], build_cost=built - before, wm=wm, capacity=capacity)
+        greedy_units=greedy[1], build_cost=built - before, wm=wm, capacity=capacity, week_to_week=week_to_week)
 
 
 def _anchored(wm: WeekModel, previous: Schedule, state: _Best, bound: RequirementsBound, budget: Budget,
-              settings: SearchSettings, seconds: float, progress, reached: bool) -> str:
+              settings: SearchSettings, seconds: float, progress, reached: bool) -> tuple[str, str]:
     """Week to week: every continuing participant whose sessions of last week can all still
     run keeps exactly those (their attendance is fixed); the others (new participants, and
     whoever the input changed) are placed around them, everyone the bound allows fully met.
     A small model, solved by CP-SAT's complete search: most weeks change only where the
-    input did. Returns CP-SAT's status."""
-    by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
-    last: dict[str, set[int]] = {}
-    for s in previous.sessions:
-        o = by_key.get((s.session_type, s.day, s.start))
-        for pid in s.participants:
-            if pid in wm.met:
-                last.setdefault(pid, set()).add(o.index if o is not None else -1)
-    anchored = {pid: opts for pid, opts in last.items()
-                if -1 not in opts and all((pid, oi) in wm.a for oi in opts)}
+    input did. Returns CP-SAT's status and what was kept (the Summary's `previous.stage1`)."""
+    # last week's week is kept for whoever it still fits and (if they can be met) meets
+    short = {x.participant_id for x in shortfalls(wm.program, previous) if bound.meetable(x.participant_id)}
+    anchored = {pid: opts for pid, opts in last_weeks(wm, previous).items() if pid in wm.met and pid not in short}
     if not anchored:
-        return ""
+        return "", "no week of last week can run again"
     kept = all(state.values.value(wm.a[pid, oi]) for pid, opts in anchored.items() for oi in opts)
-    if reached and kept:
-        return ""  # the best week keeps them all (it may add sessions: stage 2 weighs those)
+    if reached and kept:  # the best week keeps them all (it may add sessions: stage 2 weighs those)
+        return "", f"{len(anchored)} weeks kept, by the first week"
     domains = wm.model.proto.variables
     fixed = []  # (variable index, value)
     for (pid, oi), var in wm.a.items():
         if pid in anchored:
             fixed.append((var.index, int(oi in anchored[pid])))
     forced = [wm.met[pid].index for pid in wm.met if bound.meetable(pid)]
+    start = budget.clock()
     hint_decisions(wm, state.values)
     saved = {i: (domains[i].domain[0], domains[i].domain[1]) for i, _v in fixed}
     for i, v in fixed:
@@ -241,7 +251,74 @@ def _anchored(wm: WeekModel, previous: Schedule, state: _Best, bound: Requiremen
         # as good as the best week for the requirements, and closer to last week: it wins
         state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (last week kept)",
                     ties=True)
-    return solver.status_name(status)
+        return solver.status_name(status), f"{len(anchored)} weeks kept"
+    if status == cp_model.INFEASIBLE:
+        # the changed participants do not fit around everyone else's week: keep as many
+        # weeks as the requirements allow (adolescent, medium: 59 of 59 changed without)
+        used = budget.clock() - start
+        return _anchored_most(wm, anchored, forced, state, budget, settings, max(0.0, seconds - used), progress)
+    return solver.status_name(status), f"not decided in time ({solver.status_name(status)})"
+
+
+def _anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[int], state: _Best,
+                   budget: Budget, settings: SearchSettings, seconds: float, progress) -> tuple[str, str]:
+    """Week to week, when the changed participants do not fit around everyone else's week:
+    the changed ones and their nearest neighbours (those whose last week lies where the
+    changed ones could attend, `_neighbourhood`) are re-planned, everyone else keeps last
+    week; everyone the bound allows fully met (hard), then the fewest shortfall units, then
+    the most of the re-planned continuing participants back in exactly last week's week (a
+    `keep` literal each). When that is infeasible, the neighbourhood doubles. Solved on a
+    copy of the model. Returns CP-SAT's last status and what was kept."""
+    start = budget.clock()
+    changed = sorted(pid for pid in wm.met if pid not in anchored)
+    size = max(ANCHOR_NEIGHBOURS, 2 * len(changed))
+    status, note = "", "not decided in time"
+    while not settings.interrupted.is_set():
+        used = budget.clock() - start
+        left = seconds - used
+        if left < 0.2:
+            break
+        free = _neighbourhood(wm, state, changed, size, weeks=anchored)
+        if len(free) < min(size, len(wm.met)):  # nobody else shares their times: everyone
+            free = set(wm.met)
+        everyone = len(free) >= len(wm.met)
+        m = wm.model.clone()
+        copy = replace(wm, model=m)
+        keep = {pid: m.new_bool_var(f"keep_{pid}") for pid in sorted(anchored) if pid in free}
+        domains = m.proto.variables
+        for (pid, oi), a in wm.a.items():
+            if pid in keep:
+                m.add_implication(keep[pid], m.get_bool_var_from_proto_index(a.index)
+                                  if oi in anchored[pid] else ~m.get_bool_var_from_proto_index(a.index))
+            elif pid in anchored:  # kept: last week's attendance, fixed
+                domains[a.index].domain[0] = domains[a.index].domain[1] = int(oi in anchored[pid])
+        units = sum(UNMET_UNITS[unit_kind(req)] * m.get_int_var_from_proto_index(v.index)
+                    for shorts in wm.shortfalls.values() for req, _d, v in shorts)
+        m.proto.clear_objective()
+        m.minimize((len(keep) + 1) * units + sum(1 - k for k in keep.values()))
+        hint_decisions(copy, state.values)
+        for i in forced:
+            domains[i].domain[0] = 1
+        part = left if everyone else min(left, max(1.0, left / 3))
+        solver, cp_status = run_cp_sat(copy, budget, settings, part, _MetCallback(wm, progress))
+        status = solver.status_name(cp_status)
+        if cp_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            met, units = _met_of(solver, wm)
+            state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (most weeks kept)",
+                        ties=True)
+            back = sum(solver.value(k) for k in keep.values())
+            moved = len(keep) - back
+            # keeping every week was infeasible, so one move is the fewest there can be
+            fewest = moved == 1 or (everyone and cp_status == cp_model.OPTIMAL)
+            note = (f"{len(anchored) - moved} of {len(anchored)} weeks kept: {moved} of the {len(keep)} "
+                    f"re-planned around {len(changed)} changed had to move"
+                    + (" (the fewest possible)" if fewest else
+                       " (the fewest in that neighbourhood)" if cp_status == cp_model.OPTIMAL else ""))
+            break
+        if everyone:
+            break
+        size *= 2
+    return status, note
 
 
 class _Best:
@@ -251,7 +328,6 @@ class _Best:
         self.wm, self.everyone = wm, everyone
         self.lock = threading.Lock()
         self.method = ""
-        self.started = now  # when the search after the greedy began
         self.offer_greedy(g, now)
 
     def offer_greedy(self, g: Greedy, now: float, method: str = "greedy") -> bool:
@@ -327,10 +403,10 @@ def _cp_sat_search(wm: WeekModel, state: _Best, hopeless: frozenset[str], budget
     """CP-SAT's local search on the required form: a large program in neighbourhoods first;
     then on the greedy week's grid of group start times (a smaller model, and a week whose
     groups keep a routine), then on every start time. Returns CP-SAT's last status."""
-    start_wall, start_reckoned = budget.elapsed(), budget.reckoned
+    start = budget.clock()
 
     def left() -> float:
-        used = budget.reckoned - start_reckoned if budget.deterministic else budget.elapsed() - start_wall
+        used = budget.clock() - start
         return max(0.0, seconds - used)
 
     required = [pid for pid in wm.met if pid not in hopeless]
@@ -368,13 +444,13 @@ def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budge
     (others next time) and the neighbourhood grows."""
     n = len(state.everyone)
     size = min(NEIGHBOURHOOD_MAX, max(NEIGHBOURHOOD_MIN, int(NEIGHBOURHOOD_SHARE * n)))
-    start_wall, start_reckoned = budget.elapsed(), budget.reckoned
+    start = budget.clock()
     status = ""
     take = max(1, size // 4)
     failures = 0
 
     def used() -> float:
-        return budget.reckoned - start_reckoned if budget.deterministic else budget.elapsed() - start_wall
+        return budget.clock() - start
 
     while used() < seconds - 0.5 and not settings.interrupted.is_set() and len(state.met) < target:
         short = sorted(pid for pid in wm.met if pid not in hopeless and pid not in state.met)
@@ -407,10 +483,40 @@ def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budge
     return status
 
 
-def _neighbourhood(wm: WeekModel, state: _Best, short: list[str], size: int) -> set[str]:
+def _fewer_units(wm: WeekModel, state: _Best, budget: Budget, settings: SearchSettings, seconds: float,
+                 progress, floor: int) -> None:
+    """Once everyone the bound allows is fully met: the participants still short (those no
+    schedule can fully meet), one at a time, with the participants sharing their times
+    (`_neighbourhood`), re-planned by CP-SAT's complete search on that small model with the
+    fewest shortfall units as the objective; whoever is fully met stays fully met and
+    everyone else keeps their week. The whole model's units search did not move from a week
+    that met everyone meetable (planted, medium: 98 units against a bound of 60 after 15 s)."""
+    start = budget.clock()
+    short = sorted(pid for pid in wm.met if pid not in state.met)
+    size = UNITS_NEIGHBOURS
+    tried = 0
+    while short and state.units > floor and not settings.interrupted.is_set():
+        left = seconds - (budget.clock() - start)
+        if left < 0.5:
+            break
+        chosen = short[tried % len(short)]
+        tried += 1
+        free = _neighbourhood(wm, state, [chosen], size)
+        fixed = [(var.index, state.values.value(var)) for (pid, _oi), var in wm.a.items() if pid not in free]
+        required = [pid for pid in free if pid in state.met]
+        part = min(left, max(1.0, left / max(1, len(short) - tried + 1)))
+        _local_search(wm, state, required, [], part, budget, settings, progress, len(wm.met) + 1,
+                      fixed=fixed, complete=True, portfolio=True)
+        if tried % len(short) == 0:
+            size = min(len(wm.met), size * 2)  # every one tried: larger neighbourhoods
+
+
+def _neighbourhood(wm: WeekModel, state: _Best, short: list[str], size: int,
+                   weeks: dict[str, set[int]] | None = None) -> set[str]:
     """The participants still short, and up to `size` in all with the most sessions in the
     (day, slot)s where those participants could attend something; a session of a type one
-    of them still lacks (a prescriber's visits, say) counts more."""
+    of them still lacks (a prescriber's visits, say) counts more. The others' sessions are
+    the best week's, or `weeks` (participant -> option indices) where given."""
     free = set(short)
     people = wm.program.participant_by_id()
     reach: set[tuple[int, int]] = set()
@@ -422,7 +528,7 @@ def _neighbourhood(wm: WeekModel, state: _Best, short: list[str], size: int) -> 
             reach.update((o.day, o.slot + k) for k in range(o.length))
             if state.values.value(var):
                 have[pid][o.type_index] = have[pid].get(o.type_index, 0) + 1
-        elif state.values.value(var):
+        elif oi in weeks.get(pid, ()) if weeks is not None else state.values.value(var):
             by_p.setdefault(pid, []).append(oi)
     lacking = {ti for pid in free for ti, t in enumerate(wm.program.session_types)
                if have[pid].get(ti, 0) < weekly_min_for(people[pid], t)}
@@ -452,13 +558,14 @@ def _grid_closed(wm: WeekModel, values) -> list[int]:
 def _local_search(wm: WeekModel, state: _Best, required: list[str], closed: list[int], seconds: float,
                   budget: Budget, settings: SearchSettings, progress, target: int,
                   fixed: list[tuple[int, int]] = (), workers: int | None = None,
-                  complete: bool = False) -> str:
+                  complete: bool = False, portfolio: bool = False) -> str:
     """CP-SAT's local search with every `required` participant fully met (hard), the `closed`
     leader variables at 0 and the `fixed` (variable index, value) pairs fixed; it stops at
     the first week meeting `target` participants. `complete`: the best week's hint is first
     made complete (when it holds under these constraints), so that the search starts from a
     solution and only improves it (without: prescriber, large, 124 fully met stayed 124 for
-    17 s; with: 131)."""
+    17 s; with: 131). `portfolio`: CP-SAT's complete search instead (a small model that it
+    may solve to the optimum)."""
     domains = wm.model.proto.variables
     forced = [wm.met[pid].index for pid in required]
     hint_decisions(wm, state.values)  # the best week so far: most of it holds
@@ -473,7 +580,7 @@ def _local_search(wm: WeekModel, state: _Best, required: list[str], closed: list
         if complete:  # the hint made a complete week: the local search starts from a solution
             seconds = _complete_the_hint(wm, budget, seconds, at_most=2.0)
         solver, status = run_cp_sat(wm, budget, settings, seconds, _MetCallback(wm, progress, stop_at=target),
-                                    local_search=True, workers=workers)
+                                    local_search=not portfolio, workers=workers)
     finally:
         for i, _v in fixed:
             domains[i].domain[0] = 0

@@ -296,3 +296,34 @@ def test_a_search_that_stops_itself_stops_through_the_hold(monkeypatch):
     _solver, status = run_cp_sat(wm, budget, SearchSettings(workers=1, seed=0), 5.0, callback)
     assert stops, "the callback stopped CP-SAT directly, not through the hold"
     assert status in (2, 4)  # FEASIBLE or OPTIMAL: it stopped with its week
+
+
+def test_an_infeasible_hinted_search_does_not_abort():
+    """CP-SAT 9.15 aborted the process (a failed check) on an infeasible model with a hint in
+    the interleaved search on two workers; run_cp_sat's settings avoid it. In a subprocess:
+    an abort would take pytest down with it."""
+    import subprocess
+    import sys
+
+    code = """
+import time, types
+from ortools.sat.python import cp_model
+from iopsched.budget import Budget, SearchSettings, run_cp_sat
+m = cp_model.CpModel()
+P, H = 6, 5  # six pigeons, five holes
+x = {(i, j): m.new_bool_var(f"x{i}_{j}") for i in range(P) for j in range(H)}
+for i in range(P):
+    m.add_exactly_one(x[i, j] for j in range(H))
+for j in range(H):
+    m.add_at_most_one(x[i, j] for i in range(P))
+m.minimize(sum(j * x[i, j] for i in range(P) for j in range(H)))
+for i in range(P):
+    m.add_hint(x[i, i % H], 1)
+for deterministic in (True, False):
+    budget = Budget(10.0, deterministic, time.monotonic())
+    solver, status = run_cp_sat(types.SimpleNamespace(model=m), budget, SearchSettings(workers=2, seed=0), 3.0)
+    print(solver.status_name(status))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["INFEASIBLE", "INFEASIBLE"]
