@@ -18,7 +18,9 @@ app = typer.Typer(
     help="Weekly timetables for Intensive Outpatient Programs.",
 )
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "program.xlsx"
+# the bundled sample: package data (iopsched/data/program.xlsx, in the source tree a link to
+# sample_data/program.xlsx), so that an installed wheel has it too
+SAMPLE = Path(__file__).resolve().parent / "data" / "program.xlsx"
 
 
 # choices, listed by --help (tests/test_cli_solve.py checks them against the library's)

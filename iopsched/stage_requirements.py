@@ -267,12 +267,14 @@ def _anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[in
     changed ones could attend, `_neighbourhood`) are re-planned, everyone else keeps last
     week; everyone the bound allows fully met (hard), then the fewest shortfall units, then
     the most of the re-planned continuing participants back in exactly last week's week (a
-    `keep` literal each). When that is infeasible, the neighbourhood doubles. Solved on a
-    copy of the model. Returns CP-SAT's last status and what was kept."""
+    `keep` literal each). When that is infeasible, or its fewest moves are not proven the
+    fewest of all, the neighbourhood doubles while time is left. Solved on a copy of the
+    model. Returns CP-SAT's last status and what was kept."""
     start = budget.clock()
     changed = sorted(pid for pid in wm.met if pid not in anchored)
     size = max(ANCHOR_NEIGHBOURS, 2 * len(changed))
     status, note = "", "not decided in time"
+    best: tuple[int, int, str] | None = None  # the fewest moved so far, of how many, proven how
     while not settings.interrupted.is_set():
         used = budget.clock() - start
         left = seconds - used
@@ -303,18 +305,21 @@ def _anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[in
         solver, cp_status = run_cp_sat(copy, budget, settings, part, _MetCallback(wm, progress))
         status = solver.status_name(cp_status)
         if cp_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            met, units = _met_of(solver, wm)
-            state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (most weeks kept)",
-                        ties=True)
-            back = sum(solver.value(k) for k in keep.values())
-            moved = len(keep) - back
+            moved = len(keep) - sum(solver.value(k) for k in keep.values())
             # keeping every week was infeasible, so one move is the fewest there can be
             fewest = moved == 1 or (everyone and cp_status == cp_model.OPTIMAL)
-            note = (f"{len(anchored) - moved} of {len(anchored)} weeks kept: {moved} of the {len(keep)} "
-                    f"re-planned around {len(changed)} changed had to move"
-                    + (" (the fewest possible)" if fewest else
-                       " (the fewest in that neighbourhood)" if cp_status == cp_model.OPTIMAL else ""))
-            break
+            if best is None or moved < best[0]:
+                met, units = _met_of(solver, wm)
+                state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (most weeks kept)",
+                            ties=True)
+                best = (moved, len(keep), "the fewest in that neighbourhood" if cp_status == cp_model.OPTIMAL else "")
+            if fewest:  # (a larger neighbourhood that moved as many proves the earlier week)
+                best = (best[0], best[1], "the fewest possible")
+            note = (f"{len(anchored) - best[0]} of {len(anchored)} weeks kept: {best[0]} of the {best[1]} "
+                    f"re-planned around {len(changed)} changed had to move" + (f" ({best[2]})" if best[2] else ""))
+            if fewest or everyone or cp_status != cp_model.OPTIMAL:
+                break
+            # the fewest in this neighbourhood: a larger one may move fewer (while time is left)
         if everyone:
             break
         size *= 2

@@ -151,3 +151,24 @@ def test_version_and_choices_listed():
     assert "small|medium|large|xl" in help_text.replace(" ", "")
     bad = CliRunner().invoke(app, ["generate", "--size", "huge", "-o", "x"])
     assert bad.exit_code == 2 and "huge" in bad.output
+
+
+def test_the_sample_is_package_data(tmp_path):
+    """`iopsched solve` without a workbook uses the sample shipped inside the package, so a
+    wheel installed outside the checkout has it: the wheel holds the workbook itself."""
+    import importlib.util
+    import zipfile
+
+    from iopsched import cli
+
+    assert cli.SAMPLE.is_relative_to(Path(cli.__file__).resolve().parent)
+    assert cli.SAMPLE.read_bytes() == (Path(__file__).resolve().parents[1] / "sample_data" / "program.xlsx").read_bytes()
+    if importlib.util.find_spec("setuptools") is None or importlib.util.find_spec("wheel") is None:
+        pytest.skip("setuptools or wheel is not installed (make venv installs both)")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "--no-build-isolation",
+                           "-q", "-w", str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = tmp_path.glob("iopsched-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        assert z.read("iopsched/data/program.xlsx") == cli.SAMPLE.read_bytes()
