@@ -7,16 +7,20 @@ hard rule and the requirements with no preference term (`model.build(preferences
    and what the rooms and leaders can serve at all is counted (`capacity_bound`). A week
    that reaches them is proven;
 3. with `--previous`, last week's attendances kept for everyone they still fit and only the
-   others placed (a small model, CP-SAT's complete search);
+   others placed (a small model, CP-SAT's complete search); when that is infeasible, the
+   changed participants and their nearest neighbours re-planned, the most of them back in
+   last week's week;
 4. ruin and recreate on the greedy week when only a few are short, beside CP-SAT's local
    search (feasibility jump, violation local search) on the *required* form, where everyone
    the bound allows must be fully met: on the greedy week's grid of group start times, then
    on every start time; on a large program, or one whose rooms or leaders cannot serve
    everyone, in neighbourhoods (some participants still short and those sharing their
    times re-planned, everyone else kept);
-5. CP-SAT's complete search from the best week for the rest of the stage's share: the
-   fewest units once everyone the bound allows is met, else the weighted form (most fully
-   met, then fewest units), whose own bound may prove a lower count.
+5. once everyone the bound allows is met, the participants still short re-planned one at a
+   time with their neighbours for fewer units; then CP-SAT's complete search from the best
+   week for the rest of the stage's share: the fewest units once everyone the bound allows
+   is met, else the weighted form (most fully met, then fewest units), whose own bound may
+   prove a lower count.
 """
 
 from __future__ import annotations
@@ -194,13 +198,13 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
                 start = budget.clock()
                 _fewer_units(wm, state, budget, settings, seconds * UNITS_SHARE, progress, lb_units)
                 seconds = max(0.0, seconds - (budget.clock() - start))
-        if not reached() and not settings.interrupted.is_set():
-            result = _complete(wm, state, bound, budget, settings, seconds, progress, require)
-            if result is not None:
-                cp_status, met_bound, units_bound = result
-                ub = min(ub, met_bound)
-                if require or len(state.met) >= ub:
-                    lb_units = max(lb_units, units_bound)
+            if not reached() and not settings.interrupted.is_set():
+                result = _complete(wm, state, bound, budget, settings, seconds, progress, require)
+                if result is not None:
+                    cp_status, met_bound, units_bound = result
+                    ub = min(ub, met_bound)
+                    if require or len(state.met) >= ub:
+                        lb_units = max(lb_units, units_bound)
     return Requirements(
         schedule=Schedule(sessions=extract(wm, state.values)), met=state.met, units=state.units, bound=bound,
         upper_bound_fully_met=ub, lower_bound_units=lb_units, method=state.method,
