@@ -55,15 +55,14 @@ def week_changes(wm, previous: Schedule, schedule: Schedule) -> dict[str, object
     """Summary rows: how many participants' weeks changed, and why."""
     people = {p.participant_id for p in wm.program.participants}
     before = {pid for s in previous.sessions for pid in s.participants}
-    by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
+    can_run = last_weeks(wm, previous)
     continuing = sorted(people & before)
     changed, by_input = [], []
     for pid in continuing:
-        last = _week(previous, pid)
-        if last == _week(schedule, pid):
+        if _week(previous, pid) == _week(schedule, pid):
             continue
         changed.append(pid)
-        if any(by_key.get(k) is None or (pid, by_key[k].index) not in wm.a for k in last):
+        if pid not in can_run:  # one of last week's sessions can no longer hold for them
             by_input.append(pid)
     solver = [pid for pid in changed if pid not in by_input]
     return {

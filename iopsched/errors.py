@@ -24,7 +24,6 @@ class Problem:
     warning: bool = False
     record: str = ""  # whose row it is: "participant P009", "staff S01", "room R2", "session type X"
 
-
     def __str__(self) -> str:
         where = []
         if self.file:

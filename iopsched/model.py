@@ -321,18 +321,22 @@ def set_requirements_objective(wm: WeekModel) -> None:
     objective minimises UNMET_SCALE * (participants not fully met) + shortfall units, where
     UNMET_SCALE exceeds any possible total of units (lexicographic)."""
     m = wm.model
-    units = []
     for pid, shorts in wm.shortfalls.items():
         met = m.new_bool_var(f"met_{pid}")
-        for req, _day, var in shorts:
+        for _req, _day, var in shorts:
             m.add(var == 0).only_enforce_if(met)
-            units.append(UNMET_UNITS[unit_kind(req)] * var)
         if not shorts:
             m.add(met == 1)
         wm.met[pid] = met
     scale = unmet_scale(wm)
     wm.requirements_scale = scale
-    m.minimize(scale * sum(1 - f for f in wm.met.values()) + sum(units))
+    m.minimize(scale * sum(1 - f for f in wm.met.values()) + sum(unit_terms(wm)))
+
+
+def unit_terms(wm: WeekModel, var_of=lambda var: var) -> list:
+    """Each shortfall variable weighted by its unit (UNMET_UNITS), in the model's order;
+    `var_of` maps a variable to its twin in a copy of the model, or to a solver's value."""
+    return [UNMET_UNITS[unit_kind(req)] * var_of(var) for shorts in wm.shortfalls.values() for req, _day, var in shorts]
 
 
 def unit_kind(requirement: str) -> str:

@@ -55,7 +55,7 @@ from iopsched.greedy import (
     iteration_seconds,
 )
 from iopsched.hints import complete_hint
-from iopsched.model import UNMET_UNITS, WeekModel, build, unit_kind
+from iopsched.model import WeekModel, build, unit_terms
 from iopsched.progress import Progress
 from iopsched.requirements import shortfalls
 from iopsched.schedule import Schedule
@@ -298,8 +298,7 @@ def _anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[in
                                   if oi in anchored[pid] else ~m.get_bool_var_from_proto_index(a.index))
             elif pid in anchored:  # kept: last week's attendance, fixed
                 domains[a.index].domain[0] = domains[a.index].domain[1] = int(oi in anchored[pid])
-        units = sum(UNMET_UNITS[unit_kind(req)] * m.get_int_var_from_proto_index(v.index)
-                    for shorts in wm.shortfalls.values() for req, _d, v in shorts)
+        units = sum(unit_terms(wm, lambda v, m=m: m.get_int_var_from_proto_index(v.index)))
         m.proto.clear_objective()
         m.minimize((len(keep) + 1) * units + sum(1 - k for k in keep.values()))
         hint_decisions(copy, state.values)
@@ -537,7 +536,7 @@ def _neighbourhood(wm: WeekModel, state: _Best, short: list[str], size: int,
             reach.update((o.day, o.slot + k) for k in range(o.length))
             if state.values.value(var):
                 have[pid][o.type_index] = have[pid].get(o.type_index, 0) + 1
-        elif oi in weeks.get(pid, ()) if weeks is not None else state.values.value(var):
+        elif (oi in weeks.get(pid, ())) if weeks is not None else state.values.value(var):
             by_p.setdefault(pid, []).append(oi)
     lacking = {ti for pid in free for ti, t in enumerate(wm.program.session_types)
                if have[pid].get(ti, 0) < weekly_min_for(people[pid], t)}
@@ -632,8 +631,7 @@ class _MetCallback(StoppingCallback):
 def _met_of(solver, wm: WeekModel) -> tuple[frozenset[str], int]:
 
     met = frozenset(pid for pid, v in wm.met.items() if solver.value(v))
-    units = sum(UNMET_UNITS[unit_kind(req)] * solver.value(var)
-                for shorts in wm.shortfalls.values() for req, _day, var in shorts)
+    units = sum(unit_terms(wm, solver.value))
     return met, units
 
 
@@ -644,7 +642,7 @@ def _add_bound(wm: WeekModel, bound: RequirementsBound) -> None:
     for pid, met in wm.met.items():
         if not bound.meetable(pid):
             m.add(met == 0)
-    units = [UNMET_UNITS[unit_kind(req)] * var for shorts in wm.shortfalls.values() for req, _day, var in shorts]
+    units = unit_terms(wm)
     if units and bound.units_min > 0:
         m.add(sum(units) >= bound.units_min)
 
