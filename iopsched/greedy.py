@@ -288,10 +288,14 @@ class Greedy:
         plan, minutes, u = [], 0, slot
         used_types: set[str] = set()
         memo = {} if memo is None else memo
+        # rule 6 for the chain as a whole (_choice checks each session alone): the hours it
+        # adds stay within the day's and the week's maximum
+        p = person.p
+        room = min(p.day_hours_max * 60 - person.minutes[day], p.week_hours_max * 60 - sum(person.minutes.values()))
         while minutes < target:
             choices = []
             for o in person.options.get((day, u), []):
-                if o.stype.name in used_types:
+                if o.stype.name in used_types or (o.stype.counts_toward_hours and o.stype.minutes > room):
                     continue
                 if o.index not in memo:
                     memo[o.index] = self._choice(person, o)
@@ -304,6 +308,8 @@ class Greedy:
             plan.append((o, seat))
             used_types.add(o.stype.name)
             minutes += o.stype.minutes
+            if o.stype.counts_toward_hours:
+                room -= o.stype.minutes
             u += o.length
         return plan, minutes
 

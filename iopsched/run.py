@@ -103,6 +103,12 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
               "Run `iopsched check` for input conflicts, or allow more time with --time-limit.",
               file=sys.stderr)
         return EXIT_INTERRUPTED if s.get("stopped_by") == "interrupt" else EXIT_NO_SCHEDULE
+    if s.get("hard_rule_violations"):
+        # never hand out a week the validator rejects (a defect of the search, not of the input)
+        print(f"DEFECT: the week found breaks {s['hard_rule_violations']} hard rule(s) by the independent "
+              f"validator; {output} was not written. Please report this with the workbook and config "
+              "(`iopsched solve --deterministic` repeats the run).", file=sys.stderr)
+        return EXIT_NO_SCHEDULE
     if suggest and schedule.unmet:
         from iopsched.suggest import suggest as find_suggestions
 

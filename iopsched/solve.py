@@ -31,8 +31,9 @@ from iopsched.extract import extract
 from iopsched.model import PinnedConflict
 from iopsched.progress import Progress, gap_of
 from iopsched.schedule import Schedule
-from iopsched.stage_preferences import Preferences, preferences_stage
+from iopsched.stage_preferences import Preferences, preferences_stage, stage_one_week
 from iopsched.stage_requirements import Requirements, requirements_stage
+from iopsched.validate import hard_rule_violations
 
 __all__ = ["Progress", "extract", "gap_of", "solve", "write_reserve"]
 
@@ -116,9 +117,16 @@ def _stages(program: Program, budget: Budget, settings: SearchSettings, *,
     else:  # Ctrl-C during stage 1: its week is the result
         sessions = list(req.schedule.sessions)
     schedule = Schedule(sessions=sessions)
+    # A week the independent validator rejects is a defect of a search (a greedy move that
+    # missed a rule): fall back to stage 1's week if that one holds, and say so in the Summary
+    broken = hard_rule_violations(program, schedule)
+    if broken and sessions is not req.schedule.sessions and not hard_rule_violations(program, req.schedule):
+        schedule, broken = Schedule(sessions=list(req.schedule.sessions)), []
+        pref = stage_one_week(program, req, previous)
     # capacity reasons only where stage 1 proved that no schedule fully meets more participants
     schedule.unmet = unmet_rows(program, schedule, proven=req.proven, hopeless=_hopeless(req))
     schedule.summary = _summary(program, budget, settings, req, pref, schedule, t1, previous, freeze)
+    schedule.summary["hard_rule_violations"] = len(broken)
     return schedule
 
 

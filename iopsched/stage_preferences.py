@@ -92,7 +92,7 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     None: --freeze made the model infeasible."""
     n = len(program.participants)
     if not budget.deterministic and budget.left() < STAGE_TWO_COST * req.build_cost + 1.0:
-        return _stage_one_week(program, req, previous)
+        return stage_one_week(program, req, previous)
     wm = build(program, previous, freeze)
     m = wm.model
     budget.reckon(RECKON_BUILD * len(m.proto.variables))
@@ -165,7 +165,7 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
                        solver.wall_time if ran else 0.0, ran, floor)
 
 
-def _stage_one_week(program: Program, req: Requirements, previous: Schedule | None) -> Preferences:
+def stage_one_week(program: Program, req: Requirements, previous: Schedule | None) -> Preferences:
     """The stage-1 week as the result, its objective counted term by term (by the greedy's
     count, equal to the model's)."""
     g = Greedy(req.wm)

@@ -706,6 +706,13 @@ def validate_schedule(program: Program, schedule: Schedule) -> list[Violation]:
     return out
 
 
+def hard_rule_violations(program: Program, schedule: Schedule) -> list[Violation]:
+    """Violations of the hard rules (1-8) alone: the sessions and attendances, not the Unmet
+    sheet or the Summary (the solve checks its own week with this before it returns it)."""
+    ix = Index(program, schedule)
+    return [v for check in CHECKS for v in check(ix)]
+
+
 def counts(violations: list[Violation]) -> dict[str, int]:
     c = Counter(v.rule for v in violations)
     return {rule: c[rule] for rule in RULES if c[rule]}

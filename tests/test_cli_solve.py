@@ -172,3 +172,47 @@ def test_the_sample_is_package_data(tmp_path):
     (wheel,) = tmp_path.glob("iopsched-*.whl")
     with zipfile.ZipFile(wheel) as z:
         assert z.read("iopsched/data/program.xlsx") == cli.SAMPLE.read_bytes()
+
+
+def _double_book(sessions):
+    """The week with its first session's leader also leading a copy of it at the same time
+    (rule 3 broken): what a search defect would hand back."""
+    first = sessions[0]
+    return [*sessions, replace(first, session_id=first.session_id + "-copy", participants=())]
+
+
+def test_a_week_the_validator_rejects_falls_back_to_stage_one(monkeypatch):
+    # stage 2's week breaks rule 3 (as a defective move would); stage 1's week holds: that one
+    # is returned, valid, and the Summary says no hard rule is broken
+    import iopsched.solve as solve_module
+    from iopsched.validate import hard_rule_violations
+
+    real, calls = solve_module.extract, []
+
+    def stage_two_broken(wm, values):
+        calls.append(1)
+        sessions = real(wm, values)
+        return _double_book(sessions) if len(calls) > 1 else sessions
+
+    monkeypatch.setattr(solve_module, "extract", stage_two_broken)
+    program = make_program()
+    schedule = solve_module.solve(program, time_limit=5, workers=1, seed=0, deterministic=True)
+    assert len(calls) == 2  # stage 1's week, then stage 2's
+    assert schedule.summary["hard_rule_violations"] == 0
+    assert hard_rule_violations(program, schedule) == []
+    assert schedule.summary["preferences_skipped"] is True  # the result is stage 1's week
+
+
+def test_a_week_that_breaks_a_rule_is_never_written(tmp_path, monkeypatch):
+    # both stages' weeks break rule 3: nothing is written (last week's file stays), exit 1
+    import iopsched.solve as solve_module
+
+    real = solve_module.extract
+    monkeypatch.setattr(solve_module, "extract", lambda wm, values: _double_book(real(wm, values)))
+    prog = write_program_xlsx(make_program(), tmp_path / "program.xlsx")
+    out = tmp_path / "schedule.xlsx"
+    out.write_bytes(b"last week's schedule")
+    result = runner.invoke(app, ["solve", str(prog), "-o", str(out), "--time-limit", "5", "--deterministic"])
+    assert result.exit_code == 1, result.output
+    assert "DEFECT" in result.output and "was not written" in result.output
+    assert out.read_bytes() == b"last week's schedule"
