@@ -303,7 +303,9 @@ class Greedy:
                     choices.append(memo[o.index])
             if not choices:
                 break
-            choices.sort(key=lambda c: c[:3])
+            # by kind of choice (seat, service, new session), then a type the participant
+            # still needs this week before one already met, then the fuller session
+            choices.sort(key=lambda c: (c[0], person.type_week[c[2]] >= weekly_min_for(p, c[3].stype), *c[1:3]))
             _, _, _, o, seat = choices[0]
             plan.append((o, seat))
             used_types.add(o.stype.name)
@@ -437,8 +439,11 @@ class Greedy:
                 a = self.wm.a
                 fits = [ps for ps in waiting if (ps.p.participant_id, o.index) in a and self._fits(ps, o)]
                 need = o.stype.min_size - (len(pinned.members) if pinned else 0)
-                if len(fits) >= need and (best is None or (pinned is not None, len(fits)) > best[2]):
-                    best = (o, fits, (pinned is not None, len(fits)), pinned)
+                # the type most of them can take, and still need this week, wins
+                needers = sum(1 for ps in fits if ps.type_week[o.stype.name] < weekly_min_for(ps.p, o.stype))
+                score = (pinned is not None, len(fits) + needers)
+                if len(fits) >= need and (best is None or score > best[2]):
+                    best = (o, fits, score, pinned)
             if best is None:
                 return None
             o, waiting, _, pinned = best
