@@ -18,7 +18,7 @@ from iopsched.bounds import counting_bound
 from iopsched.budget import RECKON_BUILD, Budget, SearchSettings, run_cp_sat
 from iopsched.continuity import kept_weeks
 from iopsched.domain import Program
-from iopsched.greedy import (
+from iopsched.heuristic import (
     MAX_ITERATIONS,
     POLISH_SECONDS,
     Greedy,

@@ -2,7 +2,7 @@
 
 The most participants fully met, then the fewest shortfall units, on the model of every
 hard rule and the requirements with no preference term (`model.build(preferences=False)`):
-1. the greedy week (`greedy.construct`), deterministic and fast;
+1. the greedy week (`heuristic.construct`), deterministic and fast;
 2. the bounds: each participant the greedy left short is scheduled alone (`upper_bound`),
    and what the rooms and leaders can serve at all is counted (`capacity_bound`). A week
    that reaches them is proven;
@@ -45,7 +45,7 @@ from iopsched.budget import (
 from iopsched.capacity_bound import CapacityBound, capacity_bound
 from iopsched.continuity import last_weeks
 from iopsched.domain import Program, weekly_min_for
-from iopsched.greedy import (
+from iopsched.heuristic import (
     MAX_ITERATIONS,
     STRATEGIES,
     Greedy,

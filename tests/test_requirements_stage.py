@@ -192,7 +192,7 @@ def test_the_deterministic_budget_counts_only_what_was_reckoned():
 
 
 def test_a_neighbourhood_holds_the_short_and_those_in_their_times():
-    from iopsched.greedy import Greedy
+    from iopsched.heuristic import Greedy
     from iopsched.model import build
     from iopsched.stage_requirements import _Best, _neighbourhood
 
@@ -261,7 +261,7 @@ def test_the_still_short_are_re_planned_for_the_fewest_units():
     import time
 
     from iopsched.budget import Budget, SearchSettings
-    from iopsched.greedy import Greedy
+    from iopsched.heuristic import Greedy
     from iopsched.model import build
     from iopsched.stage_requirements import _Best, _fewer_units
 

@@ -1,0 +1,269 @@
+"""The heuristic's week in progress: who is booked where, and what is still free.
+
+`WeekState` keeps the bookkeeping every move of the heuristic goes through (leaders' and
+rooms' busy slots, staff minutes, each participant's days, minutes and sessions) and the
+public operations on it: reserve or close a session, let a participant join or leave one,
+check whether a session fits them (rules 1, 6 and the maxima), snapshot and restore. The
+construction (`construction.Greedy`) and the local search (`local_search.RuinRecreate`)
+change the week only through these.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from iopsched.domain import Participant
+from iopsched.model import Option, WeekModel, effective_capacity
+
+
+@dataclass
+class Booked:
+    option: Option
+    staff: str
+    ci: int
+    members: list[str] = field(default_factory=list)
+    pinned: bool = False
+
+
+@dataclass
+class PersonState:
+    p: Participant
+    options: dict[tuple[int, int], list[Option]]  # (day, slot) -> options starting there
+    busy: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    minutes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    type_day: Counter = field(default_factory=Counter)
+    type_week: Counter = field(default_factory=Counter)
+    sessions: list[Booked] = field(default_factory=list)
+    start_slots: Counter = field(default_factory=Counter)
+
+
+class WeekState:
+    def __init__(self, wm: WeekModel):
+        self.wm = wm
+        self.prog = wm.program
+        self.rules = wm.program.rules
+        self.S = wm.slot_minutes
+        self.staff_busy: dict[tuple[str, int], set[int]] = defaultdict(set)
+        self.staff_minutes_day: Counter = Counter()
+        self.staff_minutes_week: Counter = Counter()
+        self.room_used: Counter = Counter()  # (class, day, slot) -> rooms in use
+        self.sessions: list[Booked] = []
+        self.open_at: dict[int, list[Booked]] = defaultdict(list)  # option index -> sessions
+        self.staff = wm.program.staff_by_id()
+        self._version = 0  # bumped whenever a leader or room is taken or freed
+        self._open_cache: dict[int, tuple[int, bool]] = {}
+        self.last_week: set[tuple[str, int]] = set()  # (participant, option) of last week's week
+        self.last_leads: set[tuple[int, str]] = set()  # (option, leader) of last week's sessions
+        self.continuing: set[str] = set()  # participants in last week's schedule
+        self.people: dict[str, PersonState] = {}
+        for p in self.prog.participants:
+            self.people[p.participant_id] = PersonState(p, defaultdict(list))
+        for (pid, oi) in wm.a:
+            o = wm.options[oi]
+            self.people[pid].options[o.day, o.slot].append(o)
+        # who could start something at (day, slot): the block search looks only at them
+        self.people_at: dict[tuple[int, int], list[PersonState]] = defaultdict(list)
+        for person in sorted(self.people.values(), key=lambda ps: ps.p.participant_id):
+            for key in person.options:
+                self.people_at[key].append(person)
+
+    # --- resources ----------------------------------------------------------------------------
+    def staff_free(self, s: str, o: Option) -> bool:
+        busy = self.staff_busy[s, o.day]
+        if any(o.slot + k in busy for k in range(o.length)):
+            return False
+        st = self.staff[s]
+        m = o.stype.minutes
+        if st.max_hours_day is not None and self.staff_minutes_day[s, o.day] + m > st.max_hours_day * 60:
+            return False
+        if st.max_hours_week is not None and self.staff_minutes_week[s] + m > st.max_hours_week * 60:
+            return False
+        return True
+
+    def room_free(self, ci: int, o: Option) -> bool:
+        n = len(self.wm.classes[ci].rooms)
+        return all(self.room_used[ci, o.day, o.slot + k] < n for k in range(o.length))
+
+    def place_pinned(self) -> None:
+        """Rule 8: pinned sessions first, with their leader, room and participants."""
+        by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
+        room_class = {room.room_id: ci for ci, c in enumerate(self.wm.classes) for room in c.rooms}
+        for pin in self.prog.pinned:
+            o = by_key[pin.session_type, pin.day, pin.start]
+            sess = self.reserve(o, pin.staff_id, room_class[pin.room_id])
+            sess.pinned = True
+            for pid in pin.participants:
+                self.join(self.people[pid], sess)
+
+    def seed(self, previous) -> None:
+        """Last week's sessions first, where they still fit, with their continuing participants."""
+        self.remember(previous)
+        self.load(previous.sessions)
+
+    def remember(self, previous) -> None:
+        """Last week's attendances and leaders, for the stability term (`changes`)."""
+        by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
+        for s in previous.sessions:
+            self.continuing.update(pid for pid in s.participants if pid in self.people)
+            o = by_key.get((s.session_type, s.day, s.start))
+            if o is not None:
+                self.last_week.update((pid, o.index) for pid in s.participants if (pid, o.index) in self.wm.a)
+                if s.staff_id in o.staff:
+                    self.last_leads.add((o.index, s.staff_id))
+
+    def load(self, sessions) -> None:
+        """Place these sessions (a Schedule's) where they still fit, with their participants;
+        a session at a pinned session's time and leader joins the pinned one."""
+        by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
+        room_class = {room.room_id: ci for ci, c in enumerate(self.wm.classes) for room in c.rooms}
+        for s in sorted(sessions, key=lambda x: (x.day, x.start, x.session_type, x.staff_id)):
+            o = by_key.get((s.session_type, s.day, s.start))
+            if o is None or s.staff_id not in o.staff:
+                continue
+            sess = next((x for x in self.open_at[o.index] if x.pinned and x.staff == s.staff_id), None)
+            ci = None
+            if sess is None:
+                if not self.staff_free(s.staff_id, o):
+                    continue
+                classes = [room_class.get(s.room_id)] + sorted(o.classes)
+                ci = next((c for c in classes if c in o.classes and self.room_free(c, o)), None)
+                if ci is None:
+                    continue
+            members = [self.people[pid] for pid in s.participants
+                       if pid in self.people and (pid, o.index) in self.wm.a
+                       and (sess is None or pid not in sess.members)]
+            members = [ps for ps in members if self.fits(ps, o)]
+            if sess is None:
+                if not members or (o.stype.is_group and len(members) < o.stype.min_size):
+                    continue
+                sess = self.reserve(o, s.staff_id, ci)
+            room = effective_capacity(self.wm.classes[sess.ci], o.stype) if o.stype.is_group else 1
+            for ps in members[: max(0, room - len(sess.members))]:
+                self.join(ps, sess)
+                ps.start_slots[o.slot] += 1
+
+    def reserve(self, o: Option, leader: str, ci: int) -> Booked:
+        self._version += 1
+        sess = Booked(o, leader, ci)
+        for k in range(o.length):
+            self.staff_busy[leader, o.day].add(o.slot + k)
+            self.room_used[ci, o.day, o.slot + k] += 1
+        self.staff_minutes_day[leader, o.day] += o.stype.minutes
+        self.staff_minutes_week[leader] += o.stype.minutes
+        self.sessions.append(sess)
+        self.open_at[o.index].append(sess)
+        return sess
+
+    def open_session(self, o: Option, prefer: str | None = None) -> Booked | None:
+        # keep versatile staff (therapists, prescribers) free: fewest roles lead first
+        leaders = sorted(o.staff, key=lambda s: (s != prefer, len(self.staff[s].roles),
+                                                 self.staff_minutes_week[s], s))
+        leader = next((s for s in leaders if self.staff_free(s, o)), None)
+        if leader is None:
+            return None
+        classes = sorted(o.classes, key=lambda ci: (effective_capacity(self.wm.classes[ci], o.stype), ci))
+        if o.stype.is_group:
+            classes.reverse()
+        ci = next((c for c in classes if self.room_free(c, o)), None)
+        if ci is None:
+            return None
+        return self.reserve(o, leader, ci)
+
+    def close_session(self, sess: Booked) -> None:
+        self._version += 1
+        o = sess.option
+        for k in range(o.length):
+            self.staff_busy[sess.staff, o.day].discard(o.slot + k)
+            self.room_used[sess.ci, o.day, o.slot + k] -= 1
+        self.staff_minutes_day[sess.staff, o.day] -= o.stype.minutes
+        self.staff_minutes_week[sess.staff] -= o.stype.minutes
+        self.sessions.remove(sess)
+        self.open_at[o.index].remove(sess)
+
+
+    # --- participant side ---------------------------------------------------------------------
+    def fits(self, person: PersonState, o: Option) -> bool:
+        p, t = person.p, o.stype
+        busy = person.busy.get(o.day)
+        if busy and any(o.slot + k in busy for k in range(o.length)):
+            return False
+        if person.type_day[t.name, o.day] >= t.daily_max:
+            return False
+        if t.weekly_max is not None and person.type_week[t.name] >= t.weekly_max:
+            return False
+        if t.counts_toward_hours:
+            if person.minutes[o.day] + t.minutes > p.day_hours_max * 60:
+                return False
+            if sum(person.minutes.values()) + t.minutes > p.week_hours_max * 60:
+                return False
+        if not person.busy.get(o.day) and sum(1 for b in person.busy.values() if b) >= p.days_max:
+            return False
+        return True
+
+    def join(self, person: PersonState, sess: Booked) -> None:
+        o = sess.option
+        sess.members.append(person.p.participant_id)
+        person.sessions.append(sess)
+        for k in range(o.length):
+            person.busy[o.day].add(o.slot + k)
+        if o.stype.counts_toward_hours:
+            person.minutes[o.day] += o.stype.minutes
+        person.type_day[o.stype.name, o.day] += 1
+        person.type_week[o.stype.name] += 1
+
+    def leave(self, person: PersonState, sess: Booked) -> None:
+        o = sess.option
+        sess.members.remove(person.p.participant_id)
+        person.sessions.remove(sess)
+        for k in range(o.length):
+            person.busy[o.day].discard(o.slot + k)
+        if o.stype.counts_toward_hours:
+            person.minutes[o.day] -= o.stype.minutes
+        person.type_day[o.stype.name, o.day] -= 1
+        person.type_week[o.stype.name] -= 1
+
+    def drop(self, person: PersonState, sess: Booked) -> None:
+        """Take the participant out of a session; a session left empty is closed (unless pinned)."""
+        self.leave(person, sess)
+        if not sess.members and not sess.pinned:
+            self.close_session(sess)
+
+    def held(self, person: PersonState, sess: Booked) -> bool:
+        """Is the participant pinned to this session (rule 8: they stay in it)?"""
+        return sess.pinned and person.p.participant_id in self.pinned_people(sess)
+
+    def pinned_people(self, sess: Booked) -> set[str]:
+        o = sess.option
+        return {pid for pin in self.prog.pinned
+                if (pin.session_type, pin.day, pin.start, pin.staff_id) == (o.stype.name, o.day, o.start, sess.staff)
+                for pid in pin.participants}
+    def snapshot(self):
+        """The week as plain data, to go back to with `restore`."""
+        g = self
+        return ([(s.option, s.staff, s.ci, tuple(s.members), s.pinned) for s in g.sessions],
+                {pid: Counter(ps.start_slots) for pid, ps in g.people.items()})
+
+    def restore(self, snap) -> None:
+        """Back to a `snapshot`: every resource and participant rebuilt from its sessions."""
+        g = self
+        sessions, starts = snap
+        g.staff_busy.clear()
+        g.staff_minutes_day.clear()
+        g.staff_minutes_week.clear()
+        g.room_used.clear()
+        g.sessions = []
+        g.open_at.clear()
+        g._version += 1
+        for pid, ps in g.people.items():  # reset in place: the block index holds these objects
+            ps.busy = defaultdict(set)
+            ps.minutes = defaultdict(int)
+            ps.type_day = Counter()
+            ps.type_week = Counter()
+            ps.sessions = []
+            ps.start_slots = Counter(starts[pid])
+        for o, staff, ci, members, pinned in sessions:
+            sess = g.reserve(o, staff, ci)
+            sess.pinned = pinned
+            for pid in members:
+                g.join(g.people[pid], sess)
