@@ -26,26 +26,38 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 
 from iopsched.domain import eligible, weekly_min_for
-from iopsched.model import WeekModel, effective_capacity
+from iopsched.model import WeekModel, effective_capacity, slots_needed
 
 
-def counting_bound(wm: WeekModel) -> dict[str, int]:
-    """{'bound', 'group_sessions', 'staff_balance'}: the bound and the two counts behind it
-    (all 0 when a participant cannot be fully met even by counting, or `unmet` weighs 0)."""
+@dataclass(frozen=True)
+class CountingBound:
+    """The bound on the objective and the two counts behind it (all 0: no bound)."""
+
+    bound: int
+    group_sessions: int
+    staff_balance: int
+
+
+NO_BOUND = CountingBound(0, 0, 0)
+
+
+def counting_bound(wm: WeekModel) -> CountingBound:
+    """The bound and the counts behind it (NO_BOUND when a participant cannot be fully met
+    even by counting, or `unmet` weighs 0)."""
     prog = wm.program
     rules = prog.rules
     S = wm.slot_minutes
     w = rules.weights
-    nothing = {"bound": 0, "group_sessions": 0, "staff_balance": 0}
     if w.get("unmet", 0) <= 0:
-        return nothing
+        return NO_BOUND
 
     # group sessions each participant attends in any week that meets their requirements
     need: dict[str, int] = {}
     for p in prog.participants:
-        week = math.ceil(p.week_hours_min * 60 / S - 1e-9)
+        week = slots_needed(p.week_hours_min, S)
         days = min(p.days_max, len(rules.days))
         services = sum(
             (t.weekly_max if t.weekly_max is not None else t.daily_max * days) * (t.minutes // S)
@@ -55,7 +67,7 @@ def counting_bound(wm: WeekModel) -> dict[str, int]:
                        if t.is_group and t.counts_toward_hours and eligible(p, t)), default=0)
         rest = max(0, week - services)
         if rest and not longest:
-            return nothing  # never fully met: the search reports the shortfall instead
+            return NO_BOUND  # never fully met: the search reports the shortfall instead
         need[p.participant_id] = math.ceil(rest / longest) if rest else 0
 
     # components: participants some group option could hold together
@@ -89,7 +101,7 @@ def counting_bound(wm: WeekModel) -> dict[str, int]:
     for r, k in seats.items():
         if k:
             if not capacity[r]:
-                return nothing
+                return NO_BOUND
             groups += max(math.ceil(k / capacity[r]), most[r])
 
     # the busiest leader: services by role, and everything over everyone who leads
@@ -108,4 +120,4 @@ def counting_bound(wm: WeekModel) -> dict[str, int]:
     peak = max(loads, default=0)
 
     total = w.get("group_sessions", 0) * groups + w.get("staff_balance", 0) * peak
-    return {"bound": min(w["unmet"], total), "group_sessions": groups, "staff_balance": peak}
+    return CountingBound(min(w["unmet"], total), groups, peak)

@@ -34,7 +34,7 @@ def _week(schedule: Schedule, pid: str) -> set[tuple[str, int, int]]:
 def last_weeks(wm, previous: Schedule) -> dict[str, set[int]]:
     """Continuing participants whose sessions of last week can all run for them again, each
     with the model's option indices of those sessions (the weeks a solve can keep as they were)."""
-    by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
+    by_key = wm.option_by_key
     people = {p.participant_id for p in wm.program.participants}
     last: dict[str, set[int]] = {}
     for s in previous.sessions:

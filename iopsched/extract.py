@@ -16,7 +16,7 @@ def extract(wm: WeekModel, solver) -> list[Session]:
     pins_at: dict[tuple[str, int, int], list] = defaultdict(list)
     for pin in prog.pinned:
         pins_at[pin.session_type, pin.day, pin.start].append(pin)
-    room_class = {room.room_id: ci for ci, c in enumerate(wm.classes) for room in c.rooms}
+    room_class = wm.room_class
     drafts = []  # (option, staff, class index, participants, pinned room or None, pinned flag)
     for o in wm.options:
         leaders = [s for s in o.staff if solver.value(wm.y[o.index, s])]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ortools.sat.python import cp_model
 
@@ -96,6 +97,16 @@ class WeekModel:
 
     def option_sessions(self, o: Option):
         return lsum([self.y[o.index, s] for s in o.staff])
+
+    @cached_property
+    def option_by_key(self) -> dict[tuple[str, int, int], Option]:
+        """(session type name, day, start minute) -> its option."""
+        return {(o.stype.name, o.day, o.start): o for o in self.options}
+
+    @cached_property
+    def room_class(self) -> dict[str, int]:
+        """room id -> the index of its room class."""
+        return {room.room_id: ci for ci, c in enumerate(self.classes) for room in c.rooms}
 
 
 def room_classes(program: Program) -> list[RoomClass]:

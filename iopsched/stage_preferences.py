@@ -110,7 +110,7 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
             if pid in kept:
                 m.add(var == int(oi in kept[pid]))
     # the counting bound (iopsched.bounds) holds for weeks meeting everyone
-    floor = float(counting_bound(wm)["bound"]) if len(req.met) == n else 0.0
+    floor = float(counting_bound(wm).bound) if len(req.met) == n else 0.0
 
     # the stage-1 week, polished by the local search (its moves keep stage 1's result)
     g = Greedy(wm)

@@ -62,8 +62,8 @@ class ScheduleValues(_Decisions):
     are left out)."""
 
     def __init__(self, wm: WeekModel, schedule: Schedule):
-        by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
-        room_class = {room.room_id: ci for ci, c in enumerate(wm.classes) for room in c.rooms}
+        by_key = wm.option_by_key
+        room_class = wm.room_class
         self.values = {}
         for s in schedule.sessions:
             o = by_key.get((s.session_type, s.day, s.start))

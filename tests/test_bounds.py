@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from builders import make_program, participant, windows
 
-from iopsched.bounds import counting_bound
+from iopsched.bounds import CountingBound, counting_bound
 from iopsched.config import load_config
 from iopsched.domain import Commitment, Room, SessionType, Staff
 from iopsched.model import build
@@ -50,7 +50,7 @@ def test_counted_by_hand_where_seats_alone_say_too_little():
     # The busiest of the 2 counselors leads at least 8 h / 2 = 4 h = 8 slots.
     # Bound: 2 x 8 + 1 x 8 = 24.
     wm = build(two_shifts())
-    assert counting_bound(wm) == {"bound": 24, "group_sessions": 8, "staff_balance": 8}
+    assert counting_bound(wm) == CountingBound(bound=24, group_sessions=8, staff_balance=8)
 
 
 def test_the_bound_proves_the_week_optimal():
@@ -67,7 +67,7 @@ def test_without_the_unmet_weight_nothing_is_claimed():
     # a week with shortfalls then costs nothing extra, so no count of a full week binds it
     program = two_shifts()
     program = replace(program, rules=replace(program.rules, weights=dict(program.rules.weights, unmet=0)))
-    assert counting_bound(build(program))["bound"] == 0
+    assert counting_bound(build(program)).bound == 0
 
 
 @pytest.mark.parametrize("people", [3, 4])
@@ -85,7 +85,7 @@ def test_never_above_an_optimum_cp_sat_proves(people):
 def test_never_above_the_best_sample_week_found():
     # the best week known for the sample scores 76 (60 s, 2026-12-01); the bound is 49
     program, _ = read_program(SAMPLE, load_config(None))
-    bound = counting_bound(build(program))["bound"]
+    bound = counting_bound(build(program)).bound
     schedule = solve(program, time_limit=5, workers=2, seed=0, deterministic=True)
     assert 0 < bound <= schedule.summary["objective"]
     assert schedule.summary["best_bound"] >= bound

@@ -7,6 +7,7 @@ from collections import Counter
 
 from iopsched.domain import PREFERRED_WINDOWS, Participant, weekly_min_for
 from iopsched.heuristic.state import PersonState, WeekState
+from iopsched.model import slots_needed
 
 
 def outside_time(p: Participant, start: int) -> bool:
@@ -26,10 +27,10 @@ class ScoredWeek(WeekState):
         for pid, person in self.people.items():
             p = person.p
             days = [d for d, b in person.busy.items() if b]
-            need_day = math.ceil(p.day_hours_min * 60 / S - 1e-9)
+            need_day = slots_needed(p.day_hours_min, S)
             if (len(days) < p.days_min
                     or any(person.minutes[d] // S < need_day for d in days)
-                    or sum(person.minutes.values()) // S < math.ceil(p.week_hours_min * 60 / S - 1e-9)
+                    or sum(person.minutes.values()) // S < slots_needed(p.week_hours_min, S)
                     or any(person.type_week[t.name] < weekly_min_for(p, t) for t in self.prog.session_types)):
                 out.append(pid)
         return out
@@ -54,10 +55,10 @@ class ScoredWeek(WeekState):
             p = person.p
             days = [d for d, b in person.busy.items() if b]
             total += UNMET_UNITS["days"] * max(0, p.days_min - len(days))
-            need_day = math.ceil(p.day_hours_min * 60 / S - 1e-9)
+            need_day = slots_needed(p.day_hours_min, S)
             for d in days:
                 total += max(0, need_day - person.minutes[d] // S)
-            need_week = math.ceil(p.week_hours_min * 60 / S - 1e-9)
+            need_week = slots_needed(p.week_hours_min, S)
             total += max(0, need_week - sum(person.minutes.values()) // S)
             for t in self.prog.session_types:
                 total += UNMET_UNITS["session"] * max(0, weekly_min_for(p, t) - person.type_week[t.name])

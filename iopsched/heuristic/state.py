@@ -87,8 +87,8 @@ class WeekState:
 
     def place_pinned(self) -> None:
         """Rule 8: pinned sessions first, with their leader, room and participants."""
-        by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
-        room_class = {room.room_id: ci for ci, c in enumerate(self.wm.classes) for room in c.rooms}
+        by_key = self.wm.option_by_key
+        room_class = self.wm.room_class
         for pin in self.prog.pinned:
             o = by_key[pin.session_type, pin.day, pin.start]
             sess = self.reserve(o, pin.staff_id, room_class[pin.room_id])
@@ -103,7 +103,7 @@ class WeekState:
 
     def remember(self, previous) -> None:
         """Last week's attendances and leaders, for the stability term (`changes`)."""
-        by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
+        by_key = self.wm.option_by_key
         for s in previous.sessions:
             self.continuing.update(pid for pid in s.participants if pid in self.people)
             o = by_key.get((s.session_type, s.day, s.start))
@@ -115,8 +115,8 @@ class WeekState:
     def load(self, sessions) -> None:
         """Place these sessions (a Schedule's) where they still fit, with their participants;
         a session at a pinned session's time and leader joins the pinned one."""
-        by_key = {(o.stype.name, o.day, o.start): o for o in self.wm.options}
-        room_class = {room.room_id: ci for ci, c in enumerate(self.wm.classes) for room in c.rooms}
+        by_key = self.wm.option_by_key
+        room_class = self.wm.room_class
         for s in sorted(sessions, key=lambda x: (x.day, x.start, x.session_type, x.staff_id)):
             o = by_key.get((s.session_type, s.day, s.start))
             if o is None or s.staff_id not in o.staff:
