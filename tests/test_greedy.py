@@ -198,10 +198,10 @@ def test_greedy_week_on_a_generated_small_program_is_valid_and_meets_everyone(tm
     program, _ = read_program(folder / "program.xlsx", load_config(folder / "config.toml"))
     wm = build(program)
     info = greedy_hint(wm, seed=0)
-    assert info["complete"]
-    assert info["unmet_units"] == 0
+    assert info.complete
+    assert info.unmet_units == 0
     schedule = assert_valid(program, wm)
-    assert len(schedule.sessions) == info["sessions"]
+    assert len(schedule.sessions) == info.sessions
 
 
 # --- the objective as the greedy counts it, and the preference moves ----------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from iopsched.heuristic.construction import Greedy, construct
 from iopsched.heuristic.local_search import (
@@ -37,10 +38,31 @@ def hint_week(g: Greedy) -> tuple[bool, int]:
     return complete_hint(g.wm), len(a_on)
 
 
+@dataclass(frozen=True)
+class HintedWeek:
+    """What `greedy_hint` did: the week it hinted and what the heuristic spent on it."""
+
+    sessions: int
+    attendances: int
+    complete: bool  # the hint is complete and feasible
+    unmet_units_greedy: int  # shortfall units of the constructed week
+    unmet_units: int  # ... after the local search
+    fill: float
+    scarce_days: int
+    iterations: int
+    polish_iterations: int
+    changes: int  # changes to last week (with `previous`)
+    objective: int  # the model's objective of the hinted week
+    all_met_at: float | None  # time.monotonic() when everyone was first fully met
+    built_at: float  # time.monotonic() of the first complete week
+    reckoned_seconds: float  # the local search's reckoned cost (deterministic: from its iterations)
+    seconds: float
+
+
 def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | None = None,
                 time_limit: float = 10.0, report: Callable[[int, int], None] | None = None,
-                stop: Callable[[], bool] | None = None) -> dict:
-    """Run the greedy and hint the model with it. Returns a few counts (for logs and benchmarks).
+                stop: Callable[[], bool] | None = None) -> HintedWeek:
+    """Run the greedy and the local search, and hint the model with the week.
 
     `report(objective, participants fully met)` is called for every better week the local
     search keeps; `stop()` true ends the local search after its current move (Ctrl-C)."""
@@ -69,11 +91,10 @@ def greedy_hint(wm: WeekModel, previous=None, seed: int = 0, iterations: int | N
     if polish > 0:
         rr.polish(polish)
     complete, attendances = hint_week(g)
-    return {"sessions": len(g.sessions), "attendances": attendances, "complete": complete,
-            "unmet_units_greedy": before, "unmet_units": g.shortfall_units(), "fill": g.fill,
-            "scarce_days": g.scarce_days, "iterations": rr.iterations, "polish_iterations": rr.iterations - repaired,
-            "changes": g.changes(), "objective": g.objective(), "all_met_at": all_met_at[0],
-            "built_at": built_at,
-            # what the local search is reckoned to cost (deterministic: from its iterations)
-            "reckoned_seconds": spent + (rr.iterations - repaired) * iteration_seconds(n, POLISH_SECONDS),
-            "seconds": time.monotonic() - t0}
+    return HintedWeek(
+        sessions=len(g.sessions), attendances=attendances, complete=complete, unmet_units_greedy=before,
+        unmet_units=g.shortfall_units(), fill=g.fill, scarce_days=g.scarce_days, iterations=rr.iterations,
+        polish_iterations=rr.iterations - repaired, changes=g.changes(), objective=g.objective(),
+        all_met_at=all_met_at[0], built_at=built_at,
+        reckoned_seconds=spent + (rr.iterations - repaired) * iteration_seconds(n, POLISH_SECONDS),
+        seconds=time.monotonic() - t0)
