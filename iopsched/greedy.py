@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from iopsched.domain import PREFERRED_WINDOWS, Participant, weekly_min_for
-from iopsched.model import Option, WeekModel, effective_capacity
+from iopsched.model import Option, WeekModel, effective_capacity, high_tier
 
 
 def _outside(p: Participant, start: int) -> bool:
@@ -835,7 +835,7 @@ class Greedy:
         return dict(t)
 
     def person_terms(self, person: _Person) -> Counter:
-        """One participant's preference terms (routine, time, days, continuity, day services)."""
+        """One participant's preference terms (routine, time, days, continuity, day services, day tier)."""
         p, t = person.p, Counter()
         days = sorted(d for d, b in person.busy.items() if b)
         if len({d for d, _u in person.options}) > 1 and days:
@@ -851,6 +851,10 @@ class Greedy:
         if self.rules.day_services_min:
             per_day = Counter(sess.option.day for sess in person.sessions)
             t["day_services"] += sum(max(0, self.rules.day_services_min - per_day[d]) for d in days)
+        tier = high_tier(self.rules, p)
+        if tier:
+            counted = Counter(sess.option.day for sess in person.sessions if sess.option.stype.counts_toward_hours)
+            t["day_tier"] += sum(1 for d in days if counted[d] < tier)
         return t
 
     def person_penalty(self, person: _Person) -> int:
