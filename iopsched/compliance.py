@@ -108,7 +108,7 @@ def figures(program: Program, schedule: Schedule, week_start: dt.date | None = N
     comp = program.rules.compliance
     week_start = week_start or program.week_start
     att = _attendance(program, schedule)
-    svc = att[att["counts"]]
+    svc = att[att["counts"].astype(bool)]
     # per participant and day: services and hours (services only), sessions of any kind
     per_day = (att.groupby(["participant_id", "day"])
                .agg(sessions=("session_id", "size")))

@@ -407,3 +407,14 @@ def test_the_html_report_shows_the_charts_in_a_browser(tmp_path):
     assert proc.returncode == 0, proc.stderr
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # a page with charts, not a blank one
+
+
+def test_an_empty_week_reports_everyone_short(tmp_path):
+    prog, _sched, config = hand_made(tmp_path)
+    empty = write_schedule_xlsx(Schedule(), tmp_path / "empty.xlsx")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["report", str(empty), "--program", str(prog), "--config", str(config),
+                                 "-o", str(out / "r.xlsx"), "--html", str(out), "--csv", str(out), "--week-of", WEEK])
+    assert result.exit_code == 0, result.output
+    assert "0/3 participants meet their rule set; 3 below the weekly minimum hours" in result.output
+    assert read_csv(out / "days.csv") == []
