@@ -181,6 +181,31 @@ def validate(
 
 
 @app.command()
+def report(
+    schedule: Path = typer.Argument(..., help="schedule workbook (written by solve or edited by hand)"),
+    workbook: Path = typer.Option(..., "--program", help="the program workbook the schedule is of"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="config .toml; default: configs/default.toml"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="report workbook (.xlsx) to write"),
+    html: Path | None = typer.Option(None, "--html", help="folder for report.html (charts)"),
+    csv: Path | None = typer.Option(None, "--csv", help="folder for the figures as CSV files"),
+    show_names: bool = typer.Option(False, "--show-names", help="participant names in the written files"),
+    week_of: str | None = typer.Option(None, "--week-of", help="YYYY-MM-DD, any day of the schedule's week "
+                                       "(recertification dates); default: the week from next Monday"),
+) -> None:
+    """Compliance and utilisation: hours, days and services per participant against their payer's rules."""
+    from iopsched.report import run_report
+
+    try:
+        lines, warnings = run_report(schedule, workbook, config, output, html, csv, show_names, week_of)
+    except IopschedError as exc:
+        _fail(exc)
+    for w in warnings:
+        _err(f"warning: {w}")
+    for line in lines:
+        typer.echo(line)
+
+
+@app.command()
 def export(
     schedule: Path = typer.Argument(..., help="schedule workbook"),
     to: Path = typer.Option(..., "--to", help="output folder"),

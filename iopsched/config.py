@@ -11,7 +11,16 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-from iopsched.domain import DEFAULT_WEIGHTS, Level, Rules, SolverSettings
+from iopsched.domain import (
+    BUILTIN_COMPLIANCE_LEVELS,
+    BUILTIN_RULE_SETS,
+    DEFAULT_WEIGHTS,
+    Compliance,
+    Level,
+    Rules,
+    RuleSet,
+    SolverSettings,
+)
 from iopsched.errors import ConfigError, Problem
 from iopsched.parse import CellError, parse_day, parse_time
 
@@ -23,7 +32,17 @@ BUILTIN_LEVELS: dict[str, Level] = {
 LEVEL_KEYS = ("days_min", "days_max", "day_hours_min", "day_hours_max", "week_hours_min", "week_hours_max")
 TOP_KEYS = {
     "days", "open", "close", "slot_minutes", "travel_buffer_minutes", "max_gap_minutes",
-    "day_services_min", "levels", "weights", "solver", "program_name", "timezone",
+    "day_services_min", "levels", "weights", "solver", "program_name", "timezone", "compliance",
+}
+COMPLIANCE_KEYS = {"rule_sets", "levels"}
+# [compliance.rule_sets.X] key -> (whole number?, expected)
+RULE_SET_KEYS: dict[str, tuple[bool, str]] = {
+    "week_hours_min": (False, "a number of hours 0..168"),
+    "week_hours_max": (False, "a number of hours 0..168"),
+    "day_services_min": (True, "a whole number of services >= 0"),
+    "day_services_high_tier": (True, "a whole number of services >= 0"),
+    "recertify_days": (True, "a whole number of days >= 1"),
+    "source": (False, "text"),
 }
 SOLVER_KEYS = {"time_limit_seconds": (int, float), "workers": (int,), "seed": (int,), "deterministic": (bool,)}
 
@@ -46,6 +65,65 @@ def load_config(path: Path | None) -> Rules:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{name}: not valid TOML: {exc}") from None
     return rules_from_dict(raw, name)
+
+
+def _compliance(raw: object, name: str, problems: list[Problem], bad) -> Compliance:
+    """[compliance]: rule sets (a built-in name keeps the keys a table leaves out; a new one
+    starts empty) and the levels of care mapped to them ("" = no check)."""
+    rule_sets = dict(BUILTIN_RULE_SETS)
+    levels = dict(BUILTIN_COMPLIANCE_LEVELS)
+    if not isinstance(raw, dict):
+        bad("compliance", raw, "tables [compliance.rule_sets.NAME] and [compliance.levels]")
+        return Compliance(rule_sets, levels)
+    for k in raw:
+        if k not in COMPLIANCE_KEYS:
+            problems.append(Problem(f"unknown key 'compliance.{k}'", file=name,
+                                    expected="one of " + ", ".join(sorted(COMPLIANCE_KEYS))))
+    tables = raw.get("rule_sets", {})
+    if not isinstance(tables, dict):
+        bad("compliance.rule_sets", tables, "tables [compliance.rule_sets.NAME]")
+        tables = {}
+    for rname, table in tables.items():
+        key = f"compliance.rule_sets.{rname}"
+        if not isinstance(table, dict):
+            bad(key, table, "a table of " + ", ".join(RULE_SET_KEYS))
+            continue
+        values = {k: getattr(rule_sets[rname], k) for k in RULE_SET_KEYS} if rname in rule_sets else {}
+        for k, v in table.items():
+            whole, expected = RULE_SET_KEYS.get(k, (False, ""))
+            if k not in RULE_SET_KEYS:
+                problems.append(Problem(f"unknown key '{key}.{k}'", file=name,
+                                        expected="one of " + ", ".join(RULE_SET_KEYS)))
+            elif k == "source":
+                if isinstance(v, str):
+                    values[k] = v.strip()
+                else:
+                    bad(f"{key}.{k}", v, expected)
+            elif whole and not (isinstance(v, int) and not isinstance(v, bool) and v >= (k == "recertify_days")):
+                bad(f"{key}.{k}", v, expected)
+            elif not whole and not (_num(v) and 0 <= v <= 24 * 7):
+                bad(f"{key}.{k}", v, expected)
+            else:
+                values[k] = v or None if whole else v
+        rs = RuleSet(rname, **values)
+        for lo, hi in (("week_hours_min", "week_hours_max"), ("day_services_min", "day_services_high_tier")):
+            a, b = getattr(rs, lo), getattr(rs, hi)
+            if a is not None and b is not None and a > b:
+                problems.append(Problem(f"'{key}.{lo}' ({a}) is above '{key}.{hi}' ({b})", file=name))
+        rule_sets[rname] = rs
+    mapping = raw.get("levels", {})
+    if not isinstance(mapping, dict):
+        bad("compliance.levels", mapping, "a table level = \"rule set\"")
+        mapping = {}
+    for level, rname in mapping.items():
+        if not isinstance(rname, str):
+            bad(f"compliance.levels.{level}", rname, 'the name of a rule set, or "" for no check')
+        elif rname and rname not in rule_sets:
+            problems.append(Problem(f"'compliance.levels.{level}' names an unknown rule set", file=name,
+                                    value=rname, expected="one of " + ", ".join(rule_sets)))
+        else:
+            levels[level] = rname
+    return Compliance(rule_sets, levels)
 
 
 def rules_from_dict(raw: dict, name: str = "config") -> Rules:
@@ -170,6 +248,8 @@ def rules_from_dict(raw: dict, name: str = "config") -> Rules:
                 else:
                     solver = replace(solver, **{k: v})
     changes["solver"] = solver
+    if "compliance" in raw:
+        changes["compliance"] = _compliance(raw["compliance"], name, problems, bad)
 
     rules = replace(rules, **changes)
     if rules.open >= rules.close:

@@ -135,6 +135,7 @@ class Participant:
     commitments: tuple[Commitment, ...] = ()
     start_date: dt.date | None = None  # first day in the program (admission)
     end_date: dt.date | None = None  # last day in the program (discharge)
+    certified_until: dt.date | None = None  # last day of the current certification (compliance report)
 
     def in_program(self, day: int, week_start: dt.date | None) -> bool:
         """Is the participant admitted and not yet discharged on this day of the week?"""
@@ -180,7 +181,60 @@ DEFAULT_WEIGHTS: dict[str, int] = {
     "day_services": 2,  # per missing service below day_services_min on an attended day
     "group_sessions": 2,  # per group session run (fuller groups, fewer sessions)
     "staff_balance": 1,  # per slot of the busiest staff member's weekly load
+    # per attended day below its payer's higher tier (e.g. Medicare's 4 or more services);
+    # 0: the term is not in the model and default schedules do not change
+    "day_tier": 0,
 }
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A payer's or certifier's rules for one level of care (config [compliance.rule_sets.X]).
+
+    Every figure is optional: None means the rule set does not check it.
+    """
+
+    name: str
+    week_hours_min: float | None = None  # hours of services a week (certification)
+    week_hours_max: float | None = None
+    day_services_min: int | None = None  # services for a day to be billable (lower tier)
+    day_services_high_tier: int | None = None  # services for the higher day rate
+    recertify_days: int | None = None  # a certification lasts at most this many days
+    source: str = ""  # where the figures come from (shown in the report)
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """The payer rule sets and which level of care follows which (config [compliance])."""
+
+    rule_sets: dict[str, RuleSet] = field(default_factory=dict, hash=False)
+    levels: dict[str, str] = field(default_factory=dict, hash=False)  # level -> rule set ("" none)
+
+    def rule_set_for(self, level: str) -> RuleSet | None:
+        name = self.levels.get(level)
+        if name is None:  # levels match case-insensitively, like the Participants sheet
+            name = {k.casefold(): v for k, v in self.levels.items()}.get(level.casefold())
+        return self.rule_sets.get(name) if name else None
+
+
+MEDICARE_2024 = "CMS CY2024 OPPS final rule (88 FR 81540, Nov 2023)"
+ASAM = "The ASAM Criteria, 3rd ed. (2013), levels 2.1 and 2.5"
+BUILTIN_RULE_SETS: dict[str, RuleSet] = {
+    "medicare_iop": RuleSet("medicare_iop", week_hours_min=9, day_services_min=3, day_services_high_tier=4,
+                            recertify_days=60, source=MEDICARE_2024 + ": IOP"),
+    "medicare_php": RuleSet("medicare_php", week_hours_min=20, day_services_min=3, day_services_high_tier=4,
+                            source=MEDICARE_2024 + ": PHP"),
+    "asam_2_1_adult": RuleSet("asam_2_1_adult", week_hours_min=9, week_hours_max=19, source=ASAM + ": 2.1 adult"),
+    "asam_2_1_adolescent": RuleSet("asam_2_1_adolescent", week_hours_min=6, week_hours_max=19,
+                                   source=ASAM + ": 2.1 adolescent"),
+    "asam_2_5": RuleSet("asam_2_5", week_hours_min=20, source=ASAM + ": 2.5"),
+}
+BUILTIN_COMPLIANCE_LEVELS: dict[str, str] = {
+    "IOP": "medicare_iop", "IOP-adolescent": "asam_2_1_adolescent", "PHP": "medicare_php"}
+
+
+def builtin_compliance() -> Compliance:
+    return Compliance(dict(BUILTIN_RULE_SETS), dict(BUILTIN_COMPLIANCE_LEVELS))
 
 
 @dataclass(frozen=True)
@@ -197,6 +251,7 @@ class Rules:
     levels: dict[str, Level] = field(default_factory=dict, hash=False, compare=False)
     weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS), hash=False, compare=False)
     solver: SolverSettings = SolverSettings()
+    compliance: Compliance = field(default_factory=builtin_compliance, hash=False, compare=False)
     program_name: str = "Intensive Outpatient Program"
     timezone: str = "America/New_York"
 

@@ -557,6 +557,14 @@ def add_participant(wm: WeekModel, p: Participant, by_p_day, preferences: bool =
             sv = m.new_int_var(0, r.day_services_min, f"svc_{pid}_{day}")
             m.add(sv >= r.day_services_min * att - lsum(all_sessions))
             W["day_services"].append(sv)
+        # preference: the higher payment tier, an attended day of at least the participant's
+        # rule set's day_services_high_tier services (counted sessions); low = 1 below it
+        tier = high_tier(r, p)
+        if tier:
+            counted_day = [wm.a[pid, o.index] for o in opts if o.stype.counts_toward_hours]
+            low = m.new_bool_var(f"low_{pid}_{day}")
+            m.add(lsum(counted_day) >= tier * (att - low))
+            W["day_tier"].append(low)
         # preference: days
         if p.preferred_days and day not in p.preferred_days:
             W["day_preference"].append(att)
@@ -597,6 +605,15 @@ def add_participant(wm: WeekModel, p: Participant, by_p_day, preferences: bool =
         extra = m.new_int_var(0, len(used), f"routine_{pid}")  # start times beyond the first
         m.add(extra >= lsum(used) - anyday)
         W["routine"].append(extra)
+
+
+def high_tier(rules, p: Participant) -> int | None:
+    """The services an attended day of p needs for the higher payment tier, when the
+    `day_tier` weight is on and p's level follows a rule set with such a tier."""
+    if not rules.weights.get("day_tier"):
+        return None  # off: no variables, so default schedules do not change
+    rule_set = rules.compliance.rule_set_for(p.level)
+    return rule_set.day_services_high_tier if rule_set is not None else None
 
 
 def slots_needed(hours: float, slot_minutes: int) -> int:

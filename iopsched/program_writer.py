@@ -35,7 +35,7 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
         "participant_id", "name", "track", "tags", "level", "days_min", "days_max",
         "day_hours_min", "day_hours_max", "week_hours_min", "week_hours_max", "preferred_time",
         "preferred_days", "primary_therapist", "needs_medication", "family_sessions",
-        "start_date", "end_date",
+        "start_date", "end_date", "certified_until",
     ),
     "Commitments": ("participant_id", "day", "start", "end", "reason"),
     "Pinned": ("session_type", "day", "start", "staff_id", "room_id", "participants"),

@@ -60,6 +60,8 @@ SCHEMA: dict[str, dict[str, bool]] = {
         "needs_medication": False, "family_sessions": False,
         # extension of the contract (issue 8): admission and discharge dates
         "start_date": False, "end_date": False,
+        # extension (issue 18): last day of the current certification (compliance report)
+        "certified_until": False,
     },
     "Commitments": {"participant_id": True, "day": True, "start": True, "end": True, "reason": False},
     "Pinned": {"session_type": True, "day": True, "start": True, "staff_id": True, "room_id": True,
@@ -386,13 +388,14 @@ def _read_participants(sh: _Sheet, cm: _Sheet, rules: Rules, staff: dict[str, St
         if first is not None and last is not None and last < first:
             sh.problem(row, "end_date", f"end_date {last} is before start_date {first}",
                        expected="an end_date on or after the start_date")
+        certified = sh.cell(row, r, "certified_until", parse_date)
         if _unique(sh, row, "participant_id", pid, seen) and track is not None and level is not None \
                 and None not in values.values():
             people[pid] = Participant(
                 participant_id=pid, track=track, level=level.name, name=text(r.get("name")),
                 tags=frozenset(t.lower() for t in tags), preferred_time=pt, preferred_days=frozenset(pdays or ()),
                 primary_therapist=therapist, needs_medication=bool(med), family_sessions=bool(fam),
-                start_date=first, end_date=last, **values,
+                start_date=first, end_date=last, certified_until=certified, **values,
             )
     commitments: dict[str, list[Commitment]] = defaultdict(list)
     for row, r in cm.rows:

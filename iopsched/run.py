@@ -120,7 +120,10 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
                                 for x in found]
         for line_ in schedule.suggestions:
             print(f"suggestion: {line_}")
-    write_schedule(schedule, program, output, show_names=show_names)
+    from iopsched.compliance import figures, next_monday, summary_lines
+
+    compliance = figures(program, schedule, program.week_start or next_monday())
+    write_schedule(schedule, program, output, show_names=show_names, compliance=compliance)
     unmet = len(schedule.unmet)
     proof = "proven" if s["requirements_status"] == "OPTIMAL" else "not proven"
     objective = s["objective"]
@@ -130,6 +133,8 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
     print(f"{status} in {time.monotonic() - started:.1f} s: {s['participants_fully_met']}/{s['participants']} "
           f"participants fully met (at most {s['upper_bound_fully_met']} possible, {proof}), {unmet} unmet "
           f"requirement{'s' if unmet != 1 else ''}, {s['sessions']} sessions, {preferences} -> {output}")
+    for line_ in summary_lines(compliance):  # two lines: the week as payers see it
+        print(line_)
     if s.get("stopped_by") == "interrupt":
         print("interrupted: the best schedule found so far was written", file=sys.stderr)
         return EXIT_INTERRUPTED

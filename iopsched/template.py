@@ -80,6 +80,9 @@ COLUMN_HELP: dict[str, dict[str, str]] = {
         "start_date": "Optional (iopsched extension). Admission date, YYYY-MM-DD: no sessions "
                       "before it in the week solved (iopsched solve --week-of).",
         "end_date": "Optional (iopsched extension). Discharge date, YYYY-MM-DD: no sessions after it.",
+        "certified_until": "Optional (iopsched extension). Last day of the participant's current "
+                           "certification of need, YYYY-MM-DD: `iopsched report` flags a "
+                           "recertification due within the week.",
     },
     "Commitments": {
         "participant_id": "Required. A participant_id from sheet Participants. One row per time "

@@ -31,19 +31,33 @@ def type_colours(program: Program) -> dict[str, str]:
     return {t.name: PALETTE[i % len(PALETTE)] for i, t in enumerate(program.session_types)}
 
 
-def write_schedule(schedule: Schedule, program: Program, path: Path, *, show_names: bool = False) -> None:
+def write_schedule(schedule: Schedule, program: Program, path: Path, *, show_names: bool = False,
+                   compliance=None) -> None:
+    """`compliance`: the week's `compliance.Figures`, written as the Compliance sheet, as
+    `compliance.*` Summary rows and beside each participant in "By participant"."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
-    _table(ws, ("key", "value"), [{"key": k, "value": v} for k, v in schedule.summary.items()], widths=(30, 70))
+    summary = dict(schedule.summary)
+    if compliance is not None:
+        from iopsched.report import summary_rows
+
+        summary |= summary_rows(compliance)
+    _table(ws, ("key", "value"), [{"key": k, "value": v} for k, v in summary.items()], widths=(30, 70))
     _table(wb.create_sheet("Sessions"), SESSIONS_COLUMNS, [s.row() for s in _ordered(schedule.sessions)])
     _table(wb.create_sheet("Attendance"), ATTENDANCE_COLUMNS, schedule.attendance_rows())
     _table(wb.create_sheet("Unmet"), UNMET_COLUMNS, [u.row() for u in schedule.unmet],
            widths=(14, 22, 6, 10, 10, 100))
+    notes: dict[str, str] = {}
+    if compliance is not None:
+        from iopsched.report import write_compliance_sheet
+
+        write_compliance_sheet(wb, compliance, program, show_names)
+        notes = participant_notes(compliance)
     colours = type_colours(program)
     names = {p.participant_id: p.name for p in program.participants} if show_names else {}
     _week_grid(wb.create_sheet("Week"), schedule, program, colours)
-    _people_view(wb.create_sheet("By participant"), schedule, program, colours, names)
+    _people_view(wb.create_sheet("By participant"), schedule, program, colours, names, notes)
     _staff_view(wb.create_sheet("By staff"), schedule, program, colours)
     _room_view(wb.create_sheet("By room"), schedule, program, colours)
     _rosters(wb.create_sheet("Rosters"), schedule, names)
@@ -121,8 +135,39 @@ def _week_grid(ws, schedule: Schedule, program: Program, colours) -> None:
     _printable(ws)
 
 
-def _section_view(ws, title_of, sessions_by_key, days, colours, who_of) -> None:
-    """One block per key: a title row, then a row with the week's sessions per day."""
+def participant_notes(fig) -> dict[str, str]:
+    """A line per participant for "By participant": hours against their rule set, days,
+    services per day with the day's tier, and the flags."""
+    out = {}
+    for r in fig.participants.to_dict("records"):
+        if r["rule_set"]:
+            rng = f"min {r['week_hours_min']:g}" if r["week_hours_min"] != "" else ""
+            if r["week_hours_max"] != "":
+                rng += (", " if rng else "") + f"max {r['week_hours_max']:g}"
+            hours = f"{r['week_hours']:g} h ({rng}{'; ' if rng else ''}{r['rule_set']})"
+        else:
+            hours = f"{r['week_hours']:g} h (no rule set)"
+        text = f"{hours} · {r['days']} day{'s' if r['days'] != 1 else ''}"
+        if r["services_per_day"]:
+            text += f" · services {r['tiers_per_day'] and _with_tiers(r) or r['services_per_day']}"
+        if r["flags"]:
+            text += f" · FLAGS: {r['flags']}"
+        out[r["participant_id"]] = text
+    return out
+
+
+def _with_tiers(r: dict) -> str:
+    tiers = dict(x.split(" ", 1) for x in r["tiers_per_day"].split(", ") if x)
+    parts = []
+    for x in r["services_per_day"].split(", "):
+        day, n = x.split(" ", 1)
+        parts.append(f"{day} {n}" + (f" ({tiers[day]})" if day in tiers else ""))
+    return ", ".join(parts)
+
+
+def _section_view(ws, title_of, sessions_by_key, days, colours, who_of, notes=None) -> None:
+    """One block per key: a title row, then a row with the week's sessions per day (and,
+    with `notes`, a row of figures below the title)."""
     widths = [16] + [30] * len(days)
     row = 1
     for j, w in enumerate(widths, start=1):
@@ -130,6 +175,12 @@ def _section_view(ws, title_of, sessions_by_key, days, colours, who_of) -> None:
     for key in sorted(sessions_by_key):
         sessions = _ordered(sessions_by_key[key])
         _header(ws, row, [title_of(key)] + [day_name(d) for d in days])
+        if notes and notes.get(key):
+            row += 1
+            c = set_cell(ws, row, 1, notes[key])
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(days) + 1)
+            ws.row_dimensions[row].height = 30
         per_day: dict[int, list[Session]] = defaultdict(list)
         for s in sessions:
             per_day[s.day].append(s)
@@ -149,14 +200,14 @@ def _section_view(ws, title_of, sessions_by_key, days, colours, who_of) -> None:
     _printable(ws)
 
 
-def _people_view(ws, schedule, program, colours, names) -> None:
+def _people_view(ws, schedule, program, colours, names, notes=None) -> None:
     by: dict[str, list[Session]] = {p.participant_id: [] for p in program.participants}
     for s in schedule.sessions:
         for pid in s.participants:
             by.setdefault(pid, []).append(s)
     days = sorted(program.rules.days)
     _section_view(ws, lambda k: f"{k} — {names[k]}" if names.get(k) else k, by, days, colours,
-                  lambda s: f"{s.staff_id} · {s.room_id}")
+                  lambda s: f"{s.staff_id} · {s.room_id}", notes)
 
 
 def _staff_view(ws, schedule, program, colours) -> None:

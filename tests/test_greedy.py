@@ -224,7 +224,8 @@ def first_starts(person) -> dict[int, int]:
     return {d: min(b) for d, b in person.busy.items() if b}
 
 
-@pytest.mark.parametrize("case", ["sample", "generated small 2", "last week, one counselor fewer"])
+@pytest.mark.parametrize("case", ["sample", "generated small 2", "last week, one counselor fewer",
+                                  "sample, day_tier 20"])
 def test_the_greedy_counts_each_objective_term_as_the_model_does(tmp_path, case):
     # The local search accepts a move on Greedy.objective(); it must be the model's objective
     # of the same week (term by term), or the search would chase a different week.
@@ -241,6 +242,9 @@ def test_the_greedy_counts_each_objective_term_as_the_model_does(tmp_path, case)
     if case.startswith("last week"):
         previous = read_schedule(SAMPLE / "reference_schedule.xlsx")
         program = dc_replace(program, staff=program.staff[1:])
+    if case.endswith("day_tier 20"):
+        rules = program.rules
+        program = dc_replace(program, rules=dc_replace(rules, weights=rules.weights | {"day_tier": 20}))
     wm = build(program, previous)
     g = Greedy(wm)
     g.run(previous)
@@ -251,6 +255,8 @@ def test_the_greedy_counts_each_objective_term_as_the_model_does(tmp_path, case)
     assert g.objective() == model.objective_value
     if previous is not None:
         assert g.terms()["stability"] > 0  # the case exercises the stability term
+    if case.endswith("day_tier 20"):
+        assert g.terms()["day_tier"] > 0 and wm.terms["day_tier"]  # the case exercises the tier term
 
 
 def test_polish_gives_a_cohort_one_start_time():

@@ -7,7 +7,7 @@ from collections import Counter
 
 from iopsched.domain import PREFERRED_WINDOWS, Participant, weekly_min_for
 from iopsched.heuristic.state import PersonState, WeekState
-from iopsched.model import slots_needed
+from iopsched.model import high_tier, slots_needed
 
 
 def outside_time(p: Participant, start: int) -> bool:
@@ -83,7 +83,7 @@ class ScoredWeek(WeekState):
         return dict(t)
 
     def person_terms(self, person: PersonState) -> Counter:
-        """One participant's preference terms (routine, time, days, continuity, day services)."""
+        """One participant's preference terms (routine, time, days, continuity, day services, day tier)."""
         p, t = person.p, Counter()
         days = sorted(d for d, b in person.busy.items() if b)
         if len({d for d, _u in person.options}) > 1 and days:
@@ -99,6 +99,10 @@ class ScoredWeek(WeekState):
         if self.rules.day_services_min:
             per_day = Counter(sess.option.day for sess in person.sessions)
             t["day_services"] += sum(max(0, self.rules.day_services_min - per_day[d]) for d in days)
+        tier = high_tier(self.rules, p)
+        if tier:
+            counted = Counter(sess.option.day for sess in person.sessions if sess.option.stype.counts_toward_hours)
+            t["day_tier"] += sum(1 for d in days if counted[d] < tier)
         return t
 
     def person_penalty(self, person: PersonState) -> int:
