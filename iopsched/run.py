@@ -42,7 +42,7 @@ class ProgressLine:
         else:
             local = p.phase == "local search"  # before CP-SAT: its weeks, and the counting bound only
             text = (f"{p.elapsed:6.1f}s  {met}  preferences{' (local search)' if local else ''}: "
-                    f"objective {p.objective:,.0f}  bound {p.bound:,.0f}  gap {p.gap:6.1%}"
+                    f"objective {p.objective:,.0f}{_bound_note(p.bound, p.gap)}"
                     f"{'' if local else f'  solutions {p.solutions}'}")
         if self.tty:
             self.stream.write("\r" + text + "\033[K")
@@ -54,6 +54,15 @@ class ProgressLine:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def _bound_note(bound, gap: float) -> str:
+    """The preference stage's bound, when it says something: a bound of 0 (CP-SAT's, on a large
+    model, with the counting bound not binding) would show a gap of 100% on a week that may
+    well be good, which reads as a failure to a coordinator (issue 15)."""
+    if not isinstance(bound, (int, float)) or bound <= 0:
+        return " (no lower bound known)"
+    return f" (lower bound {bound:,.0f}, gap {gap:.1%})"
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -127,7 +136,7 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
     unmet = len(schedule.unmet)
     proof = "proven" if s["requirements_status"] == "OPTIMAL" else "not proven"
     objective = s["objective"]
-    preferences = (f"preferences objective {objective:g} (gap {s['gap']:.1%})"
+    preferences = (f"preferences objective {objective:g}{_bound_note(s['best_bound'], s['gap'])}"
                    if isinstance(objective, (int, float)) and isinstance(s["gap"], float)
                    else "preferences not optimised")
     print(f"{status} in {time.monotonic() - started:.1f} s: {s['participants_fully_met']}/{s['participants']} "
