@@ -11,7 +11,8 @@ n = sum_s y = sum_c rc sessions and the participants are split among them after 
 solve (`solve.extract`). A split always exists because n*min_size <= attendees <=
 sum of the rooms' effective capacities (see docs/model.md).
 
-Requirements are soft with a dominant penalty; preferences are penalty terms. Every
+The hard rules are one function each, applied in the order of HARD_RULES (below, with the
+scopes they act in). Requirements are soft with a dominant penalty; preferences are penalty terms. Every
 term is kept by name in `WeekModel.terms` so the Summary can report each.
 """
 
@@ -143,12 +144,6 @@ def build_options(program: Program, classes: list[RoomClass]) -> list[Option]:
     return options
 
 
-def participant_can(program: Program, p: Participant, o: Option) -> bool:
-    """Can p attend a session of option o at all (the HARD_RULES filters of scope "attendance":
-    dates and commitments, eligibility, maxima)?"""
-    return all(f(program, p)(o) for f in rules_of("attendance"))
-
-
 def build(program: Program, previous: Schedule | None = None, freeze: str | None = None,
           preferences: bool = True) -> WeekModel:
     """The week's model. `preferences=False` gives the requirements-first model of stage 1
@@ -194,7 +189,7 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
         for rule in per_option:
             rule(wm, o, attendees[o.index])
         if o.stype.is_group:
-            _seats(wm, o, attendees[o.index])
+            _seats(wm, o, attendees[o.index])  # rules 4 and 5: capacity and max_size
     for rule in rules_of("week"):
         rule(wm, attendees)
 
