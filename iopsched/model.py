@@ -12,8 +12,8 @@ solve (`solve.extract`). A split always exists because n*min_size <= attendees <
 sum of the rooms' effective capacities (see docs/model.md).
 
 The hard rules are one function each, applied in the order of HARD_RULES (below, with the
-scopes they act in). Requirements are soft with a dominant penalty; preferences are penalty terms. Every
-term is kept by name in `WeekModel.terms` so the Summary can report each.
+scopes they act in). Requirements are soft with a dominant penalty; preferences are penalty
+terms. Every term is kept by name in `WeekModel.terms` so the Summary can report each.
 """
 
 from __future__ import annotations
