@@ -292,7 +292,7 @@ def _days(wm: WeekModel) -> tuple[int, ...]:
 #
 # A filter prunes variables before the model has them: with it dropped, the model offers what
 # the rule forbids. Dropping an entry (tests/test_rules_bind.py monkeypatches HARD_RULES)
-# leaves a model without that rule; `solve` itself never runs one.
+# leaves a model without that rule; `solve` always builds with every entry.
 
 
 @dataclass
@@ -333,7 +333,8 @@ class ParticipantDay:
     @property
     def before(self) -> dict[int, cp_model.IntVar]:
         """before[u]: busy at some slot < u, for u from the first slot to one past the last;
-        made on first use together with the day's attended literal (rule 7 uses both)."""
+        made on first use together with the day's attended literal (rule 7 uses the
+        booleans, the requirements and preferences the literal)."""
         if self._before is None:
             m = self.model
             pid = self.p.participant_id
