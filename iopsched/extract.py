@@ -63,7 +63,9 @@ def _split(wm, solver, o: Option, leaders, classes, people, pins, room_class):
     sizes = [max(t.min_size, len(c["members"])) for c in copies]
     total = len(people)
     while sum(sizes) < total:
-        best = min((i for i in range(len(copies)) if sizes[i] < caps[i]), key=lambda i: (sizes[i], i))
+        free = [i for i in range(len(copies)) if sizes[i] < caps[i]]
+        # (no free seat only when a model without rule 4/5's seats is solved: tests/test_rules_bind.py)
+        best = min(free or range(len(copies)), key=lambda i: (sizes[i], i))
         sizes[best] += 1
     rest = [pid for pid in people if pid not in assigned]
     for c, size in zip(copies, sizes, strict=True):
@@ -112,7 +114,8 @@ def _assign_rooms(wm: WeekModel, drafts) -> list[Session]:
             if c["room"] is not None:
                 busy_until[c["room"]] = o.end
                 continue
-            room = next(r for r in rooms if busy_until[r] <= o.start)
+            # the first free room; none is free only in a model without rule 4's room overlap
+            room = next((r for r in rooms if busy_until[r] <= o.start), min(rooms, key=busy_until.get))
             busy_until[room] = o.end
             c["room"] = room
     sessions = []

@@ -21,15 +21,13 @@ from pathlib import Path
 import typer
 
 from iopsched.domain import (
+    Commitment,
     Participant,
     Program,
     SessionType,
     Staff,
-    blocked,
     day_name,
-    eligible,
     hhmm,
-    weekly_min_for,
 )
 from iopsched.schedule import Schedule, Session, Unmet
 
@@ -174,6 +172,58 @@ def _overlapping(sessions: Iterable[Session]) -> Iterator[tuple[Session, Session
             latest = s
 
 
+# --- the rules' conditions, from the raw program data ------------------------------------------
+# Written here from SCHEDULING.md, not imported: the model prunes its options with helpers of
+# iopsched.domain (blocked, eligible, Staff.available, Participant.in_program), and a bug there
+# must not pass both.
+
+
+def _date_outside_program(p: Participant, day: int, week_start: dt.date | None) -> dt.date | None:
+    """Rule 1: the date of `day` when it lies before p's start_date or after their end_date
+    (dates count only when the week is known)."""
+    if week_start is None:
+        return None
+    date = week_start + dt.timedelta(days=day)
+    if (p.start_date is not None and date < p.start_date) or (p.end_date is not None and date > p.end_date):
+        return date
+    return None
+
+
+def _commitment_hit(p: Participant, s: Session, buffer: int) -> Commitment | None:
+    """Rule 1: the first of p's commitments that session s overlaps once the commitment is
+    widened by the travel buffer on both sides."""
+    for c in p.commitments:
+        if c.day == s.day and s.start < c.end + buffer and s.end > c.start - buffer:
+            return c
+    return None
+
+
+def _inside_a_window(staff: Staff, s: Session) -> bool:
+    """Rule 3: session s lies wholly inside one of the staff member's availability windows."""
+    return any(w.day == s.day and w.start <= s.start and s.end <= w.end for w in staff.windows)
+
+
+def _ineligible(p: Participant, t: SessionType) -> str | None:
+    """Rule 5: why p may not attend sessions of type t, or None when they may (the track among
+    the type's tracks, matched case-insensitively; every required tag; a medication session only
+    when flagged needs_medication, a family session only when flagged family_sessions)."""
+    if t.tracks and p.track.casefold() not in {x.casefold() for x in t.tracks}:
+        return f"track {p.track} is not among {t.name}'s tracks ({', '.join(sorted(t.tracks))})"
+    missing = t.tags_required - p.tags
+    if missing:
+        return f"lacks the required tag(s) {', '.join(sorted(missing))}"
+    if t.kind == "medication" and not p.needs_medication:
+        return "is not flagged needs_medication"
+    if t.kind == "family" and not p.family_sessions:
+        return "is not flagged family_sessions"
+    return None
+
+
+def _weekly_min(p: Participant, t: SessionType) -> int:
+    """The type's weekly minimum for p: a requirement only where p may attend the type."""
+    return t.weekly_min if _ineligible(p, t) is None else 0
+
+
 def _by_day(sessions: list[Session]) -> dict[int, list[Session]]:
     days: dict[int, list[Session]] = defaultdict(list)
     for s in sessions:
@@ -194,15 +244,14 @@ def check_rule1(ix: Index) -> list[Violation]:
                           participant_id=pid, **_ids(b)))
         if p is None:
             continue
-        week = ix.program.week_start
         for s in sessions:
-            if not p.in_program(s.day, week):  # only with --week-of: admission/discharge dates
-                date = week + dt.timedelta(days=s.day)
+            date = _date_outside_program(p, s.day, ix.program.week_start)  # only with --week-of
+            if date is not None:
                 out.append(_v("rule1", f"{pid} attends {_desc(s)} on {date.isoformat()}, outside their "
                                        f"time in the program ({p.start_date or '…'} to {p.end_date or '…'})",
                               participant_id=pid, **_ids(s)))
                 continue
-            c = blocked(p, s.day, s.start, s.end, buffer)
+            c = _commitment_hit(p, s, buffer)
             if c is None:
                 continue
             if s.start < c.end and c.start < s.end:
@@ -276,7 +325,7 @@ def _leader(ix: Index, s: Session) -> list[Violation]:
         roles = ", ".join(sorted(staff.roles)) or "none"
         out.append(_v("rule3", f"{_desc(s)} is led by {sid}, who lacks the role '{t.staff_role}' "
                       f"(roles: {roles})", **ids))
-    if not staff.available(s.day, s.start, s.end):
+    if not _inside_a_window(staff, s):
         windows = ", ".join(str(w) for w in staff.windows if w.day == s.day) or "none that day"
         out.append(_v("rule3", f"{_desc(s)} is led by {sid} outside their availability "
                       f"(windows: {windows})", **ids))
@@ -348,21 +397,11 @@ def check_rule5(ix: Index) -> list[Violation]:
                           "exactly 1", **_ids(s)))
         for pid in members:
             p = ix.people.get(pid)
-            if p is not None and not eligible(p, t):
-                out.append(_v("rule5", f"{pid} attends {_desc(s)} but {_why_ineligible(p, t)}",
-                              participant_id=pid, **_ids(s)))
+            why = _ineligible(p, t) if p is not None else None
+            if why is not None:
+                out.append(_v("rule5", f"{pid} attends {_desc(s)} but {why}", participant_id=pid,
+                              **_ids(s)))
     return out
-
-
-def _why_ineligible(p: Participant, t: SessionType) -> str:
-    if t.tracks and p.track not in t.tracks:
-        return f"track {p.track} is not among {t.name}'s tracks ({', '.join(sorted(t.tracks))})"
-    missing = t.tags_required - p.tags
-    if missing:
-        return f"lacks the required tag(s) {', '.join(sorted(missing))}"
-    if t.kind == "medication":
-        return "is not flagged needs_medication"
-    return "is not flagged family_sessions"
 
 
 # --- rule 6: participant maxima -----------------------------------------------------------------
@@ -475,7 +514,7 @@ def shortfalls_of(program: Program, p: Participant, load: Load) -> list[Shortfal
     if week + EPS < p.week_hours_min:
         out.append(Shortfall("week_hours", None, p.week_hours_min, week))
     for t in program.session_types:
-        need = weekly_min_for(p, t)
+        need = _weekly_min(p, t)
         if load.type_week.get(t.name, 0) < need:
             out.append(Shortfall(t.name, None, need, load.type_week.get(t.name, 0)))
     return out
@@ -550,7 +589,7 @@ def _actual(ix: Index, p: Participant, req: str, day: int | None) -> tuple[float
     t = types.get(req)
     if t is None:
         return "it is not days, day_hours, week_hours or a session type"
-    need = weekly_min_for(p, t)
+    need = _weekly_min(p, t)
     if need == 0:
         return f"{t.name} has no weekly minimum for this participant"
     return need, load.type_week.get(t.name, 0)

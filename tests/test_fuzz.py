@@ -8,11 +8,15 @@ import csv
 import datetime as dt
 import functools
 import json
+import os
 import string
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 from builders import PROGRAM_COLUMNS, make_program, program_sheets
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
@@ -458,3 +462,17 @@ def test_fuzz_plausible_config_with_the_reader(raw):
             folder = Path(tmp) / "program"
             _write_csv(copy.deepcopy(BASE), folder)
             _outcome(folder, rules)
+
+
+@pytest.mark.parametrize(("env", "derandomized"), [({"CI": "true"}, True), ({"CI": "1"}, True),
+                                                    ({"CI": "0"}, False), ({}, False)])
+def test_hypothesis_runs_derandomised_on_ci(env, derandomized):
+    # conftest.py loads the "ci" profile when CI is set; the module's own settings inherit it
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import conftest, test_fuzz\n"
+            "print(test_fuzz.FUZZ.derandomize, test_fuzz.FUZZ.database)")
+    clean = {k: v for k, v in os.environ.items() if k not in ("CI", "HYPOTHESIS_PROFILE")}
+    done = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], env=clean | env,
+                          capture_output=True, text=True, check=True)
+    flag, database = done.stdout.split(maxsplit=1)
+    assert flag == str(derandomized)
+    assert (database.strip() == "None") == derandomized

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import json
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,7 +37,7 @@ from typer.testing import CliRunner
 
 import iopsched.validate as validate_module
 from iopsched.cli import app
-from iopsched.domain import Commitment, Pinned, Room, Staff
+from iopsched.domain import Commitment, Pinned, Room, Staff, day_name
 from iopsched.schedule import Unmet
 from iopsched.validate import Violation, validate_schedule
 
@@ -75,6 +78,25 @@ def test_validator_never_imports_the_model_or_solver():
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not {m for m in imported if m and m.split(".")[-1] in ("model", "solve")}
+
+
+def test_importing_and_running_the_validator_loads_no_model_solver_or_search():
+    # in a fresh interpreter: what `import iopsched.validate` and a validation bring in
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "import iopsched.validate as v\n"
+        "from builders import make_program, make_schedule\n"
+        "assert v.validate_schedule(make_program(), make_schedule()) == []\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True,
+                          text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "iopsched.validate" in loaded
+    forbidden = ("ortools", "iopsched.model", "iopsched.solve", "iopsched.heuristic", "iopsched.extract",
+                 "iopsched.stage_requirements", "iopsched.stage_preferences", "iopsched.upper_bound",
+                 "iopsched.capacity_bound", "iopsched.budget", "iopsched.hints")
+    assert not {m for m in loaded if any(m == f or m.startswith(f + ".") for f in forbidden)}
 
 
 def test_swap_participants_between_parallel_identical_groups_stays_valid():
@@ -130,6 +152,53 @@ def test_rule1_travel_buffer_comes_from_the_rules():
                                          participant("P02", commitments=(Commitment(
                                              1, t("06:00"), t("07:45")),)), *PROGRAM.participants[2:]])
     assert check(program, edit_session(SCHEDULE, "I3", start="08:00")) == []
+
+
+@pytest.mark.parametrize(("dates", "bad_days"), [
+    ({"start_date": dt.date(2026, 3, 3)}, {"Mon"}),  # admitted on Tuesday: Tuesday counts
+    ({"end_date": dt.date(2026, 3, 3)}, {"Thu"}),  # discharged on Tuesday: Tuesday counts
+    ({"start_date": dt.date(2026, 3, 3), "end_date": dt.date(2026, 3, 4)}, {"Mon", "Thu"}),
+    ({"end_date": dt.date(2026, 2, 27)}, {"Mon", "Tue", "Thu"}),  # discharged the week before
+])
+def test_rule1_session_outside_the_participants_program_dates(dates, bad_days):
+    program = replace(with_participant(PROGRAM, "P02", **dates), week_start=dt.date(2026, 3, 2))
+    vs = only(check(program), "rule1")
+    assert {v.participant_id for v in vs} == {"P02"} and {v.day for v in vs} == bad_days
+    assert all("outside their time in the program" in v.message for v in vs)
+    assert len(vs) == sum(1 for s in SCHEDULE.sessions if "P02" in s.participants and day_name(s.day) in bad_days)
+
+
+def test_rule1_program_dates_count_only_when_the_week_is_known():
+    assert check(with_participant(PROGRAM, "P02", end_date=dt.date(2026, 2, 27))) == []
+
+
+def test_the_validator_does_not_lean_on_the_helpers_the_model_prunes_with(monkeypatch):
+    # a bug in domain's helpers would let the model offer what a rule forbids; the validator
+    # must still see it, so here they say yes to everything
+    import iopsched.domain as domain
+
+    monkeypatch.setattr(domain, "blocked", lambda *a, **k: None)
+    monkeypatch.setattr(domain, "eligible", lambda *a, **k: True)
+    monkeypatch.setattr(domain, "weekly_min_for", lambda p, t: 0)
+    monkeypatch.setattr(domain.Staff, "available", lambda *a, **k: True)
+    monkeypatch.setattr(domain.Participant, "in_program", lambda *a, **k: True)
+    work = (Commitment(1, t("07:00"), t("08:30"), "work"),)
+    program = with_participant(PROGRAM, "P02", commitments=work)
+    only(check(program, edit_session(SCHEDULE, "I3", start="08:00")), "rule1", 1)  # commitment
+    program = replace(with_participant(PROGRAM, "P02", end_date=dt.date(2026, 3, 3)),
+                      week_start=dt.date(2026, 3, 2))
+    only(check(program), "rule1")  # after discharge
+    tuesday = windows(["Mon", "Wed", "Thu", "Fri"], "08:00", "17:00") + windows(["Tue"], "08:00", "11:30")
+    only(check(with_staff(PROGRAM, "C2", windows=tuesday)), "rule3", 1)  # outside availability
+    only(check(schedule=edit_session(SCHEDULE, "S14", session_type="SUD Education")), "rule5", 2)
+    (v,) = [v for v in check(schedule=drop(SCHEDULE, "I2")) if v.rule == "requirement"]
+    assert v.participant_id == "P01" and "Individual Therapy" in v.message  # its weekly minimum
+
+
+def test_rule5_tracks_match_case_insensitively():
+    program = with_type(PROGRAM, "SUD Education", tracks=frozenset({"sud", "DUAL"}))
+    s = edit_session(SCHEDULE, "S11", session_type="SUD Education")  # P01, P02: track SUD
+    assert check(program, s) == []
 
 
 def test_rule1_participant_double_booked():
