@@ -77,6 +77,7 @@ NEIGHBOURHOOD_MAX = 60  # xl: 140 at once met 25 in 20 s and then nothing; 60 me
 NEIGHBOURHOOD_SECONDS = 4.0
 NEIGHBOURHOOD_SLICE = 0.15  # ... and at most this share of the time left (when that is more)
 NEIGHBOURHOOD_LACKING = 4  # weight of a session of a type a chosen participant still lacks
+ATTEMPT_SECONDS = 0.25  # the least one neighbourhood search counts against its phase's share
 # of CP-SAT's local search, the share on the greedy week's grid of group start times
 GRID_SHARE = 0.5
 # week to week: of the local searches' time, the share of the attempt that keeps last week's
@@ -455,15 +456,16 @@ def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budge
     (others next time) and the neighbourhood grows."""
     n = len(state.everyone)
     size = min(NEIGHBOURHOOD_MAX, max(NEIGHBOURHOOD_MIN, int(NEIGHBOURHOOD_SHARE * n)))
-    start = budget.clock()
     status = ""
     take = max(1, size // 4)
     failures = 0
+    spent = [0.0]
 
     def used() -> float:
-        return budget.clock() - start
+        return spent[0]
 
     while used() < seconds - 0.5 and not settings.interrupted.is_set() and len(state.met) < target:
+        attempt = budget.clock()
         short = sorted(pid for pid in wm.met if pid not in hopeless and pid not in state.met)
         if not short:
             break
@@ -484,6 +486,10 @@ def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budge
         status = _local_search(wm, state, required, closed if first else [], part, budget,
                                settings, progress, min(target, before + len(chosen)), fixed=fixed,
                                workers=workers, complete=not first)
+        # an attempt counts at least ATTEMPT_SECONDS: one that CP-SAT settles at once (no
+        # week, in about no deterministic time) would otherwise repeat without end when
+        # --deterministic (a small program whose short participants no neighbourhood can meet)
+        spent[0] += max(ATTEMPT_SECONDS, budget.clock() - attempt)
         if len(state.met) <= before:
             failures += 1
             if failures % 2 == 0:
@@ -502,12 +508,13 @@ def _fewer_units(wm: WeekModel, state: _Best, budget: Budget, settings: SearchSe
     fewest shortfall units as the objective; whoever is fully met stays fully met and
     everyone else keeps their week. The whole model's units search did not move from a week
     that met everyone meetable (planted, medium: 98 units against a bound of 60 after 15 s)."""
-    start = budget.clock()
+    spent = 0.0
     short = sorted(pid for pid in wm.met if pid not in state.met)
     size = UNITS_NEIGHBOURS
     tried = 0
     while short and state.units > floor and not settings.interrupted.is_set():
-        left = seconds - (budget.clock() - start)
+        left = seconds - spent
+        attempt = budget.clock()
         if left < 0.5:
             break
         chosen = short[tried % len(short)]
@@ -518,6 +525,7 @@ def _fewer_units(wm: WeekModel, state: _Best, budget: Budget, settings: SearchSe
         part = min(left, max(1.0, left / max(1, len(short) - tried + 1)))
         _local_search(wm, state, required, [], part, budget, settings, progress, len(wm.met) + 1,
                       fixed=fixed, complete=True, portfolio=True)
+        spent += max(ATTEMPT_SECONDS, budget.clock() - attempt)  # as in _neighbourhoods
         if tried % len(short) == 0:
             size = min(len(wm.met), size * 2)  # every one tried: larger neighbourhoods
 
