@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-# iopsched.generate.KINDS (a test checks that they agree)
+# iopsched.generate.programs.KINDS (a test checks that they agree)
 KINDS = ("classic", "mix", "evening", "adolescent", "prescriber", "planted")
 SIZES = ("small", "medium", "large", "xl")
 TERMS = ("unmet", "stability", "routine", "time_preference", "day_preference", "continuity",
@@ -84,7 +84,7 @@ def machine() -> dict:
         import ortools
 
         ortools_version = ortools.__version__
-    except Exception:  # noqa: BLE001
+    except Exception:
         ortools_version = ""
     from iopsched import __version__
 

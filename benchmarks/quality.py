@@ -138,7 +138,7 @@ def run_tree(tree: Path, program_dir: Path, out: Path, limit: float, *,
     if out.exists():
         try:
             row.update(side_result(read_summary(out)))
-        except Exception:  # noqa: BLE001 - reported
+        except Exception:  # reported; the other runs go on
             row["error"] = traceback.format_exc(limit=3)
     else:
         row["error"] = (stderr.strip() or stdout.strip() or "no output")[-1500:]
@@ -146,7 +146,7 @@ def run_tree(tree: Path, program_dir: Path, out: Path, limit: float, *,
 
 
 def generate_program(kind: str, size: str, seed: int, folder: Path) -> Path:
-    from iopsched.generate import write_generated
+    from iopsched.generate.programs import write_generated
 
     return write_generated(size, seed, folder, kind=kind)
 
@@ -275,7 +275,7 @@ def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
                 folder = Path(tmp) / "program"
                 try:
                     generate_program(kind, size, seed, folder)
-                except Exception:  # noqa: BLE001 - reported, the other runs go on
+                except Exception:  # reported; the other runs go on
                     row["error"] = traceback.format_exc()
                     runs.append(row)
                     continue

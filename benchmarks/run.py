@@ -1,6 +1,6 @@
 """The requirements bench: `python -m benchmarks.run [--kinds a,b] [--sizes a,b] ...`.
 
-For each kind, size and seed the parent process generates a program (iopsched.generate)
+For each kind, size and seed the parent process generates a program (iopsched.generate.programs)
 into a temporary folder, then runs it in a child process (`python -m benchmarks.run --one
 FOLDER ...`) the way a coordinator waits for `iopsched solve`: the clock starts when the
 child starts (before iopsched's reader is imported), the child reads the workbook, solves
@@ -106,17 +106,17 @@ def solve_one(program_dir: Path, *, time_limit: float, deterministic: bool = Fal
     """Read `program_dir/program.xlsx` (+ config.toml if present), solve, write the schedule,
     then validate: one row. `t0` (time.monotonic()) is the command's start; default now."""
     t0 = time.monotonic() if t0 is None else t0
-    from iopsched.config import load_config
-    from iopsched.reader import read_program
+    from iopsched.workbook.config import load_config
+    from iopsched.workbook.reader import read_program
 
     config = program_dir / "config.toml"
     rules = load_config(config if config.exists() else None)
     program, _warnings = read_program(program_dir / "program.xlsx", rules)
     read_s = time.monotonic() - t0
 
-    from iopsched.run import ProgressLine
-    from iopsched.solve import solve
-    from iopsched.writer import write_schedule
+    from iopsched.commands.run import ProgressLine
+    from iopsched.solver.solve import solve
+    from iopsched.workbook.writer import write_schedule
 
     line = ProgressLine() if progress else None
     schedule = solve(program, time_limit=time_limit, workers=workers, seed=solver_seed,
@@ -196,7 +196,7 @@ def _child(args: argparse.Namespace, t0: float) -> int:
                         solver_seed=args.solver_seed, progress=args.progress,
                         schedule_out=Path(args.schedule_out) if args.schedule_out else None, t0=t0)
         code = 0
-    except BaseException:  # noqa: BLE001 - the parent reports the traceback
+    except BaseException:  # the parent reports the traceback
         row = {"status": "CRASH", "error": traceback.format_exc(), "valid": False}
         code = 2
     result.write_text(json.dumps(row, indent=2, default=str), encoding="utf-8")
@@ -205,10 +205,10 @@ def _child(args: argparse.Namespace, t0: float) -> int:
 
 def _baseline_child() -> int:
     """Import what a run imports, then exit: the interpreter + libraries' resident memory."""
-    import iopsched.reader  # noqa: F401
-    import iopsched.solve  # noqa: F401
-    import iopsched.validate  # noqa: F401
-    import iopsched.writer  # noqa: F401
+    import iopsched.solver.solve
+    import iopsched.validate
+    import iopsched.workbook.reader
+    import iopsched.workbook.writer  # noqa: F401
 
     return 0
 
@@ -219,7 +219,7 @@ def _baseline_child() -> int:
 def generate_program(kind: str, size: str, seed: int, folder: Path,
                      rooms: int | None = None) -> Path:
     """Write the generated program (program.xlsx + config.toml, + planted.json) into `folder`."""
-    from iopsched.generate import write_generated
+    from iopsched.generate.programs import write_generated
 
     return write_generated(size, seed, folder, kind=kind, rooms=rooms)
 
@@ -317,7 +317,7 @@ def bench_one(kind: str, size: str, seed: int, limit: float, *, rooms: int | Non
         t0 = time.monotonic()
         try:
             generate_program(kind, size, seed, folder, rooms=rooms)
-        except Exception:  # noqa: BLE001 - reported in the table, the other runs go on
+        except Exception:  # reported in the table; the other runs go on
             row.update(status="GENERATE_ERROR", error=traceback.format_exc(), valid=False)
             row.update(check_targets(row))
             return row

@@ -58,9 +58,9 @@ def _unmet(schedule) -> set[str]:
 
 
 def load_program(kind: str, size: str, seed: int):
-    from iopsched.config import load_config
-    from iopsched.generate import write_generated
-    from iopsched.reader import read_program
+    from iopsched.generate.programs import write_generated
+    from iopsched.workbook.config import load_config
+    from iopsched.workbook.reader import read_program
 
     with tempfile.TemporaryDirectory(prefix="iopsched-stability-") as tmp:
         path = write_generated(size, seed, Path(tmp), kind=kind)
@@ -74,7 +74,7 @@ def with_all_day(program, pid: str, day: int):
     from iopsched.domain import Commitment
 
     people = tuple(
-        replace(p, commitments=p.commitments + (Commitment(day, *ALL_DAY, "work"),))
+        replace(p, commitments=(*p.commitments, Commitment(day, *ALL_DAY, "work")))
         if p.participant_id == pid else p for p in program.participants)
     return replace(program, participants=people)
 
@@ -108,7 +108,7 @@ def check_target(row: dict) -> str:
 def measure(kind: str, size: str, seed: int, limit: float, *,
             workers: int | None = None) -> dict:
     """One kind, size and seed: last week, the change, this week, and what changed."""
-    from iopsched.solve import solve
+    from iopsched.solver.solve import solve
 
     t0 = time.monotonic()
     program = load_program(kind, size, seed)
@@ -144,7 +144,7 @@ def measure(kind: str, size: str, seed: int, limit: float, *,
 def measure_safely(kind: str, size: str, seed: int, limit: float, **kw) -> dict:
     try:
         return measure(kind, size, seed, limit, **kw)
-    except Exception as exc:  # noqa: BLE001 - reported, the other runs go on
+    except Exception as exc:  # reported; the other runs go on
         row = {"kind": kind, "size": size, "seed": seed, "time_limit_s": limit,
                "error": f"{type(exc).__name__}: {exc}"}
         row["target"] = check_target(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -67,7 +68,7 @@ def _err(text: str) -> None:
     typer.echo(text, err=True)
 
 
-def _fail(exc: IopschedError) -> None:
+def _fail(exc: IopschedError) -> NoReturn:
     _err(f"error: {exc}")
     raise typer.Exit(2)
 
@@ -88,9 +89,9 @@ def check(
     config: Path | None = typer.Option(None, "--config", "-c", help="config .toml"),
 ) -> None:
     """Validate the program workbook and print a short summary of what it holds."""
-    from iopsched.check import check_program
-    from iopsched.config import load_config
-    from iopsched.reader import read_program
+    from iopsched.analysis.check import check_program
+    from iopsched.workbook.config import load_config
+    from iopsched.workbook.reader import read_program
 
     try:
         rules = load_config(config)
@@ -105,7 +106,7 @@ def check(
 @app.command()
 def template(out: Path = typer.Argument(..., help="where to write the empty workbook (.xlsx)")) -> None:
     """Write an empty program workbook with the contract's sheets, header comments and drop-downs."""
-    from iopsched.template import write_template
+    from iopsched.workbook.template import write_template
 
     try:
         write_template(out)
@@ -136,7 +137,7 @@ def solve(
 ) -> None:
     """Solve the week and write the timetable workbook (--time-limit: the command's wall clock)."""
     from iopsched import STARTED_AT
-    from iopsched.run import run_solve
+    from iopsched.commands.run import run_solve
 
     try:
         code = run_solve(
@@ -171,7 +172,7 @@ def validate(
                                             "and discharge dates"),
 ) -> None:
     """Re-check a schedule against every rule; exit 0 valid, 1 invalid, 2 unreadable."""
-    from iopsched.validate import run_validate
+    from iopsched.commands.validate import run_validate
 
     try:
         code = run_validate(workbook, schedule, config, as_json, week_of)
@@ -193,7 +194,7 @@ def report(
                                        "(recertification dates); default: the week from next Monday"),
 ) -> None:
     """Compliance and utilisation: hours, days and services per participant against their payer's rules."""
-    from iopsched.report import run_report
+    from iopsched.report.files import run_report
 
     try:
         lines, warnings = run_report(schedule, workbook, config, output, html, csv, show_names, week_of)
@@ -221,7 +222,7 @@ def export(
     from iopsched.export import run_export
 
     try:
-        run_export(
+        result = run_export(
             schedule=schedule,
             to=to,
             formats=formats,
@@ -234,6 +235,7 @@ def export(
         )
     except IopschedError as exc:
         _fail(exc)
+    typer.echo(result.summary())
 
 
 @app.command()
@@ -252,7 +254,7 @@ def generate(
              "fewer than the kind plans for can make the week infeasible"),
 ) -> None:
     """Generate a realistic program workbook of a given size and kind."""
-    from iopsched.generate import write_generated
+    from iopsched.generate.programs import write_generated
 
     try:
         path = write_generated(size.value, seed, out, kind=kind.value, rooms=rooms)
@@ -267,7 +269,7 @@ def diff(
     this: Path = typer.Argument(..., help="this week's schedule"),
 ) -> None:
     """What changed between two schedules, per participant and per staff member."""
-    from iopsched.diff import run_diff
+    from iopsched.analysis.diff import run_diff
 
     try:
         typer.echo(run_diff(last, this))

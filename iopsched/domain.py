@@ -291,9 +291,7 @@ def eligible(p: Participant, t: SessionType) -> bool:
         return False
     if t.kind == "medication" and not p.needs_medication:
         return False
-    if t.kind == "family" and not p.family_sessions:
-        return False
-    return True
+    return not (t.kind == "family" and not p.family_sessions)
 
 
 def weekly_min_for(p: Participant, t: SessionType) -> int:

@@ -12,13 +12,10 @@ times, and what is wrong. Participant names are never printed, only ids.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-
-import typer
 
 from iopsched.domain import (
     Commitment,
@@ -665,7 +662,7 @@ def _summary_consistency(ix: Index, summary: dict[str, object]) -> list[Violatio
 
 def check_attendance_sheet(path: Path, schedule: Schedule) -> list[Violation]:
     """Attendance rows whose session_type/day/start/end/staff_id/room_id disagree with Sessions."""
-    from iopsched.parse import CellError, is_blank, parse_day, parse_time, text
+    from iopsched.workbook.parse import CellError, is_blank, parse_day, parse_time, text
 
     table = _attendance_table(Path(path))
     if table is None:
@@ -708,7 +705,7 @@ def _attendance_table(path: Path):
     Called after `read_schedule` has read and vetted the same file.
     """
     from iopsched.errors import InputError
-    from iopsched.tables import _table, norm, read_tables
+    from iopsched.workbook.tables import _table, norm, read_tables
 
     if path.is_dir() or path.suffix.lower() not in (".xlsx", ".xlsm"):
         return read_tables(path).get("attendance")
@@ -763,40 +760,3 @@ def verdict(violations: list[Violation], n_sessions: int, n_participants: int) -
     n = len(violations)
     parts = ", ".join(f"{rule}: {k}" for rule, k in counts(violations).items())
     return f"INVALID: {n} violation{'s' if n != 1 else ''} ({parts})"
-
-
-def run_validate(workbook: Path, schedule: Path, config: Path | None, as_json: bool,
-                 week_of: str | None = None) -> int:
-    """Load, check and report. Returns 0 when valid, 1 when not; IopschedError propagates.
-    With `week_of` (any day of the schedule's week) admission and discharge dates are checked."""
-    from iopsched.config import load_config
-    from iopsched.reader import read_program
-    from iopsched.schedule_reader import read_schedule
-
-    rules = load_config(config)
-    program, warnings = read_program(Path(workbook), rules)
-    if week_of is not None:
-        from dataclasses import replace
-
-        from iopsched.parse import monday_of
-
-        program = replace(program, week_start=monday_of(week_of))
-    sched = read_schedule(Path(schedule))
-    for w in warnings:
-        typer.echo(f"warning: {w}", err=True)
-    violations = validate_schedule(program, sched) + check_attendance_sheet(Path(schedule), sched)
-    violations.sort(key=lambda v: RULES.index(v.rule))  # stable: grouped by rule
-    if as_json:
-        tally = Counter(v.rule for v in violations)
-        typer.echo(json.dumps({
-            "valid": not violations,
-            "violations": [asdict(v) for v in violations],
-            "counts": {rule: tally[rule] for rule in RULES},
-            "sessions": len(sched.sessions),
-            "participants": len(program.participants),
-        }, indent=2))
-    else:
-        for v in violations:
-            typer.echo(v.message)
-        typer.echo(verdict(violations, len(sched.sessions), len(program.participants)))
-    return 0 if not violations else 1

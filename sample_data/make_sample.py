@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from iopsched.program_writer import write_program_csv_folder, write_program_workbook  # noqa: E402
+from iopsched.workbook.program_writer import write_program_csv_folder, write_program_workbook  # noqa: E402
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri")
 

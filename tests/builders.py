@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from iopsched.config import BUILTIN_LEVELS
 from iopsched.domain import (
     Commitment,
     Participant,
@@ -34,7 +33,6 @@ from iopsched.domain import (
     day_name,
     hhmm,
 )
-from iopsched.parse import parse_day, parse_time
 from iopsched.schedule import (
     ATTENDANCE_COLUMNS,
     SESSIONS_COLUMNS,
@@ -43,6 +41,8 @@ from iopsched.schedule import (
     Session,
     Unmet,
 )
+from iopsched.workbook.config import BUILTIN_LEVELS
+from iopsched.workbook.parse import parse_day, parse_time
 
 WEEKDAYS = (0, 1, 2, 3, 4)
 GROUP_DAYS = (0, 1, 3)  # Mon, Tue, Thu

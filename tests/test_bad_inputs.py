@@ -94,10 +94,7 @@ def test_good_base_is_valid():
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_bad_input(case, tmp_path):
     spec = EXPECTED[case]
-    if spec.get("generated"):
-        target = GENERATED[case](tmp_path)
-    else:
-        target = CORPUS / case
+    target = GENERATED[case](tmp_path) if spec.get("generated") else CORPUS / case
     args = ["check", str(target)]
     if "config" in spec:
         args += ["--config", str(CORPUS / case / spec["config"])]

@@ -39,7 +39,7 @@ def _target(**kw) -> str:
 
 
 def test_kinds_agree_with_the_generator():
-    from iopsched.generate import KINDS
+    from iopsched.generate.programs import KINDS
 
     assert common.KINDS == KINDS
     assert bench.DEFAULT_KINDS == KINDS

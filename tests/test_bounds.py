@@ -1,4 +1,4 @@
-"""The counting bound (iopsched.bounds): a lower bound of every schedule's objective.
+"""The counting bound (iopsched.solver.bounds): a lower bound of every schedule's objective.
 
 Checked three ways: counted by hand on a week where it binds (it proves the schedule
 optimal, which CP-SAT's own bound does not), never above an optimum CP-SAT proves on small
@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from builders import make_program, participant, windows
 
-from iopsched.bounds import CountingBound, counting_bound
-from iopsched.config import load_config
+from iopsched.cpsat.model import build
 from iopsched.domain import Commitment, Room, SessionType, Staff
-from iopsched.model import build
-from iopsched.reader import read_program
-from iopsched.solve import solve
+from iopsched.solver.bounds import CountingBound, counting_bound
+from iopsched.solver.solve import solve
 from iopsched.validate import validate_schedule
+from iopsched.workbook.config import load_config
+from iopsched.workbook.reader import read_program
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "program.xlsx"
 GROUPS = (

@@ -91,7 +91,7 @@ def test_ctrl_c_writes_the_best_schedule_and_exits_130(tmp_path, limit, phase):
     """Ctrl-C in stage 1 (a packed program whose requirements take seconds; its lines say
     'requirements') and in stage 2's CP-SAT search (lines with solutions)."""
     if phase == "requirements":
-        from iopsched.generate import write_generated
+        from iopsched.generate.programs import write_generated
 
         prog = write_generated("medium", 1, tmp_path / "program.xlsx", kind="mix")
     else:
@@ -109,7 +109,7 @@ def test_ctrl_c_writes_the_best_schedule_and_exits_130(tmp_path, limit, phase):
             break
     assert "fully met" in line and phase in line
     proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    _stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert out.exists()
@@ -137,9 +137,9 @@ def test_version_and_choices_listed():
     choices in --help (an enumeration, so that a typo is refused with exit 2)."""
     from iopsched import __version__
     from iopsched.cli import Freeze, Kind, Size, Who
-    from iopsched.continuity import FREEZE_MODES
     from iopsched.export import WHO
-    from iopsched.generate import KINDS, SIZES
+    from iopsched.generate.programs import KINDS, SIZES
+    from iopsched.solver.continuity import FREEZE_MODES
 
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.strip() == f"iopsched {__version__}"
@@ -184,7 +184,7 @@ def _double_book(sessions):
 def test_a_week_the_validator_rejects_falls_back_to_stage_one(monkeypatch):
     # stage 2's week breaks rule 3 (as a defective move would); stage 1's week holds: that one
     # is returned, valid, and the Summary says no hard rule is broken
-    import iopsched.solve as solve_module
+    import iopsched.solver.solve as solve_module
     from iopsched.validate import hard_rule_violations
 
     real, calls = solve_module.extract, []
@@ -205,7 +205,7 @@ def test_a_week_the_validator_rejects_falls_back_to_stage_one(monkeypatch):
 
 def test_a_week_that_breaks_a_rule_is_never_written(tmp_path, monkeypatch):
     # both stages' weeks break rule 3: nothing is written (last week's file stays), exit 1
-    import iopsched.solve as solve_module
+    import iopsched.solver.solve as solve_module
 
     real = solve_module.extract
     monkeypatch.setattr(solve_module, "extract", lambda wm, values: _double_book(real(wm, values)))

@@ -10,7 +10,9 @@ from builders import make_program, write_program_xlsx
 from typer.testing import CliRunner
 
 from iopsched.cli import app
-from iopsched.config import (
+from iopsched.domain import DEFAULT_WEIGHTS, Level, Rules, SolverSettings
+from iopsched.errors import ConfigError, IopschedError
+from iopsched.workbook.config import (
     BUILTIN_LEVELS,
     LEVEL_KEYS,
     SOLVER_KEYS,
@@ -18,8 +20,6 @@ from iopsched.config import (
     load_config,
     rules_from_dict,
 )
-from iopsched.domain import DEFAULT_WEIGHTS, Level, Rules, SolverSettings
-from iopsched.errors import ConfigError, IopschedError
 
 DEFAULT_TOML = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
 

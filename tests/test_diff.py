@@ -20,8 +20,8 @@ from builders import (
 )
 from typer.testing import CliRunner
 
+from iopsched.analysis.diff import diff_schedules, render_text, run_diff
 from iopsched.cli import app
-from iopsched.diff import diff_schedules, render_text, run_diff
 from iopsched.errors import IopschedError
 from iopsched.schedule import Schedule, Unmet
 

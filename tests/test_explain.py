@@ -5,12 +5,12 @@ from __future__ import annotations
 from builders import make_program, t, windows, with_participant, with_staff
 from typer.testing import CliRunner
 
-from iopsched.check import check_program
+from iopsched.analysis.check import check_program
+from iopsched.analysis.explain import explain, unmet_rows
+from iopsched.analysis.requirements import Shortfall
 from iopsched.domain import Commitment
-from iopsched.explain import explain, unmet_rows
-from iopsched.requirements import Shortfall
 from iopsched.schedule import Schedule
-from iopsched.solve import solve
+from iopsched.solver.solve import solve
 
 runner = CliRunner()
 

@@ -21,7 +21,6 @@ import pytest
 from icalendar import Calendar
 from typer.testing import CliRunner
 
-from iopsched.config import load_config
 from iopsched.errors import IopschedError
 from iopsched.export import export_schedule, parse_formats, parse_who, run_export
 from iopsched.export.grid import layout
@@ -34,7 +33,6 @@ from iopsched.export.people import (
     make_page,
     week_start,
 )
-from iopsched.safe_io import append_row
 from iopsched.schedule import (
     ATTENDANCE_COLUMNS,
     SESSIONS_COLUMNS,
@@ -43,6 +41,8 @@ from iopsched.schedule import (
     Session,
     Unmet,
 )
+from iopsched.workbook.config import load_config
+from iopsched.workbook.safe_io import append_row
 
 ROOT = Path(__file__).resolve().parent.parent
 MONDAY = dt.date(2024, 6, 3)  # summer time in New York: UTC-4
@@ -124,8 +124,7 @@ def write_program(path: Path) -> Path:
                                                                              "Thu", "Fri")],
         "Rooms": [("room_id", "capacity", "kinds"), ("Room A", 12, "group"),
                   ("Office 1", 2, "individual, family, medication")],
-        "SessionTypes": [("session_type", "kind", "minutes", "staff_role", "min_size", "max_size")]
-        + SESSION_TYPES,
+        "SessionTypes": [("session_type", "kind", "minutes", "staff_role", "min_size", "max_size"), *SESSION_TYPES],
         "Participants": [("participant_id", "name", "track")]
         + [(pid, name, "SUD") for pid, name in PARTICIPANTS.items()],
         "Commitments": [("participant_id", "day", "start", "end", "reason")],
@@ -158,7 +157,7 @@ def program_file(tmp_path: Path) -> Path:
 def export(schedule_file: Path, out: Path, **kw) -> object:
     kw.setdefault("formats", "ics,html,xlsx")
     kw.setdefault("week_of", "2024-06-05")  # a Wednesday: the week of Mon 3 June
-    return run_export(schedule_file, out, echo=None, **kw)
+    return run_export(schedule_file, out, **kw)
 
 
 def xlsx_text(path: Path) -> str:

@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from iopsched.config import LEVEL_KEYS, TOP_KEYS, load_config, rules_from_dict
 from iopsched.domain import DEFAULT_WEIGHTS, Program, Rules
 from iopsched.errors import InputError, IopschedError
-from iopsched.reader import read_program
+from iopsched.workbook.config import LEVEL_KEYS, TOP_KEYS, load_config, rules_from_dict
+from iopsched.workbook.reader import read_program
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BASE = program_sheets(make_program())

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from collections import defaultdict
 from functools import cache
 
 import openpyxl
 import pytest
 
-from iopsched.config import load_config
 from iopsched.domain import DAY_NAMES, KINDS
 from iopsched.errors import InputError
-from iopsched.generate import (
+from iopsched.generate.kinds import band_use
+from iopsched.generate.programs import (
     SIZES,
     Generated,
     config_text,
@@ -27,16 +28,16 @@ from iopsched.generate import (
     generate_with_witness,
     write_generated,
 )
-from iopsched.generate_kinds import band_use
-from iopsched.program_writer import (
+from iopsched.schedule import Schedule, Session
+from iopsched.validate import validate_schedule
+from iopsched.workbook.config import load_config
+from iopsched.workbook.program_writer import (
     CONTRACT_COLUMNS,
     cell_value,
     write_program_csv_folder,
     write_program_workbook,
 )
-from iopsched.reader import read_program
-from iopsched.schedule import Schedule, Session
-from iopsched.validate import validate_schedule
+from iopsched.workbook.reader import read_program
 
 LEVELS = {"IOP": (3, 5, 2, 4, 9, 19), "IOP-adolescent": (3, 5, 2, 4, 6, 19)}  # config defaults
 LIMITS = ("days_min", "days_max", "day_hours_min", "day_hours_max", "week_hours_min",
@@ -138,7 +139,7 @@ def check_week(sheets: dict, sessions: list[dict], n_days: int) -> None:
     for s in sessions:
         t = types[s["session_type"]]
         day, start, end = s["day"], minutes(s["start"]), minutes(s["end"])
-        assert day in DAY_NAMES[:n_days] and 8 * 60 <= start and end <= 21 * 60
+        assert day in DAY_NAMES[:n_days] and start >= 8 * 60 and end <= 21 * 60
         assert start % 30 == 0 and end - start == t["minutes"], s  # rule 2
         assert t["staff_role"] in items(staff[s["staff_id"]]["roles"]), s  # rule 3
         assert any(a <= start and end <= b for a, b in windows[s["staff_id"], day]), s
@@ -180,7 +181,7 @@ def check_week(sheets: dict, sessions: list[dict], n_days: int) -> None:
             day = sorted(attended[pid, d])
             total = sum(b - a for a, b, name in day if types[name]["counts_toward_hours"])
             assert dh_min * 60 <= total <= dh_max * 60, (pid, d, day)
-            assert all(nxt[0] - cur[1] <= MAX_GAP for cur, nxt in zip(day, day[1:], strict=False))
+            assert all(nxt[0] - cur[1] <= MAX_GAP for cur, nxt in itertools.pairwise(day))
             names = [name for _, _, name in day]
             assert len(names) == len(set(names)), (pid, d)  # daily_max 1 for every type
             week += total
@@ -266,7 +267,7 @@ def test_writer_order_blanks_and_csv(tmp_path):
     assert sorted(f.name for f in folder.iterdir()) == sorted(f"{s}.csv" for s in CONTRACT_COLUMNS)
 
 
-# --- kinds: the regimes coordinators have (iopsched.generate_kinds) --------------------------------
+# --- kinds: the regimes coordinators have (iopsched.generate.kinds) --------------------------------
 
 NEW_KINDS = ("mix", "evening", "adolescent", "prescriber", "planted")
 OPEN, CLOSE = 8 * 60, 21 * 60

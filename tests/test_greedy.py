@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 from builders import make_program, participant, windows, with_participant
 
-from iopsched.config import load_config
+from iopsched.cpsat.extract import extract
+from iopsched.cpsat.model import build
+from iopsched.cpsat.values import HintValues
 from iopsched.domain import Room, SessionType, Staff
-from iopsched.extract import extract
-from iopsched.generate import write_generated
+from iopsched.generate.programs import write_generated
 from iopsched.heuristic import Greedy, RuinRecreate, greedy_hint, hint_week
-from iopsched.model import build
-from iopsched.reader import read_program
 from iopsched.schedule import Schedule
 from iopsched.validate import validate_schedule
-from iopsched.values import HintValues
+from iopsched.workbook.config import load_config
+from iopsched.workbook.reader import read_program
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
@@ -78,7 +78,7 @@ def test_service_move_rebuilds_the_day_around_a_scarce_service():
     staff = (Staff("C1", frozenset({"counselor"}), windows=windows([0], "08:00", "17:00")),
              Staff("C2", frozenset({"counselor"}), windows=windows([0], "08:00", "17:00")),
              Staff("M1", frozenset({"prescriber"}), windows=windows([0], "14:00", "16:00")))
-    types = GROUPS + (SessionType("Medication Management", "medication", 30, "prescriber", weekly_min=1),)
+    types = (*GROUPS, SessionType("Medication Management", "medication", 30, "prescriber", weekly_min=1))
     program = with_participant(make_program(staff=staff, rooms=ROOMS, session_types=types,
                                             participants=one_day_people(5), days=("Mon",),
                                             open="08:00", close="17:00"),
@@ -112,7 +112,7 @@ def test_service_move_restores_the_week_when_it_does_not_help():
     # trade a missing visit for a short day, so the week must come back unchanged.
     staff = (Staff("C1", frozenset({"counselor"}), windows=windows([0], "08:00", "17:00")),
              Staff("M1", frozenset({"prescriber"}), windows=windows([0], "14:00", "16:00")))
-    types = GROUPS + (SessionType("Medication Management", "medication", 30, "prescriber", weekly_min=1),)
+    types = (*GROUPS, SessionType("Medication Management", "medication", 30, "prescriber", weekly_min=1))
     program = make_program(staff=staff, rooms=ROOMS, session_types=types,
                            participants=one_day_people(3, needs_medication=True),
                            days=("Mon",), open="08:00", close="17:00")
@@ -135,8 +135,8 @@ def test_rebook_services_moves_a_lonely_service_beside_the_block():
     staff = (Staff("C1", frozenset({"counselor"}), windows=windows([0], "08:00", "17:00")),
              Staff("T1", frozenset({"therapist"}), windows=windows([0, 1], "08:00", "17:00")),
              Staff("T2", frozenset({"therapist"}), windows=windows([0, 1], "08:00", "17:00")))
-    types = GROUPS + (SessionType("Individual Therapy", "individual", 60, "therapist", weekly_min=1),)
-    rooms = ROOMS + (Room("TH", None, frozenset({"individual"})),)
+    types = (*GROUPS, SessionType("Individual Therapy", "individual", 60, "therapist", weekly_min=1))
+    rooms = (*ROOMS, Room("TH", None, frozenset({"individual"})))
     program = make_program(staff=staff, rooms=rooms, session_types=types,
                            participants=one_day_people(3, days_max=2, week_hours_min=3),
                            days=("Mon", "Tue"), open="08:00", close="17:00")
@@ -158,7 +158,7 @@ def test_rebook_services_moves_a_lonely_service_beside_the_block():
     assert_valid(program, wm)
 
 
-FOUR_GROUPS = GROUPS + (SessionType("Psychoeducation", "group", 60, "counselor", 2, 10),)
+FOUR_GROUPS = (*GROUPS, SessionType("Psychoeducation", "group", 60, "counselor", 2, 10))
 
 
 def test_a_block_keeps_the_day_within_day_hours_max():
@@ -169,9 +169,9 @@ def test_a_block_keeps_the_day_within_day_hours_max():
     therapy = SessionType("Individual Therapy", "individual", 60, "therapist", weekly_min=1)
     staff = (Staff("C1", frozenset({"counselor"}), windows=windows([0], "08:00", "17:00")),
              *(Staff(f"T{i}", frozenset({"therapist"}), windows=windows([0], "08:00", "17:00")) for i in (1, 2, 3)))
-    rooms = ROOMS + (Room("O2", 1, frozenset({"individual"})), Room("O3", 1, frozenset({"individual"})))
+    rooms = (*ROOMS, Room("O2", 1, frozenset({"individual"})), Room("O3", 1, frozenset({"individual"})))
     people = one_day_people(3, week_hours_min=4, day_hours_min=2)
-    program = make_program(staff=staff, rooms=rooms, session_types=FOUR_GROUPS + (therapy,), participants=people,
+    program = make_program(staff=staff, rooms=rooms, session_types=(*FOUR_GROUPS, therapy), participants=people,
                            days=("Mon",), open="08:00", close="17:00")
     wm = build(program)
     g = Greedy(wm)
@@ -231,7 +231,7 @@ def test_the_greedy_counts_each_objective_term_as_the_model_does(tmp_path, case)
     # of the same week (term by term), or the search would chase a different week.
     from dataclasses import replace as dc_replace
 
-    from iopsched.schedule_reader import read_schedule
+    from iopsched.workbook.schedule_reader import read_schedule
 
     previous = None
     if case == "generated small 2":
@@ -289,9 +289,9 @@ def test_a_service_before_the_first_group_is_booked_again_after_it():
     # P01's medication visit sits at 08:30, right before Monday's 09:00 block, so Monday starts
     # at 08:30 and Tuesday at 09:00. Booking it again where it costs least puts it right after
     # the block (11:00): one start time.
-    types = GROUPS + (SessionType("Medication Management", "medication", 30, "prescriber", weekly_min=1),)
+    types = (*GROUPS, SessionType("Medication Management", "medication", 30, "prescriber", weekly_min=1))
     people = two_day_people(3)
-    program = two_day_program((replace(people[0], needs_medication=True),) + people[1:], types)
+    program = two_day_program((replace(people[0], needs_medication=True), *people[1:]), types)
     wm = build(program)
     g = Greedy(wm)
     everyone = ["P01", "P02", "P03"]

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from iopsched.parse import (
+from iopsched.workbook.parse import (
     CellError,
     day_list_text,
     is_blank,

@@ -23,10 +23,10 @@ from builders import (
 from typer.testing import CliRunner
 
 from iopsched.cli import app
-from iopsched.config import load_config
 from iopsched.errors import InputError
-from iopsched.reader import read_program
-from iopsched.writer import write_schedule
+from iopsched.workbook.config import load_config
+from iopsched.workbook.reader import read_program
+from iopsched.workbook.writer import write_schedule
 
 MARKERS = {f"P0{i}": f"ZQXNAME00{i}" for i in range(1, 5)}
 FAMILY = "ZQXFAMILY"  # also inside names, to catch partial leaks

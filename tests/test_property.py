@@ -10,7 +10,6 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iopsched.config import BUILTIN_LEVELS
 from iopsched.domain import (
     Commitment,
     Participant,
@@ -21,8 +20,9 @@ from iopsched.domain import (
     Staff,
     Window,
 )
-from iopsched.solve import solve
+from iopsched.solver.solve import solve
 from iopsched.validate import validate_schedule
+from iopsched.workbook.config import BUILTIN_LEVELS
 
 DAYS = (0, 1, 2, 3, 4)
 HOURS = st.integers(min_value=8, max_value=20)

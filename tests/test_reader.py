@@ -14,10 +14,10 @@ from builders import PROGRAM_COLUMNS, make_program, program_sheets, write_sheets
 from typer.testing import CliRunner
 
 from iopsched.cli import app
-from iopsched.config import load_config, rules_from_dict
 from iopsched.domain import Commitment, Pinned
 from iopsched.errors import InputError, Problem
-from iopsched.reader import read_program
+from iopsched.workbook.config import load_config, rules_from_dict
+from iopsched.workbook.reader import read_program
 
 PROGRAM = make_program()
 RULES = load_config(None)

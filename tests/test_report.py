@@ -27,12 +27,12 @@ from builders import (
 from typer.testing import CliRunner
 
 from iopsched.cli import app
-from iopsched.compliance import check_matches, figures
-from iopsched.config import load_config, rules_from_dict
 from iopsched.domain import SessionType
 from iopsched.errors import ConfigError, InputError
-from iopsched.generate import KINDS, write_generated
+from iopsched.generate.programs import KINDS, write_generated
+from iopsched.report.compliance import check_matches, figures
 from iopsched.schedule import Schedule
+from iopsched.workbook.config import load_config, rules_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -77,7 +77,7 @@ def hand_made(tmp_path: Path) -> tuple[Path, Path, Path]:
         participant("P04", "MH", level="PHP", name="Dana Example"),
     )
     program = make_program(participants=people,
-                           session_types=make_program().session_types + (CHECK_IN,))
+                           session_types=(*make_program().session_types, CHECK_IN))
     sessions = [
         session("M1", "Process Group", "Mon", "09:00", "C1", "R1", ("P01", "P02")),
         session("M2", "Skills Group", "Mon", "10:00", "C1", "R1", ("P01", "P02")),
@@ -284,19 +284,19 @@ def test_names_are_never_printed_and_written_only_with_show_names(tmp_path):
     prog, sched, config = hand_made(tmp_path)
     names = ("Alice Example", "Bob Example", "Carol Example", "Dana Example")
     args = ["report", str(sched), "--program", str(prog), "--config", str(config), "--week-of", WEEK]
-    plain = runner.invoke(app, args + ["-o", str(tmp_path / "a.xlsx"), "--html", str(tmp_path / "a"),
-                                       "--csv", str(tmp_path / "a")])
+    plain = runner.invoke(app, [*args, "-o", str(tmp_path / "a.xlsx"), "--html", str(tmp_path / "a"),
+                                "--csv", str(tmp_path / "a")])
     assert plain.exit_code == 0
     written = (tmp_path / "a" / "report.html").read_text() + (tmp_path / "a" / "participants.csv").read_text()
     assert not any(n in plain.output or n in written for n in names)
-    shown = runner.invoke(app, args + ["--show-names", "--html", str(tmp_path / "b"), "--csv", str(tmp_path / "b")])
+    shown = runner.invoke(app, [*args, "--show-names", "--html", str(tmp_path / "b"), "--csv", str(tmp_path / "b")])
     assert shown.exit_code == 0 and not any(n in shown.output for n in names)
     assert "Alice Example" in (tmp_path / "b" / "report.html").read_text()
     assert "Alice Example" in (tmp_path / "b" / "participants.csv").read_text()
 
 
 def test_bad_input_is_a_clear_error_and_exit_2(tmp_path):
-    prog, sched, config = hand_made(tmp_path)
+    prog, sched, _config = hand_made(tmp_path)
     missing = runner.invoke(app, ["report", str(tmp_path / "nope.xlsx"), "--program", str(prog)])
     assert missing.exit_code == 2 and "nope.xlsx: file not found" in missing.output
     assert "Traceback" not in missing.output
@@ -321,7 +321,7 @@ def test_check_matches_names_the_session_row(tmp_path):
     schedule = write_schedule_xlsx(Schedule(sessions=[
         session("A1", "Process Group", "Mon", "09:00", "C1", "R1", ("P01", "P02")),
         session("A2", "Process Group", "Mon", "10:00", "C1", "R9", ("P01", "P02"))]), tmp_path / "s.xlsx")
-    from iopsched.schedule_reader import read_schedule
+    from iopsched.workbook.schedule_reader import read_schedule
 
     with pytest.raises(InputError) as exc:
         check_matches(program, read_schedule(schedule), str(schedule))
@@ -371,7 +371,7 @@ def test_a_commercial_payer_and_unknown_keys():
 
 
 def test_day_tier_is_off_by_default_and_counts_low_days_when_on():
-    from iopsched.model import build
+    from iopsched.cpsat.model import build
 
     program = make_program()
     assert load_config(None).weights["day_tier"] == 0

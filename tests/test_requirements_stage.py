@@ -1,4 +1,4 @@
-"""Stage 1 of the solve (requirements first) and its bound (iopsched.upper_bound, iopsched.stage_requirements).
+"""Stage 1 of the solve (requirements first) and its bound (iopsched.solver.upper_bound, iopsched.solver.stage_requirements).
 
 The bound schedules each participant alone: whoever cannot be met alone is unmet in every
 schedule. Stage 1 reaches the bound on programs that allow it (packed ones included, where the
@@ -20,15 +20,15 @@ from builders import (
     with_staff,
 )
 
-from iopsched.config import load_config
+from iopsched.analysis.explain import NOT_PROVEN, unmet_rows
+from iopsched.analysis.requirements import shortfalls
 from iopsched.domain import Commitment
-from iopsched.explain import NOT_PROVEN, unmet_rows
-from iopsched.generate import generate, write_generated
-from iopsched.reader import read_program
-from iopsched.requirements import shortfalls
-from iopsched.solve import solve
-from iopsched.upper_bound import requirements_bound
+from iopsched.generate.programs import generate, write_generated
+from iopsched.solver.solve import solve
+from iopsched.solver.upper_bound import requirements_bound
 from iopsched.validate import validate_schedule
+from iopsched.workbook.config import load_config
+from iopsched.workbook.reader import read_program
 
 
 def _all_day_work(days=(0, 1, 2, 3, 4)):
@@ -172,7 +172,7 @@ def test_an_own_data_reason_is_given_whether_or_not_the_search_proved_anything()
 def test_the_wall_clock_budget_counts_from_the_start_of_the_command():
     import time
 
-    from iopsched.budget import Budget
+    from iopsched.cpsat.budget import Budget
 
     budget = Budget(10.0, False, time.monotonic() - 3.0, reserve=1.0)
     assert 5.5 < budget.left() <= 6.0
@@ -183,7 +183,7 @@ def test_the_wall_clock_budget_counts_from_the_start_of_the_command():
 def test_the_deterministic_budget_counts_only_what_was_reckoned():
     import time
 
-    from iopsched.budget import Budget
+    from iopsched.cpsat.budget import Budget
 
     budget = Budget(10.0, True, time.monotonic() - 30.0, reserve=1.0)
     assert budget.left() == 10.0  # the wall clock does not count
@@ -192,9 +192,9 @@ def test_the_deterministic_budget_counts_only_what_was_reckoned():
 
 
 def test_a_neighbourhood_holds_the_short_and_those_in_their_times():
+    from iopsched.cpsat.model import build
     from iopsched.heuristic import Greedy
-    from iopsched.model import build
-    from iopsched.stage_requirements import _Best, _neighbourhood
+    from iopsched.solver.stage_requirements import _Best, _neighbourhood
 
     program = make_program()
     wm = build(program, preferences=False)
@@ -209,12 +209,12 @@ def test_a_neighbourhood_holds_the_short_and_those_in_their_times():
 @pytest.mark.slow
 def test_neighbourhoods_meet_a_packed_program(kinds_dir, monkeypatch):
     """The neighbourhood search of large programs, forced on a small one: it meets everyone."""
-    import iopsched.stage_requirements as stages
+    import iopsched.solver.stage_requirements as stages
 
     monkeypatch.setattr(stages, "NEIGHBOURHOOD_MIN_ATTENDANCES", 0)
     monkeypatch.setattr(stages, "NEIGHBOURHOOD_MIN", 8)
     calls = []
-    real = stages._local_search
+    real = stages._local_search  # noqa: SLF001 (a spy on the search it wraps)
 
     def spy(*args, **kw):
         calls.append(len(kw.get("fixed", ())))
@@ -232,8 +232,8 @@ def test_neighbourhoods_meet_a_packed_program(kinds_dir, monkeypatch):
 def test_the_capacity_bound_counts_a_prescriber_who_cannot_see_everyone():
     """Four participants need a medication visit; the prescriber works one hour a week (two
     visits). Each one alone could be met; the program can meet at most two."""
-    from iopsched.capacity_bound import capacity_bound
-    from iopsched.model import build
+    from iopsched.cpsat.model import build
+    from iopsched.solver.capacity_bound import capacity_bound
 
     program = with_staff(make_program(), "M1", windows=windows(["Mon"], "09:00", "10:00"))
     for pid in ("P01", "P02", "P03", "P04"):
@@ -260,10 +260,10 @@ def test_the_still_short_are_re_planned_for_the_fewest_units():
     re-planning P01 with their neighbours (everyone fully met kept so) reaches the 4."""
     import time
 
-    from iopsched.budget import Budget, SearchSettings
+    from iopsched.cpsat.budget import Budget, SearchSettings
+    from iopsched.cpsat.model import build
     from iopsched.heuristic import Greedy
-    from iopsched.model import build
-    from iopsched.stage_requirements import _Best, _fewer_units
+    from iopsched.solver.stage_requirements import _Best, _fewer_units
 
     program = with_staff(make_program(), "M1", windows=windows(["Wed"], "09:00", "13:00"))
     program = with_participant(program, "P01", needs_medication=True)

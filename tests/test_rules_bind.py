@@ -18,9 +18,9 @@ import pytest
 from builders import make_program, participant, t, windows
 from ortools.sat.python import cp_model
 
-from iopsched import model
+from iopsched.cpsat import model
+from iopsched.cpsat.extract import extract
 from iopsched.domain import Commitment, Pinned, Room, SessionType, Staff
-from iopsched.extract import extract
 from iopsched.schedule import Schedule
 from iopsched.validate import hard_rule_violations
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from iopsched.program_writer import CONTRACT_COLUMNS, write_program_workbook
+from iopsched.workbook.program_writer import CONTRACT_COLUMNS, write_program_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "program.xlsx"

@@ -7,6 +7,7 @@ the independent validator.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
@@ -21,10 +22,10 @@ from builders import (
     with_type,
 )
 
+from iopsched.analysis.requirements import attended
 from iopsched.domain import Commitment, Pinned, Room, SessionType, Staff
 from iopsched.errors import InputError
-from iopsched.requirements import attended
-from iopsched.solve import solve
+from iopsched.solver.solve import solve
 from iopsched.validate import validate_schedule
 
 LIMIT = 3.0
@@ -73,7 +74,7 @@ def test_rule1_never_in_two_sessions_at_once():
     s = solved(program)
     for pid in ("P01", "P02", "P03", "P04"):
         mine = sorted(s.sessions_of(pid), key=lambda x: (x.day, x.start))
-        for a, b in zip(mine, mine[1:], strict=False):
+        for a, b in itertools.pairwise(mine):
             assert a.day != b.day or a.end <= b.start
 
 
@@ -117,7 +118,7 @@ def test_rule4_room_capacity_and_one_session_per_room():
         by_day.setdefault(sess.day, []).append((sess.start, sess.end))
     for spans in by_day.values():
         spans.sort()
-        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
 
 
 def test_rule5_group_minimum_size_and_tracks():
@@ -166,7 +167,7 @@ def test_rule7_compact_days():
     s = solved(program)
     for pid in ("P01", "P02", "P03", "P04"):
         mine = sorted(s.sessions_of(pid), key=lambda x: (x.day, x.start))
-        for a, b in zip(mine, mine[1:], strict=False):
+        for a, b in itertools.pairwise(mine):
             if a.day == b.day:
                 assert b.start == a.end
 
@@ -227,8 +228,8 @@ def test_php_participants_get_five_days():
     program = groups_only(make_program())
     php = dict(level="PHP", days_min=5, days_max=5, day_hours_min=2, day_hours_max=4, week_hours_min=10,
                week_hours_max=20)
-    program = replace(program, participants=program.participants + (
-        participant("P05", "SUD", **php), participant("P06", "MH", **php)))
+    program = replace(program, participants=(*program.participants, participant("P05", "SUD", **php),
+                                             participant("P06", "MH", **php)))
     s = solved(program, limit=5)
     att = attended(program, s)
     assert len(att["P05"].days) == 5 and len(att["P06"].days) == 5
@@ -236,20 +237,20 @@ def test_php_participants_get_five_days():
 
 
 def test_deterministic_budget_follows_the_measured_points():
-    from iopsched.budget import DETERMINISTIC_RATE, deterministic_per_second
+    from iopsched.cpsat.budget import DETERMINISTIC_RATE, deterministic_per_second
 
     for variables, rate in DETERMINISTIC_RATE:
         assert deterministic_per_second(variables) == pytest.approx(rate)
     sizes = [1, 10_000, 30_000, 100_000, 300_000, 466_000, 1_000_000, 5_000_000]
     rates = [deterministic_per_second(v) for v in sizes]
-    assert all(a >= b for a, b in zip(rates, rates[1:], strict=False))  # bigger model, fewer units/s
+    assert all(a >= b for a, b in itertools.pairwise(rates))  # bigger model, fewer units/s
     assert rates[0] == DETERMINISTIC_RATE[0][1] and rates[-1] > 0
 
 
 def test_a_stop_before_the_search_starts_waits_for_it():
     """CP-SAT aborts the process when stopped while it loads the model (measured, budget.py):
     a stop asked before the log's 'Starting ... search at' line is held until that line."""
-    from iopsched.budget import RunningSolve
+    from iopsched.cpsat.budget import RunningSolve
 
     class FakeSolver:
         stopped = 0
@@ -277,10 +278,10 @@ def test_a_search_that_stops_itself_stops_through_the_hold(monkeypatch):
 
     from builders import make_program
 
-    import iopsched.budget as budget_mod
-    from iopsched.budget import Budget, SearchSettings, run_cp_sat
-    from iopsched.model import build
-    from iopsched.stage_requirements import _MetCallback
+    import iopsched.cpsat.budget as budget_mod
+    from iopsched.cpsat.budget import Budget, SearchSettings, run_cp_sat
+    from iopsched.cpsat.model import build
+    from iopsched.solver.stage_requirements import _MetCallback
 
     stops = []
 
@@ -308,7 +309,7 @@ def test_an_infeasible_hinted_search_does_not_abort():
     code = """
 import time, types
 from ortools.sat.python import cp_model
-from iopsched.budget import Budget, SearchSettings, run_cp_sat
+from iopsched.cpsat.budget import Budget, SearchSettings, run_cp_sat
 m = cp_model.CpModel()
 P, H = 6, 5  # six pigeons, five holes
 x = {(i, j): m.new_bool_var(f"x{i}_{j}") for i in range(P) for j in range(H)}

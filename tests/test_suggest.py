@@ -21,10 +21,10 @@ from builders import (
     with_staff,
 )
 
+from iopsched.analysis.requirements import shortfalls
 from iopsched.domain import Commitment, Room, SessionType, blocked
-from iopsched.requirements import shortfalls
 from iopsched.schedule import Schedule
-from iopsched.suggest import Suggestion, accepted, candidates, names, suggest
+from iopsched.solver.suggest import Suggestion, accepted, candidates, names, suggest
 from iopsched.validate import validate_schedule
 
 LIMIT = 3.0
@@ -225,7 +225,7 @@ def test_staff_hours_extend_the_nearest_shift():
     m2 = replace(program.staff_by_id()["M1"], staff_id="M2",
                  windows=windows(["Mon"], "13:30", "14:00")
                  + windows(["Tue", "Thu"], "08:00", "17:00"))
-    program = replace(program, staff=program.staff + (m2,))
+    program = replace(program, staff=(*program.staff, m2))
     found, _ = candidates(program, make_schedule())
     first = found[0]
     assert first.key == ("staff", "M2", 0)

@@ -6,8 +6,8 @@ import openpyxl
 import pytest
 
 from iopsched.errors import InputError
-from iopsched.program_writer import CONTRACT_COLUMNS
-from iopsched.template import COLUMN_HELP, DROPDOWNS, LAST_ROW, write_template
+from iopsched.workbook.program_writer import CONTRACT_COLUMNS
+from iopsched.workbook.template import COLUMN_HELP, DROPDOWNS, LAST_ROW, write_template
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_every_contract_sheet_and_column(workbook):
 
 
 def test_contract_columns_match_the_reader():
-    reader = pytest.importorskip("iopsched.reader")
+    reader = pytest.importorskip("iopsched.workbook.reader")
     schema = getattr(reader, "SCHEMA", None)
     if schema is None:
         pytest.skip("the reader has no SCHEMA")
@@ -77,7 +77,7 @@ def test_no_other_dropdowns(workbook):
 
 
 def test_refuses_a_name_without_xlsx(tmp_path):
-    with pytest.raises(InputError, match=".xlsx"):
+    with pytest.raises(InputError, match=r"\.xlsx"):
         write_template(tmp_path / "program.csv")
     assert list(tmp_path.iterdir()) == []
 

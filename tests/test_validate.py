@@ -93,9 +93,9 @@ def test_importing_and_running_the_validator_loads_no_model_solver_or_search():
                           text=True, check=True)
     loaded = set(done.stdout.split())
     assert "iopsched.validate" in loaded
-    forbidden = ("ortools", "iopsched.model", "iopsched.solve", "iopsched.heuristic", "iopsched.extract",
-                 "iopsched.stage_requirements", "iopsched.stage_preferences", "iopsched.upper_bound",
-                 "iopsched.capacity_bound", "iopsched.budget", "iopsched.hints")
+    forbidden = ("ortools", "iopsched.cpsat.model", "iopsched.solver.solve", "iopsched.heuristic", "iopsched.cpsat.extract",
+                 "iopsched.solver.stage_requirements", "iopsched.solver.stage_preferences", "iopsched.solver.upper_bound",
+                 "iopsched.solver.capacity_bound", "iopsched.cpsat.budget", "iopsched.cpsat.hints")
     assert not {m for m in loaded if any(m == f or m.startswith(f + ".") for f in forbidden)}
 
 

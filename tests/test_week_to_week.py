@@ -11,9 +11,9 @@ import pytest
 from builders import make_program, with_participant, write_program_xlsx
 from typer.testing import CliRunner
 
+from iopsched.analysis.requirements import attended
 from iopsched.cli import app
-from iopsched.requirements import attended
-from iopsched.solve import solve
+from iopsched.solver.solve import solve
 from iopsched.validate import validate_schedule
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,8 +69,8 @@ def test_a_new_commitment_moves_only_that_participant_and_is_put_down_to_the_inp
     last = solve(program, time_limit=3, workers=2, seed=0, deterministic=True)
     # P03 takes a job on the first day they attended last week, for the whole day
     day = min(s.day for s in last.sessions_of("P03"))
-    changed = with_participant(program, "P03", commitments=program.participant_by_id()["P03"].commitments + (
-        replace(program.participant_by_id()["P03"].commitments[0], day=day, start=7 * 60, end=21 * 60),))
+    mine = program.participant_by_id()["P03"].commitments
+    changed = with_participant(program, "P03", commitments=(*mine, replace(mine[0], day=day, start=7 * 60, end=21 * 60)))
     this = solve(changed, time_limit=4, workers=2, seed=0, deterministic=True, previous=last)
     assert validate_schedule(changed, this) == []
     assert all(s.day != day for s in this.sessions_of("P03"))

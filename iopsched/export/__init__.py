@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from iopsched.config import load_config
 from iopsched.domain import Program, Rules
 from iopsched.errors import IopschedError
 from iopsched.export.html import write_html
@@ -36,9 +35,10 @@ from iopsched.export.people import (
     week_start,
 )
 from iopsched.export.xlsx import write_person_workbook, write_single_workbook
-from iopsched.reader import read_program
 from iopsched.schedule import Schedule
-from iopsched.schedule_reader import read_schedule
+from iopsched.workbook.config import load_config
+from iopsched.workbook.reader import read_program
+from iopsched.workbook.schedule_reader import read_schedule
 
 __all__ = ["FORMATS", "WHO", "ExportResult", "export_schedule", "parse_formats", "parse_who",
            "run_export"]
@@ -93,9 +93,9 @@ def run_export(
     *,
     today: dt.date | None = None,
     now: dt.datetime | None = None,
-    echo: Callable[[str], None] | None = print,
 ) -> ExportResult:
-    """Read the schedule workbook (and program workbook, for names) and write the timetables."""
+    """Read the schedule workbook (and program workbook, for names) and write the timetables
+    (the command prints `result.summary()`)."""
     fmts = parse_formats(formats)
     roles = parse_who(who)
     monday = week_start(week_of, today or dt.date.today())
@@ -107,11 +107,8 @@ def run_export(
     rules = load_config(config)
     sched = read_schedule(Path(schedule))
     prog = read_program(Path(program), rules)[0] if program is not None else None
-    result = export_schedule(sched, Path(to), fmts, monday, roles, rules, prog, show_names,
-                             single_workbook, now=now)
-    if echo is not None:
-        echo(result.summary())
-    return result
+    return export_schedule(sched, Path(to), fmts, monday, roles, rules, prog, show_names,
+                           single_workbook, now=now)
 
 
 def _prepare(directory: Path) -> None:

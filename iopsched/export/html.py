@@ -21,7 +21,7 @@ from iopsched.export.people import (
     day_heading,
     detail,
 )
-from iopsched.safe_io import neutralise, write_text_atomic
+from iopsched.workbook.safe_io import neutralise, write_text_atomic
 
 MAX_PX_PER_MINUTE = 2.0
 GRID_PX = 540  # the grid's height at most: fits landscape Letter or A4 with header and legend

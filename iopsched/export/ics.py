@@ -16,7 +16,7 @@ from pathlib import Path
 from icalendar import Calendar, Event, Timezone
 
 from iopsched.export.people import STAFF, Entry, Page, Person
-from iopsched.safe_io import write_text_atomic
+from iopsched.workbook.safe_io import write_text_atomic
 
 PRODID = "-//iopsched//weekly timetable//EN"
 

@@ -15,7 +15,7 @@ from iopsched.domain import hhmm
 from iopsched.errors import IopschedError
 from iopsched.export.grid import Grid, Placed, layout
 from iopsched.export.people import STAFF, Page, Person, day_heading, detail
-from iopsched.safe_io import atomic_path, neutralise
+from iopsched.workbook.safe_io import atomic_path, neutralise
 
 MARGIN = 36.0  # points (half an inch)
 TIME_COL = 40.0

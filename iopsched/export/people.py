@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from iopsched.domain import DAY_NAMES, Program, Rules, day_name, hhmm
-from iopsched.parse import monday_of
 from iopsched.schedule import Schedule, Session
+from iopsched.workbook.parse import monday_of
 
 STAFF = "staff"
 PARTICIPANT = "participant"

@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from iopsched.domain import day_name, hhmm
 from iopsched.export.paths import sheet_titles
 from iopsched.export.people import STAFF, Page, Person
-from iopsched.safe_io import atomic_path, set_cell
+from iopsched.workbook.safe_io import atomic_path, set_cell
 
 HEADER_ROW = 4
 PARTICIPANT_COLUMNS = (("Day", 6), ("Date", 12), ("Start", 7), ("End", 7), ("Session", 30),

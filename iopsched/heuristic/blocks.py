@@ -10,13 +10,14 @@ the days and hours they still lack.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections import defaultdict
 
+from iopsched.cpsat.model import Option, WeekModel, effective_capacity
 from iopsched.domain import Participant, weekly_min_for
 from iopsched.heuristic.scoring import ScoredWeek, outside_time
 from iopsched.heuristic.state import Booked, PersonState
-from iopsched.model import Option, WeekModel, effective_capacity
 
 # a block that opens a new group for one participant ranks one step lower (docs/model.md, 4)
 OPEN_PENALTY = 1
@@ -126,7 +127,7 @@ class BlockBuilder(ScoredWeek):
     def _compact_with(self, person: PersonState, day: int, slots) -> bool:
         gap = self.rules.max_gap_minutes // self.S
         allslots = sorted(set(person.busy.get(day, ())) | set(slots))
-        return all(b - a - 1 <= gap for a, b in zip(allslots, allslots[1:], strict=False))
+        return all(b - a - 1 <= gap for a, b in itertools.pairwise(allslots))
 
     def _needs_day(self, person: PersonState) -> bool:
         _, _, need_days, week_target = self._targets(person.p)

@@ -9,11 +9,13 @@ so CP-SAT starts from a feasible schedule and only has to improve it.
 
 from __future__ import annotations
 
+import itertools
+
+from iopsched.cpsat.model import Option, WeekModel
 from iopsched.domain import weekly_min_for
 from iopsched.heuristic.blocks import BlockBuilder
 from iopsched.heuristic.scoring import outside_time
 from iopsched.heuristic.state import Booked, PersonState
-from iopsched.model import Option, WeekModel
 
 # (fill, scarce days) tried in turn, the week with the fewest shortfalls wins: `fill` is the
 # share of a group's seats filled before another session opens; services offered on
@@ -142,7 +144,7 @@ class Greedy(BlockBuilder):
         """Would adding o keep the day compact (rule 7)?"""
         slots = sorted(person.busy[day] | {o.slot + k for k in range(o.length)})
         gap = self.rules.max_gap_minutes // self.S
-        return all(b - a - 1 <= gap for a, b in zip(slots, slots[1:], strict=False))
+        return all(b - a - 1 <= gap for a, b in itertools.pairwise(slots))
 
     # --- clean-up: dissolve groups below their minimum -------------------------------------------
     def repair(self) -> None:
@@ -161,7 +163,7 @@ class Greedy(BlockBuilder):
                 for day in list(person.busy):
                     slots = sorted(person.busy[day])
                     gap = self.rules.max_gap_minutes // self.S
-                    if any(b - a - 1 > gap for a, b in zip(slots, slots[1:], strict=False)):
+                    if any(b - a - 1 > gap for a, b in itertools.pairwise(slots)):
                         for sess in [s for s in person.sessions if s.option.day == day]:
                             if self.held(person, sess):
                                 continue

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from iopsched.cpsat.model import WeekModel
 from iopsched.heuristic.construction import Greedy, construct
 from iopsched.heuristic.local_search import (
     POLISH_SECONDS,
@@ -14,7 +15,6 @@ from iopsched.heuristic.local_search import (
     iteration_seconds,
     ruin_recreate_budget,
 )
-from iopsched.model import WeekModel
 
 
 def decisions(g: Greedy) -> tuple[set, Counter, set]:
@@ -31,7 +31,7 @@ def decisions(g: Greedy) -> tuple[set, Counter, set]:
 def hint_week(g: Greedy) -> tuple[bool, int]:
     """Hint the model with the greedy's week, completed to every variable.
     Returns (the hint is complete and feasible, attendances)."""
-    from iopsched.hints import apply_hint, complete_hint
+    from iopsched.cpsat.hints import apply_hint, complete_hint
 
     y_on, rc_count, a_on = decisions(g)
     apply_hint(g.wm, y_on, rc_count, a_on)

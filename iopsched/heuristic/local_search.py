@@ -10,10 +10,10 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 
+from iopsched.cpsat.model import Option, effective_capacity
 from iopsched.domain import weekly_min_for
 from iopsched.heuristic.construction import Greedy
 from iopsched.heuristic.state import PersonState
-from iopsched.model import Option, effective_capacity
 
 STALL = 50  # the local search stops after this many (or a quarter of its budget) without fewer shortfalls
 

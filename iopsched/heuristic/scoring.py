@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from iopsched.cpsat.model import high_tier, slots_needed
 from iopsched.domain import PREFERRED_WINDOWS, Participant, weekly_min_for
 from iopsched.heuristic.state import PersonState, WeekState
-from iopsched.model import high_tier, slots_needed
 
 
 def outside_time(p: Participant, start: int) -> bool:
@@ -47,7 +47,7 @@ class ScoredWeek(WeekState):
 
     def shortfall_units(self) -> int:
         """Unmet units of the greedy week, as the model's `unmet` term counts them."""
-        from iopsched.model import UNMET_UNITS
+        from iopsched.cpsat.model import UNMET_UNITS
 
         S = self.S
         total = 0
@@ -65,7 +65,7 @@ class ScoredWeek(WeekState):
         return total
 
     def terms(self) -> dict[str, int]:
-        """The week's objective terms, counted as the model counts them (model.py)."""
+        """The week's objective terms, counted as the model counts them (cpsat/model.py)."""
         S = self.S
         t = Counter(unmet=self.shortfall_units(), stability=self.changes())
         clients: Counter = Counter()  # (option, primary therapist) -> their clients in it

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from iopsched.cpsat.model import Option, WeekModel, effective_capacity
 from iopsched.domain import Participant
-from iopsched.model import Option, WeekModel, effective_capacity
 
 
 @dataclass
@@ -77,9 +77,7 @@ class WeekState:
         m = o.stype.minutes
         if st.max_hours_day is not None and self.staff_minutes_day[s, o.day] + m > st.max_hours_day * 60:
             return False
-        if st.max_hours_week is not None and self.staff_minutes_week[s] + m > st.max_hours_week * 60:
-            return False
-        return True
+        return not (st.max_hours_week is not None and self.staff_minutes_week[s] + m > st.max_hours_week * 60)
 
     def room_free(self, ci: int, o: Option) -> bool:
         n = len(self.wm.classes[ci].rooms)
@@ -126,7 +124,7 @@ class WeekState:
             if sess is None:
                 if not self.staff_free(s.staff_id, o):
                     continue
-                classes = [room_class.get(s.room_id)] + sorted(o.classes)
+                classes = [room_class.get(s.room_id), *sorted(o.classes)]
                 ci = next((c for c in classes if c in o.classes and self.room_free(c, o)), None)
                 if ci is None:
                     continue
@@ -197,9 +195,7 @@ class WeekState:
                 return False
             if sum(person.minutes.values()) + t.minutes > p.week_hours_max * 60:
                 return False
-        if not person.busy.get(o.day) and sum(1 for b in person.busy.values() if b) >= p.days_max:
-            return False
-        return True
+        return not (not person.busy.get(o.day) and sum(1 for b in person.busy.values() if b) >= p.days_max)
 
     def join(self, person: PersonState, sess: Booked) -> None:
         o = sess.option

@@ -1,0 +1,1 @@
+"""Generated programs of every kind, for benchmarks and tests."""

@@ -1,0 +1,1 @@
+"""The compliance and utilisation report: figures (pandas), workbook and CSV files, the HTML page."""

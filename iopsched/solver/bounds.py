@@ -1,0 +1,123 @@
+"""A lower bound on the objective by counting, beside CP-SAT's (docs/model.md, 7).
+
+CP-SAT's LP relaxation bounds the number of group sessions by counting seats over every
+option at once, so a week needs "11 sessions" for 18 adults even when evening workers and
+school pupils can never share a group. This bound counts per *component*: participants
+are linked when some group option could hold both, so no group session ever mixes two
+components, and each component needs its own sessions.
+
+Why it is a lower bound of every schedule:
+- a schedule with any shortfall pays at least `weights.unmet` (the smallest unit of the
+  `unmet` term is 1, every other term is >= 0);
+- a schedule meeting every requirement gives each participant their weekly hours; the
+  non-group services they may attend cover at most their weekly (or daily x days) maxima,
+  so the rest is group hours: at least `need` group sessions of their longest group type.
+  A component's sessions hold at most its largest effective room capacity each, and one
+  participant's sessions are distinct sessions, so it runs at least
+  max(ceil(sum of need / capacity), largest need) group sessions;
+- every weekly minimum of a service is led by staff holding its role: the busiest of them
+  carries at least their share, and all leaders together carry the services and the group
+  sessions counted above (each at least the shortest group type long).
+So the optimum is at least min(weights.unmet, weights.group_sessions * G +
+weights.staff_balance * peak).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from iopsched.cpsat.model import WeekModel, effective_capacity, slots_needed
+from iopsched.domain import eligible, weekly_min_for
+
+
+@dataclass(frozen=True)
+class CountingBound:
+    """The bound on the objective and the two counts behind it (all 0: no bound)."""
+
+    bound: int
+    group_sessions: int
+    staff_balance: int
+
+
+NO_BOUND = CountingBound(0, 0, 0)
+
+
+def counting_bound(wm: WeekModel) -> CountingBound:
+    """The bound and the counts behind it (NO_BOUND when a participant cannot be fully met
+    even by counting, or `unmet` weighs 0)."""
+    prog = wm.program
+    rules = prog.rules
+    S = wm.slot_minutes
+    w = rules.weights
+    if w.get("unmet", 0) <= 0:
+        return NO_BOUND
+
+    # group sessions each participant attends in any week that meets their requirements
+    need: dict[str, int] = {}
+    for p in prog.participants:
+        week = slots_needed(p.week_hours_min, S)
+        days = min(p.days_max, len(rules.days))
+        services = sum(
+            (t.weekly_max if t.weekly_max is not None else t.daily_max * days) * (t.minutes // S)
+            for t in prog.session_types
+            if not t.is_group and t.counts_toward_hours and eligible(p, t))
+        longest = max((t.minutes // S for t in prog.session_types
+                       if t.is_group and t.counts_toward_hours and eligible(p, t)), default=0)
+        rest = max(0, week - services)
+        if rest and not longest:
+            return NO_BOUND  # never fully met: the search reports the shortfall instead
+        need[p.participant_id] = math.ceil(rest / longest) if rest else 0
+
+    # components: participants some group option could hold together
+    parent = {pid: pid for pid in need}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    first: dict[int, str] = {}
+    for (pid, oi) in sorted(wm.a):
+        if not wm.options[oi].stype.is_group:
+            continue
+        if oi in first:
+            parent[root(pid)] = root(first[oi])
+        else:
+            first[oi] = pid
+    capacity: dict[str, int] = defaultdict(int)
+    for oi, pid in first.items():
+        o = wm.options[oi]
+        cap = max(effective_capacity(wm.classes[c], o.stype) for c in o.classes)
+        capacity[root(pid)] = max(capacity[root(pid)], cap)
+    seats: dict[str, int] = defaultdict(int)
+    most: dict[str, int] = defaultdict(int)  # a participant's sessions are distinct sessions
+    for pid, k in need.items():
+        seats[root(pid)] += k
+        most[root(pid)] = max(most[root(pid)], k)
+    groups = 0
+    for r, k in seats.items():
+        if k:
+            if not capacity[r]:
+                return NO_BOUND
+            groups += max(math.ceil(k / capacity[r]), most[r])
+
+    # the busiest leader: services by role, and everything over everyone who leads
+    by_role: dict[str, int] = defaultdict(int)
+    for p in prog.participants:
+        for t in prog.session_types:
+            if not t.is_group:
+                by_role[t.staff_role] += weekly_min_for(p, t) * t.minutes
+    roles = {t.staff_role for t in prog.session_types}
+    leaders = [s for s in prog.staff if s.roles & roles]
+    shortest = min((t.minutes for t in prog.session_types if t.is_group), default=0)
+    loads = [math.ceil(minutes / (S * n)) for role, minutes in by_role.items()
+             if minutes and (n := sum(1 for s in prog.staff if role in s.roles))]
+    if leaders:
+        loads.append(math.ceil((sum(by_role.values()) + groups * shortest) / (S * len(leaders))))
+    peak = max(loads, default=0)
+
+    total = w.get("group_sessions", 0) * groups + w.get("staff_balance", 0) * peak
+    return CountingBound(min(w["unmet"], total), groups, peak)

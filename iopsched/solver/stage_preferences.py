@@ -1,0 +1,181 @@
+"""Stage 2 of the solve: the preferences (docs/model.md, 10).
+
+The full model (`model.build()`), with what stage 1 reached as constraints (whoever it fully
+met stays fully met; no more shortfall units), minimising the weighted preference terms
+(stability, routine, time and day preferences, continuity, services per day, group
+sessions, staff balance) from the stage-1 week, polished by the greedy's local search, then
+CP-SAT's portfolio. Skipped, the stage-1 week being the result, when no time is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from iopsched.cpsat.budget import RECKON_BUILD, Budget, SearchSettings, run_cp_sat
+from iopsched.cpsat.hints import complete_hint
+from iopsched.cpsat.model import WeekModel, build
+from iopsched.cpsat.values import GreedyValues, HintValues, ScheduleValues, hint_decisions
+from iopsched.domain import Program
+from iopsched.heuristic import (
+    MAX_ITERATIONS,
+    POLISH_SECONDS,
+    Greedy,
+    RuinRecreate,
+    decisions,
+    hint_week,
+    iteration_seconds,
+)
+from iopsched.schedule import Schedule
+from iopsched.solver.bounds import counting_bound
+from iopsched.solver.continuity import kept_weeks
+from iopsched.solver.progress import Progress, gap_of
+from iopsched.solver.stage_requirements import Requirements
+
+# Full searches beside CP-SAT's LNS workers in deterministic runs (docs/model.md, 6). The LP
+# search gives the only bound worth reporting, but on a large model one of its tasks runs for
+# a minute and, in the interleaved search, holds every other worker back: small models only.
+SUBSOLVERS = ("default_lp", "no_lp")
+LP_MAX_VARIABLES = 40_000
+# of the time stage 2 has, the share of the local search's polish (the rest is CP-SAT's)
+POLISH_SHARE = 0.3
+
+
+@dataclass
+class Preferences:
+    """What stage 2 reached: the final week and its objective, term by term."""
+
+    wm: WeekModel  # the model the week's values belong to
+    values: object  # a solver or hint values: .value(expr)
+    objective: float
+    terms: dict[str, int]  # objective term -> unweighted value
+    status: str  # OPTIMAL | FEASIBLE (of stage 2: the preferences given stage 1's result)
+    cp_sat_bound: float
+    solutions: int
+    polish_iterations: int
+    first_all_met: float | None
+    seconds: float  # CP-SAT's wall time
+    ran: bool  # CP-SAT ran
+    counting_bound: float  # iopsched.solver.bounds (0 unless stage 1 met everyone)
+    skipped: bool = False  # no time was left for stage 2: the stage-1 week as it is
+
+
+# stage 2 is skipped (the stage-1 week is the result) when the time left is below this many
+# times the stage-1 model's build (the full model takes about 1.3 times as long) plus a second
+STAGE_TWO_COST = 1.6
+
+
+class _StageTwoCallback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, wm: WeekModel, report, budget: Budget, n: int, floor: float):
+        super().__init__()
+        self.wm, self.report, self.budget, self.n, self.floor = wm, report, budget, n, floor
+        self.solutions = 0
+        self.first_all_met: float | None = None
+
+    def on_solution_callback(self) -> None:
+        self.solutions += 1
+        met = sum(1 for shorts in self.wm.shortfalls.values() if all(self.value(v) == 0 for _, _, v in shorts))
+        if met == self.n and self.first_all_met is None:
+            self.first_all_met = self.budget.elapsed()
+        if self.report:
+            obj, bound = self.objective_value, max(self.floor, self.best_objective_bound)
+            self.report(Progress(self.budget.elapsed(), obj, bound, gap_of(obj, bound), self.solutions, met, self.n))
+
+
+def preferences_stage(program: Program, req: Requirements, budget: Budget, settings: SearchSettings, *,
+                      previous: Schedule | None = None, freeze: str | None = None,
+                      report: Callable[[Progress], None] | None = None) -> Preferences | None:
+    """Stage 2: the weighted preferences, keeping stage 1's result (whoever it fully met stays
+    fully met, no more shortfall units), from the stage-1 week polished by the local search.
+    None: --freeze made the model infeasible."""
+    n = len(program.participants)
+    if not budget.deterministic and budget.left() < STAGE_TWO_COST * req.build_cost + 1.0:
+        return stage_one_week(program, req, previous)
+    wm = build(program, previous, freeze)
+    m = wm.model
+    budget.reckon(RECKON_BUILD * len(m.proto.variables))
+    # keep what stage 1 reached
+    for pid in req.met:
+        for _req, _day, var in wm.shortfalls.get(pid, []):
+            m.add(var == 0)
+    if wm.terms.get("unmet"):
+        m.add(sum(wm.terms["unmet"]) <= req.units)
+    # ... and, week to week, every participant whose stage-1 week is last week's keeps it (stage
+    # 1 kept as many as the requirements allow; stability comes before the other preferences)
+    if previous is not None:
+        kept = kept_weeks(wm, previous, req.schedule)
+        for (pid, oi), var in wm.a.items():
+            if pid in kept:
+                m.add(var == int(oi in kept[pid]))
+    # the counting bound (iopsched.solver.bounds) holds for weeks meeting everyone
+    floor = float(counting_bound(wm).bound) if len(req.met) == n else 0.0
+
+    # the stage-1 week, polished by the local search (its moves keep stage 1's result)
+    g = Greedy(wm)
+    if previous is not None:
+        g.remember(previous)
+    g.place_pinned()
+    g.load(req.schedule.sessions)
+
+    def better() -> None:
+        if report:
+            obj = g.objective()
+            report(Progress(budget.elapsed(), obj, floor, gap_of(obj, floor), 0, n - len(g.unmet_ids()), n,
+                            phase="local search"))
+
+    rr = RuinRecreate(g, settings.seed, None, better)
+    rr.protect = req.met
+    polish_seconds = budget.left() * POLISH_SHARE
+    cost = iteration_seconds(n, POLISH_SECONDS)
+    if budget.deterministic:
+        rr.stop = settings.interrupted.is_set
+        rr.polish(max(0, int(polish_seconds / cost)))
+        budget.reckoned += rr.iterations * cost
+    else:
+        deadline = budget.elapsed() + polish_seconds
+        rr.stop = lambda: settings.interrupted.is_set() or budget.elapsed() >= deadline
+        rr.polish(MAX_ITERATIONS * 10)
+    complete, _ = hint_week(g)
+    if not complete:  # the polished week does not hold on the full model: the stage-1 week
+        hint_decisions(wm, ScheduleValues(wm, req.schedule))
+        complete_hint(wm)
+    if wm.frozen:  # --freeze: keep last week's assignments that can still run
+        m.add_bool_and(wm.frozen)
+
+    n_vars = len(m.proto.variables)
+    cb = _StageTwoCallback(wm, report, budget, n, floor)
+    ran = not settings.interrupted.is_set() and budget.left() > 0.05
+    solver = cp_model.CpSolver()
+    status = cp_model.UNKNOWN
+    if ran:
+        extra = SUBSOLVERS if n_vars <= LP_MAX_VARIABLES else tuple(x for x in SUBSOLVERS if x != "default_lp")
+        solver, status = run_cp_sat(wm, budget, settings, budget.left(), cb, subsolvers=extra)
+    if wm.frozen and status == cp_model.INFEASIBLE:
+        return None
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values, name, objective = solver, solver.status_name(status), solver.objective_value
+        bound = solver.best_objective_bound
+    else:
+        values = HintValues(wm)
+        name, objective, bound = "FEASIBLE", values.objective_value, 0.0
+    terms = {term: int(sum(values.value(e) for e in exprs)) if exprs else 0 for term, exprs in wm.terms.items()}
+    return Preferences(wm, values, objective, terms, name, bound, cb.solutions, rr.iterations, cb.first_all_met,
+                       solver.wall_time if ran else 0.0, ran, floor)
+
+
+def stage_one_week(program: Program, req: Requirements, previous: Schedule | None) -> Preferences:
+    """The stage-1 week as the result, its objective counted term by term (by the greedy's
+    count, equal to the model's)."""
+    g = Greedy(req.wm)
+    if previous is not None:
+        g.remember(previous)
+    g.place_pinned()
+    g.load(req.schedule.sessions)
+    terms = g.terms()
+    weights = program.rules.weights
+    objective = float(sum(weights.get(t, 0) * v for t, v in terms.items()))
+    values = GreedyValues(req.wm, *decisions(g))
+    return Preferences(req.wm, values, objective, terms, "FEASIBLE", 0.0, 0, 0, None, 0.0, False, 0.0,
+                       skipped=True)

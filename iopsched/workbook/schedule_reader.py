@@ -1,0 +1,125 @@
+"""Read a schedule workbook's machine sheets (Sessions, Attendance, Unmet, Summary) into a `Schedule`.
+
+Used by the validator, the exporters, `diff` and `--previous`. Works on files written by
+iopsched or edited by hand: sheet and column names match case-insensitively, every
+problem is reported with its sheet, row and column.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from iopsched.errors import InputError, Problem
+from iopsched.schedule import Schedule, Session, Unmet
+from iopsched.workbook.parse import (
+    CellError,
+    is_blank,
+    parse_bool,
+    parse_day,
+    parse_number,
+    parse_time,
+    text,
+)
+from iopsched.workbook.tables import read_tables
+
+
+def read_schedule(path: Path) -> Schedule:
+    """The machine sheets of a schedule workbook. Raises InputError naming every problem."""
+    path = Path(path)
+    tables = read_tables(path)
+    tables.pop("__notes__", None)
+    file = str(path)
+    problems: list[Problem] = []
+    required_columns = {
+        "Sessions": ("session_id", "session_type", "day", "start", "end", "staff_id", "room_id"),
+        "Attendance": ("participant_id", "session_id"),
+    }
+    for sheet, cols in required_columns.items():
+        t = tables.get(sheet.lower())
+        if t is None:
+            problems.append(Problem(f"sheet '{sheet}' is missing", file=file,
+                                    expected="a schedule workbook written by iopsched solve"))
+            continue
+        for c in cols:
+            if c not in t.columns:
+                problems.append(Problem(f"required column '{c}' is missing", file=file, sheet=sheet, row=1))
+    if problems:
+        raise InputError(problems)
+
+    def cell(sheet, row, rec, col, parser, default=None, required=True):
+        v = rec.get(col)
+        if is_blank(v):
+            if required:
+                problems.append(Problem("required value is blank", file=file, sheet=sheet, row=row, column=col))
+            return default
+        try:
+            return parser(v)
+        except CellError as exc:
+            problems.append(Problem("not understood", file=file, sheet=sheet, row=row, column=col, value=v,
+                                    expected=exc.expected))
+            return default
+
+    raw_sessions: dict[str, dict] = {}
+    for row, r in tables["sessions"].rows:
+        sid = cell("Sessions", row, r, "session_id", text)
+        if sid is None:
+            continue
+        if sid in raw_sessions:
+            problems.append(Problem("duplicate session_id", file=file, sheet="Sessions", row=row,
+                                    column="session_id", value=sid))
+            continue
+        raw_sessions[sid] = dict(
+            session_type=cell("Sessions", row, r, "session_type", text, ""),
+            kind=cell("Sessions", row, r, "kind", lambda v: text(v).lower(), "", required=False),
+            day=cell("Sessions", row, r, "day", parse_day),
+            start=cell("Sessions", row, r, "start", parse_time),
+            end=cell("Sessions", row, r, "end", parse_time),
+            staff_id=cell("Sessions", row, r, "staff_id", text, ""),
+            room_id=cell("Sessions", row, r, "room_id", text, ""),
+            pinned=cell("Sessions", row, r, "pinned", parse_bool, False, required=False),
+            size=cell("Sessions", row, r, "size", lambda v: parse_number(v, integer=True), None, required=False),
+            row=row,
+        )
+    members: dict[str, list[str]] = defaultdict(list)
+    for row, r in tables["attendance"].rows:
+        pid = cell("Attendance", row, r, "participant_id", text)
+        sid = cell("Attendance", row, r, "session_id", text)
+        if pid is None or sid is None:
+            continue
+        if sid not in raw_sessions:
+            problems.append(Problem("session_id not in sheet Sessions", file=file, sheet="Attendance", row=row,
+                                    column="session_id", value=sid))
+            continue
+        members[sid].append(pid)
+    unmet: list[Unmet] = []
+    t = tables.get("unmet")
+    if t is not None:
+        for row, r in t.rows:
+            pid = cell("Unmet", row, r, "participant_id", text)
+            req = cell("Unmet", row, r, "requirement", text)
+            day = cell("Unmet", row, r, "day", parse_day, None, required=False)
+            required = cell("Unmet", row, r, "required", lambda v: parse_number(v, minimum=None), 0)
+            scheduled = cell("Unmet", row, r, "scheduled", lambda v: parse_number(v, minimum=None), 0)
+            if pid is not None and req is not None:
+                unmet.append(Unmet(pid, req, required, scheduled, text(r.get("reason")), day))
+    summary: dict[str, object] = {}
+    t = tables.get("summary")
+    if t is not None:
+        for _, r in t.rows:
+            key = text(r.get("key"))
+            if key:
+                summary[key] = r.get("value")
+    if problems:
+        raise InputError(problems)
+    sessions = []
+    for sid, s in raw_sessions.items():
+        if None in (s["day"], s["start"], s["end"]):
+            continue
+        sessions.append(Session(sid, s["session_type"], s["kind"], s["day"], s["start"], s["end"], s["staff_id"],
+                                s["room_id"], tuple(members.get(sid, ())), bool(s["pinned"])))
+    return Schedule(
+        sessions=sessions, unmet=unmet, summary=summary,
+        declared_sizes={sid: s["size"] for sid, s in raw_sessions.items()},
+        source_rows={sid: s["row"] for sid, s in raw_sessions.items()},
+    )
