@@ -37,6 +37,7 @@ bench-quality: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check iopsched tests benchmarks scripts sample_data
+	$(BIN)/mypy
 
 sample: $(STAMP)
 	$(BIN)/python sample_data/make_sample.py

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from iopsched.domain import (
     Commitment,
@@ -672,7 +673,7 @@ def check_attendance_sheet(path: Path, schedule: Schedule) -> list[Violation]:
                "day": (parse_day, lambda s: s.day), "start": (parse_time, lambda s: s.start),
                "end": (parse_time, lambda s: s.end), "staff_id": (text, lambda s: s.staff_id),
                "room_id": (text, lambda s: s.room_id)}
-    show = {"day": day_name, "start": hhmm, "end": hhmm}
+    show: dict[str, Callable[[Any], str]] = {"day": day_name, "start": hhmm, "end": hhmm}
     out = []
     for row, rec in table.rows:
         s = sessions.get(text(rec.get("session_id")))
@@ -690,7 +691,7 @@ def check_attendance_sheet(path: Path, schedule: Schedule) -> list[Violation]:
                 wrong.append(f"{col} '{value}' is not understood")
                 continue
             if got != want(s):
-                fmt = show.get(col, str)
+                fmt: Callable[[Any], str] = show.get(col, str)
                 wrong.append(f"{col} {fmt(got)} (Sessions: {fmt(want(s))})")
         if wrong:
             out.append(_v("consistency", f"Attendance row {row} ({pid} in {s.session_id}) "

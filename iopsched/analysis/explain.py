@@ -184,6 +184,7 @@ def _own_reason(program: Program, p: Participant, s: Shortfall) -> str | None:
         return None
     if s.requirement == "day_hours":
         d = s.day
+        assert d is not None, "a day_hours shortfall names its day"
         if caps.get(d, 0) + 1e-9 < p.day_hours_min:
             free = ", ".join(f"{hhmm(a)}-{hhmm(b)}" for a, b in free_windows(program, p, d)) or "no time"
             return (f"on {day_name(d)} sessions this participant can attend cover at most "
@@ -221,6 +222,7 @@ def _capacity_reason(program: Program, p: Participant, s: Shortfall, schedule: S
                 "; add a session or a leader on one of them")
     if s.requirement == "day_hours":
         d = s.day
+        assert d is not None, "a day_hours shortfall names its day"
         return (f"on {day_name(d)} the sessions that fit were full or their leaders were busy"
                 f"{full_sessions(program, p, schedule, [d])}; add a session that day")
     if s.requirement == "week_hours":

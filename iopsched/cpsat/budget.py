@@ -169,7 +169,7 @@ class SearchSettings:
 
 def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds: float, callback=None, *,
                workers: int | None = None, local_search: bool = False,
-               subsolvers: tuple[str, ...] = ()) -> tuple[cp_model.CpSolver, int]:
+               subsolvers: tuple[str, ...] = ()) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.num_workers = settings.workers if workers is None else workers

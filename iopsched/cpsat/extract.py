@@ -114,7 +114,7 @@ def _assign_rooms(wm: WeekModel, drafts) -> list[Session]:
                 busy_until[c["room"]] = o.end
                 continue
             # the first free room; none is free only in a model without rule 4's room overlap
-            room = next((r for r in rooms if busy_until[r] <= o.start), min(rooms, key=busy_until.get))
+            room = next((r for r in rooms if busy_until[r] <= o.start), min(rooms, key=lambda r: busy_until[r]))
             busy_until[room] = o.end
             c["room"] = room
     sessions = []

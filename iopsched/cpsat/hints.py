@@ -11,12 +11,12 @@ def apply_hint(wm: WeekModel, y_on: set, rc_count: Counter, a_on: set) -> None:
     """Hint every decision variable (a complete hint: all others 0)."""
     m = wm.model
     m.clear_hints()
-    for key, var in wm.y.items():
-        m.add_hint(var, key in y_on)
-    for key, var in wm.rc.items():
-        m.add_hint(var, rc_count.get(key, 0))
-    for key, var in wm.a.items():
-        m.add_hint(var, key in a_on)
+    for lead, var in wm.y.items():
+        m.add_hint(var, lead in y_on)
+    for rooms, var in wm.rc.items():
+        m.add_hint(var, rc_count.get(rooms, 0))
+    for seat, var in wm.a.items():
+        m.add_hint(var, seat in a_on)
 
 
 def complete_hint(wm: WeekModel, seconds: float = 10.0) -> bool:

@@ -659,6 +659,8 @@ def _continuity_links(wm: WeekModel) -> None:
     for (pid, oi), ap in wm.a_primary.items():
         o = wm.options[oi]
         staff = people[pid].primary_therapist
+        if staff is None:  # a_primary exists only for participants with a primary therapist
+            continue
         fixed = pinned_client.get((o.stype.name, o.day, o.start, staff))
         if fixed is not None and pid not in fixed:
             m.add(ap == 0)  # that leader's pinned session belongs to someone else

@@ -13,7 +13,7 @@ from iopsched.cpsat.model import WeekModel
 from iopsched.schedule import Schedule
 
 
-class _Decisions:
+class Decisions:
     """Values of the decision variables (leaders, room classes, attendances); others read 0."""
 
     values: dict[int, int]
@@ -26,7 +26,7 @@ class _Decisions:
                                                                                   strict=True))
 
 
-class HintValues(_Decisions):
+class HintValues(Decisions):
     """The model's (complete) hint, e.g. the greedy week completed by `hints.complete_hint`."""
 
     def __init__(self, wm: WeekModel):
@@ -37,27 +37,27 @@ class HintValues(_Decisions):
             c * self.values.get(v, 0) for v, c in zip(proto.vars, proto.coeffs, strict=True))
 
 
-class SolverValues(_Decisions):
+class SolverValues(Decisions):
     """A finished solve's decisions, kept (the model's solver may be reused)."""
 
     def __init__(self, solver: cp_model.CpSolver, wm: WeekModel):
         self.values = {var.index: solver.value(var) for var in _decision_vars(wm)}
 
 
-class GreedyValues(_Decisions):
+class GreedyValues(Decisions):
     """A greedy week (`greedy.decisions`) as the model's decisions."""
 
     def __init__(self, wm: WeekModel, y_on: set, rc_count, a_on: set):
-        self.values = {}
-        for key, var in wm.y.items():
-            self.values[var.index] = int(key in y_on)
-        for key, var in wm.rc.items():
-            self.values[var.index] = rc_count.get(key, 0)
-        for key, var in wm.a.items():
-            self.values[var.index] = int(key in a_on)
+        self.values: dict[int, int] = {}
+        for lead, var in wm.y.items():
+            self.values[var.index] = int(lead in y_on)
+        for rooms, var in wm.rc.items():
+            self.values[var.index] = rc_count.get(rooms, 0)
+        for seat, var in wm.a.items():
+            self.values[var.index] = int(seat in a_on)
 
 
-class ScheduleValues(_Decisions):
+class ScheduleValues(Decisions):
     """A schedule's sessions as the model's decisions (sessions the model has no option for
     are left out)."""
 
@@ -84,7 +84,7 @@ def _decision_vars(wm: WeekModel):
     return list(wm.y.values()) + list(wm.rc.values()) + list(wm.a.values())
 
 
-def hint_decisions(wm: WeekModel, values: _Decisions) -> None:
+def hint_decisions(wm: WeekModel, values: Decisions) -> None:
     """Hint the model's decisions with a week's values (partial: `complete_hint` completes it)."""
     wm.model.clear_hints()
     indices = [var.index for var in _decision_vars(wm)]

@@ -578,8 +578,8 @@ class KindPlanner:
         for name in ("teen", "day", "afternoon", "evening"):
             if demand.get(name, 0) < 6 * 9:  # too few for lanes of their own: they join others
                 continue
-            band = BANDS[name]
-            days = [d for d in self.days if d < 5 or band.saturday]
+            lane = BANDS[name]
+            days = [d for d in self.days if d < 5 or lane.saturday]
             # ~85% of the seats; evening workers need four or five evenings to choose from
             least = len(self.weekdays) if name == "evening" else 3
             lanes = max(least, math.ceil(demand[name] / (3.25 * 11 * 0.85)))
@@ -591,7 +591,7 @@ class KindPlanner:
             while placed < lanes and misses < len(days):  # round the days until all are full
                 day = days[i % len(days)]
                 i += 1
-                if self.place_lane(band, day, self.group_rooms()):
+                if self.place_lane(lane, day, self.group_rooms()):
                     placed, misses = placed + 1, 0
                 else:
                     misses += 1
@@ -728,8 +728,10 @@ class KindPlanner:
             options = [fixed[d]] if d in fixed else (options or cands[d])
             long_enough = [c for c in options if c[2] >= need]
             # the best-scored run that is long enough, without taking seats it does not need
-            pick = max(long_enough, key=lambda c, need=need: c[0] - (c[2] - need) / 10) \
-                if long_enough else max(options, key=lambda c: (c[2], c[0]))
+            if long_enough:
+                pick = max(long_enough, key=lambda c, need=need: c[0] - (c[2] - need) / 10)  # type: ignore[misc]
+            else:
+                pick = max(options, key=lambda c: (c[2], c[0]))
             plan[d] = pick[1]
             acc += pick[2]
             for g in pick[1]:
@@ -913,7 +915,7 @@ class KindPlanner:
             chosen: list[tuple[int, str]] = []
             for h in windows:
                 d = max((d for d in self.days if all(d != c for c, _ in chosen)),
-                        key=lambda d, h=h: (demand[d, h], -d))
+                        key=lambda d, h=h: (demand[d, h], -d))  # type: ignore[misc]
                 demand[d, h] -= 9
                 chosen.append((d, h))
             s.windows = sorted((d, *windows[h]) for d, h in chosen)
@@ -996,9 +998,11 @@ class KindPlanner:
             p.needs_medication = False
         # the visit is next to a run of groups: evening workers who come at 17:30 or later
         # compete for the few evening half-hours, so the flagged are mostly day and flexible
-        people = [p for p in self.people if p.free.get(self.med_day)]
+        med = self.med_day
+        assert med is not None, "the prescriber kind has a prescriber's day"
+        people = [p for p in self.people if p.free.get(med)]
         weight = {p.pid: self.rng.random() * (0.35 if min(
-            a for a, _ in p.free[self.med_day]) >= hm("17:00") else 1.0) for p in people}
+            a for a, _ in p.free[med]) >= hm("17:00") else 1.0) for p in people}
         people.sort(key=lambda p: -weight[p.pid])
         a, b = PRESCRIBER_DAY_WINDOW
         want = min(round(0.5 * len(self.people)), (b - a) // 30 + 4)  # some find no slot
@@ -1009,13 +1013,15 @@ class KindPlanner:
     def trim_medication(self) -> None:
         """At most 45% flagged (visits at the end of a day are given back); from medium down
         at least 35%, else this draw is replaced."""
+        med = self.med_day
+        assert med is not None, "the prescriber kind has a prescriber's day"
         flagged = [p for p in self.people if p.needs_medication]
         self.rng.shuffle(flagged)
         extra = len(flagged) - int(0.45 * len(self.people))
         for p in flagged:
             if extra <= 0:
                 break
-            items = p.items[self.med_day]
+            items = p.items[med]
             visit = next(x for x in items if x.type_name == "Medication Management")
             if visit in (items[0], items[-1]) and self.day_ok(p, [x for x in items if x is not visit]):
                 items.remove(visit)
@@ -1066,8 +1072,8 @@ class KindPlanner:
         for p in sorted(self.people, key=lambda x: x.pid):
             level = LEVELS[p.level]
             week = p.week_minutes()
-            row = {"participant_id": p.pid, "name": p.name, "track": p.track,
-                   "tags": ", ".join(p.tags), "level": p.level}
+            row: dict[str, object] = {"participant_id": p.pid, "name": p.name, "track": p.track,
+                                      "tags": ", ".join(p.tags), "level": p.level}
             if p.days_min != level[0]:
                 row["days_min"] = p.days_min
             if p.days_max != level[1]:

@@ -368,7 +368,7 @@ class Planner:
     # cohorts -----------------------------------------------------------------------------------
     def patterns(self, band: Band) -> list[tuple[int, ...]]:
         days = self.weekdays if band.weekdays_only else self.days
-        out = []
+        out: list[tuple[int, ...]] = []
         for a in days:
             for b in days:
                 for c in days:
@@ -758,6 +758,7 @@ def generate(size: str, seed: int, kind: str = "classic", rooms: int | None = No
     """
     spec = _check_size(size)
     if _check_kind(kind) == "classic":
+        witness: list[dict] | None
         sheets, witness = _classic(spec, size, seed)
         planted: dict[str, str] = {}
     else:

@@ -148,7 +148,7 @@ class BlockBuilder(ScoredWeek):
             people = {id(ps) for ps in members}
             # lazy greedy: a block's score only falls as people get their days and leaders and
             # rooms are taken, so a stale score is an upper bound; re-score the top one only
-            heap = []
+            heap: list[tuple[tuple[int, int, int], int, int]] = []
             for day in self.rules.days:
                 for slot in range(self.wm.n_slots):
                     found = self._best_chain(people, day, slot, length)
@@ -196,7 +196,7 @@ class BlockBuilder(ScoredWeek):
             return False
         for person in takers:
             for sess in sessions:
-                self.join(person, sess)
+                self.join(person, sess)  # type: ignore[arg-type]  # None was ruled out above
             person.start_slots[chain[0].slot] += 1
         return True
 

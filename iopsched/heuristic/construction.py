@@ -255,7 +255,7 @@ class Greedy(BlockBuilder):
 def construct(wm: WeekModel, previous=None, strategies=STRATEGIES, first: Greedy | None = None) -> Greedy:
     """The greedy week of each strategy; the one with the fewest shortfall units (then changes
     to last week, then sessions) wins. Deterministic. `first`: the week of a strategy already run."""
-    best = None
+    best: tuple[tuple[int, int, int], Greedy] | None = None
     for fill, scarce in strategies:
         if first is not None and (fill, scarce) == (first.fill, first.scarce_days):
             g = first
@@ -267,6 +267,7 @@ def construct(wm: WeekModel, previous=None, strategies=STRATEGIES, first: Greedy
             best = (key, g)
         if key[0] == 0:
             break
+    assert best is not None, "no strategy to construct with"
     return best[1]
 
 

@@ -19,7 +19,9 @@ from iopsched.heuristic.local_search import (
 
 def decisions(g: Greedy) -> tuple[set, Counter, set]:
     """The greedy week as the model's decisions: (leaders on, room classes used, attendances)."""
-    y_on, rc_count, a_on = set(), Counter(), set()
+    y_on: set[tuple[int, str]] = set()
+    rc_count: Counter[tuple[int, int]] = Counter()
+    a_on: set[tuple[str, int]] = set()
     for s in g.sessions:
         y_on.add((s.option.index, s.staff))
         rc_count[s.option.index, s.ci] += 1

@@ -119,9 +119,9 @@ class RuinRecreate:
                         if g.held(person, sess):
                             continue
                         g.drop(person, sess)
-                    sess = g.open_session(o, prefer) if g.fits(person, o) else None
-                    if sess is not None:
-                        g.join(person, sess)
+                    opened = g.open_session(o, prefer) if g.fits(person, o) else None
+                    if opened is not None:
+                        g.join(person, opened)
                         g.place_blocks(person, only_day=day)
                         g.place_services(person)
                         g.place_blocks(person)
@@ -130,7 +130,7 @@ class RuinRecreate:
                     self.g.restore(snap)
         return False
 
-    def run(self, iterations: int, patience: int | None = None) -> tuple[int, int]:
+    def run(self, iterations: int, patience: int | None = None) -> tuple[int, int, int]:
         """Mend shortfalls for up to `iterations` moves; stop after `patience` moves (default:
         STALL or a quarter of the budget) without fewer shortfall units."""
         g = self.g

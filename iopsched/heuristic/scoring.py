@@ -84,7 +84,7 @@ class ScoredWeek(WeekState):
 
     def person_terms(self, person: PersonState) -> Counter:
         """One participant's preference terms (routine, time, days, continuity, day services, day tier)."""
-        p, t = person.p, Counter()
+        p, t = person.p, Counter[str]()
         days = sorted(d for d, b in person.busy.items() if b)
         if len({d for d, _u in person.options}) > 1 and days:
             t["routine"] += len({min(person.busy[d]) for d in days}) - 1

@@ -135,6 +135,7 @@ class WeekState:
             if sess is None:
                 if not members or (o.stype.is_group and len(members) < o.stype.min_size):
                     continue
+                assert ci is not None  # a room class was found above
                 sess = self.reserve(o, s.staff_id, ci)
             room = effective_capacity(self.wm.classes[sess.ci], o.stype) if o.stype.is_group else 1
             for ps in members[: max(0, room - len(sess.members))]:

@@ -125,7 +125,7 @@ def figures(program: Program, schedule: Schedule, week_start: dt.date | None = N
     days = pd.DataFrame({
         "participant_id": per_day["participant_id"],
         "day": [day_name(d) for d in per_day["day"]],
-        "rule_set": [rs_of[pid].name if rs_of.get(pid) else "" for pid in per_day["participant_id"]],
+        "rule_set": [rs.name if (rs := rs_of.get(pid)) else "" for pid in per_day["participant_id"]],
         "sessions": per_day["sessions"].astype(int),
         "services": per_day["services"],
         "hours": per_day["hours"].round(2),
@@ -164,7 +164,7 @@ def figures(program: Program, schedule: Schedule, week_start: dt.date | None = N
                         flag("day_below_services_min", f"{day_name(d)}: {n} service{'s' if n != 1 else ''}, "
                              f"below {rs.day_services_min} ({rs.name})", day_name(d))
             if rs.recertify_days is not None and p.certified_until is not None and last_day is not None \
-                    and p.certified_until <= last_day:
+                    and week_start is not None and p.certified_until <= last_day:
                 when = ("lapsed on" if p.certified_until < week_start else "runs out on")
                 flag("recertification_due", f"certification {when} {p.certified_until.isoformat()}: "
                      f"recertify (at least every {rs.recertify_days} days, {rs.name})",

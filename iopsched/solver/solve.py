@@ -276,6 +276,6 @@ def _ortools_version() -> str:
     try:
         import ortools
 
-        return ortools.__version__
+        return str(ortools.__version__)  # type: ignore[attr-defined]  # set at runtime, not in its stubs
     except Exception:  # pragma: no cover
         return ""

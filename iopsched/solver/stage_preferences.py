@@ -148,12 +148,13 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     cb = _StageTwoCallback(wm, report, budget, n, floor)
     ran = not settings.interrupted.is_set() and budget.left() > 0.05
     solver = cp_model.CpSolver()
-    status = cp_model.UNKNOWN
+    status: cp_model.CpSolverStatus = cp_model.UNKNOWN
     if ran:
         extra = SUBSOLVERS if n_vars <= LP_MAX_VARIABLES else tuple(x for x in SUBSOLVERS if x != "default_lp")
         solver, status = run_cp_sat(wm, budget, settings, budget.left(), cb, subsolvers=extra)
     if wm.frozen and status == cp_model.INFEASIBLE:
         return None
+    values: cp_model.CpSolver | HintValues
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values, name, objective = solver, solver.status_name(status), solver.objective_value
         bound = solver.best_objective_bound
@@ -168,6 +169,7 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
 def stage_one_week(program: Program, req: Requirements, previous: Schedule | None) -> Preferences:
     """The stage-1 week as the result, its objective counted term by term (by the greedy's
     count, equal to the model's)."""
+    assert req.wm is not None, "stage 1 ran: it keeps its model"
     g = Greedy(req.wm)
     if previous is not None:
         g.remember(previous)

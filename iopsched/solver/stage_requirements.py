@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
@@ -45,7 +45,7 @@ from iopsched.cpsat.budget import (
 )
 from iopsched.cpsat.hints import complete_hint
 from iopsched.cpsat.model import WeekModel, build, unit_terms
-from iopsched.cpsat.values import GreedyValues, SolverValues, hint_decisions
+from iopsched.cpsat.values import Decisions, GreedyValues, SolverValues, hint_decisions
 from iopsched.domain import Program, weekly_min_for
 from iopsched.heuristic import (
     MAX_ITERATIONS,
@@ -333,10 +333,15 @@ def _anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[in
 class _Best:
     """The best stage-1 week so far: most participants fully met, then fewest units."""
 
+    values: Decisions  # set by the first offer (the greedy week, in __init__)
+
     def __init__(self, wm: WeekModel, g: Greedy, everyone: frozenset[str], now: float):
         self.wm, self.everyone = wm, everyone
         self.lock = threading.Lock()
         self.method = ""
+        self.met: frozenset[str] = frozenset()
+        self.units = 0
+        self.found = 0.0
         self.offer_greedy(g, now)
 
     def offer_greedy(self, g: Greedy, now: float, method: str = "greedy") -> bool:
@@ -576,7 +581,7 @@ def _grid_closed(wm: WeekModel, values) -> list[int]:
 
 def _local_search(wm: WeekModel, state: _Best, required: list[str], closed: list[int], seconds: float,
                   budget: Budget, settings: SearchSettings, progress, target: int,
-                  fixed: list[tuple[int, int]] = (), workers: int | None = None,
+                  fixed: Sequence[tuple[int, int]] = (), workers: int | None = None,
                   complete: bool = False, portfolio: bool = False) -> str:
     """CP-SAT's local search with every `required` participant fully met (hard), the `closed`
     leader variables at 0 and the `fixed` (variable index, value) pairs fixed; it stops at

@@ -255,8 +255,9 @@ def needs_of(program: Program, x: _Person) -> list[Need]:
             if sum(sorted(x.own.values(), reverse=True)[: p.days_max]) + EPS < p.week_hours_min:
                 continue
             hour_needs("week_hours", None, (s.required - s.scheduled) * 60)
-        elif (t := types.get(s.requirement)) is not None:
-            out.append(Need(pid, t.name, None, t.staff_role, t.minutes, t.minutes, (t,), t.kind))
+        elif (lacking := types.get(s.requirement)) is not None:
+            out.append(Need(pid, lacking.name, None, lacking.staff_role, lacking.minutes, lacking.minutes,
+                            (lacking,), lacking.kind))
     return out
 
 

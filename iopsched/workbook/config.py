@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, cast
 
 from iopsched.domain import (
     BUILTIN_COMPLIANCE_LEVELS,
@@ -205,11 +206,11 @@ def rules_from_dict(raw: dict, name: str = "config") -> Rules:
                     else:
                         values[k] = v
                 level = Level(lname, **values)
-                for lo, hi in (("days_min", "days_max"), ("day_hours_min", "day_hours_max"),
-                               ("week_hours_min", "week_hours_max")):
-                    if getattr(level, lo) > getattr(level, hi):
-                        problems.append(Problem(f"'{key}.{lo}' ({getattr(level, lo)}) is above "
-                                                f"'{key}.{hi}' ({getattr(level, hi)})", file=name))
+                for low, high in (("days_min", "days_max"), ("day_hours_min", "day_hours_max"),
+                                  ("week_hours_min", "week_hours_max")):
+                    if getattr(level, low) > getattr(level, high):
+                        problems.append(Problem(f"'{key}.{low}' ({getattr(level, low)}) is above "
+                                                f"'{key}.{high}' ({getattr(level, high)})", file=name))
                 levels[lname] = level
     changes["levels"] = levels
 
@@ -245,7 +246,7 @@ def rules_from_dict(raw: dict, name: str = "config") -> Rules:
                 elif not (isinstance(v, SOLVER_KEYS[k]) and not isinstance(v, bool) and v >= 0):
                     bad(f"solver.{k}", v, "a number >= 0")
                 else:
-                    solver = replace(solver, **{k: v})
+                    solver = replace(solver, **cast(dict[str, Any], {k: v}))  # k: a SOLVER_KEYS field
     changes["solver"] = solver
     if "compliance" in raw:
         changes["compliance"] = _compliance(raw["compliance"], name, problems, bad)

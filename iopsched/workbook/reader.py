@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 from iopsched.domain import (
     KINDS,
@@ -172,7 +173,7 @@ def read_program(path: Path, rules: Rules) -> tuple[Program, list[Problem]]:
     problems: list[Problem] = []
     notes = tables.pop("__notes__", None)
     if notes:
-        problems += [r["note"] for _, r in notes.rows]
+        problems += [cast(Problem, r["note"]) for _, r in notes.rows]
     known = {s.lower(): s for s in SCHEMA}
     for key, t in tables.items():
         if key not in known:
@@ -185,7 +186,8 @@ def read_program(path: Path, rules: Rules) -> tuple[Program, list[Problem]]:
         )
     sheets = {s: _Sheet(file, s, tables.get(s.lower()), problems) for s in SCHEMA}
     for s in NONEMPTY_SHEETS:
-        if sheets[s].table is not None and any(sheets[s].table.columns) and not sheets[s].rows:
+        table = sheets[s].table
+        if table is not None and any(table.columns) and not sheets[s].rows:
             problems.append(Problem(f"sheet '{s}' has no rows", file=file, sheet=sheets[s].sheet, row=2,
                                     expected="at least one row below the header (a program needs staff, their "
                                     "hours, rooms, session types and participants)"))
