@@ -187,8 +187,11 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
                                             share * SATISFACTION_SHARE * ANCHOR_SHARE, progress, reached())
     if not reached() and not settings.interrupted.is_set():
         # (a) the local searches: the greedy's, then CP-SAT's on the required form
+        # a large program's complete search on the whole model found nothing in the seconds
+        # left to it (adolescent, prescriber large at 30 s): its share goes to the neighbourhoods
+        large = len(wm.a) > NEIGHBOURHOOD_MIN_ATTENDANCES
         cp_status = _mend_and_search(wm, g, bound, state, budget, settings,
-                                     share * SATISFACTION_SHARE - (budget.clock() - started),
+                                     share * (1.0 if large else SATISFACTION_SHARE) - (budget.clock() - started),
                                      progress, ub)
         # (b) a complete search from the best week so far, for the rest of the share: the fewest
         # units with everyone meetable fully met once that is reached, else the weighted form
@@ -199,7 +202,7 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
                 start = budget.clock()
                 _fewer_units(wm, state, budget, settings, seconds * UNITS_SHARE, progress, lb_units)
                 seconds = max(0.0, seconds - (budget.clock() - start))
-            if not reached() and not settings.interrupted.is_set():
+            if not reached() and not settings.interrupted.is_set() and seconds > 1.0:
                 result = _complete(wm, state, bound, budget, settings, seconds, progress, require)
                 if result is not None:
                     cp_status, met_bound, units_bound = result
@@ -440,8 +443,9 @@ def _cp_sat_search(wm: WeekModel, state: _Best, hopeless: frozenset[str], budget
     # (the whole model at every start time instead stayed at the greedy week on 3 of 18
     # medium programs, deterministic 10 s: planted seed 1 46/55, adolescent seed 3 54/60;
     # neighbourhoods met all 18, docs/model.md 10)
-    status = _local_search(wm, state, required, grid, left() * GRID_SHARE if grid else left(), budget,
-                           settings, progress, target, workers=workers)
+    if left() > 0.5:  # (after large neighbourhoods little is left: loading the model alone takes 2 s)
+        status = _local_search(wm, state, required, grid, left() * GRID_SHARE if grid else left(), budget,
+                               settings, progress, target, workers=workers)
     if not done() and left() > 0.5:
         status = _neighbourhoods(wm, state, hopeless, budget, settings, left(), progress, target, grid,
                                  workers=workers)
@@ -500,8 +504,9 @@ def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budge
             if failures % 2 == 0:
                 take = max(1, take // 2)
                 size = min(n, int(size * 1.3))
-        elif failures % 2:
-            failures += 1  # the next neighbourhood starts on the grid again
+        # after a second try that met more, the next neighbourhood is tried the same way: the
+        # first try (every chosen required, on the grid) had failed there and mostly fails again
+        # (adolescent large: 4 s of 8 per neighbourhood spent on first tries that found nothing)
     return status
 
 
