@@ -52,10 +52,12 @@ def test_default_program_everyone_met():
     # every objective term is reported
     for term in ("unmet", "routine", "group_sessions", "staff_balance", "continuity"):
         assert f"objective.{term}" in s.summary
-    # the first week is the greedy's (right after the build), met before CP-SAT starts
+    # the first week is the greedy's (right after the build), and everyone is met by the
+    # heuristic (the greedy or its local search), before CP-SAT starts: said by the method,
+    # not by comparing wall-clock times (0.214 s against 0.2 s failed once under load)
     times = s.summary
     assert times["build_seconds"] <= times["first_solution_seconds"] <= times["all_met_seconds"]
-    assert times["all_met_seconds"] <= times["build_seconds"] + times["greedy_seconds"] + 0.01  # rounding
+    assert times["requirements_method"] in ("greedy", "local search")
     assert times["build_seconds"] + times["greedy_seconds"] < times["total_seconds"]
 
 
