@@ -40,10 +40,12 @@ __all__ = ["Progress", "extract", "gap_of", "solve", "write_reserve"]
 
 def write_reserve(participants: int) -> float:
     """Seconds kept from the limit for extracting, explaining and writing the schedule
-    (measured: about 0.4 s at 20 participants, 1.5 s at 150, 4 s at 400; the compliance
-    figures and sheet added about 2 s at 400: xl mix with 15 rooms at --time-limit 300 took
-    302.25 s of wall time with 0.01 s per participant)."""
-    return 0.5 + 0.015 * participants
+    (measured: about 0.4 s at 20 participants, 1.5 s at 150, 4 s at 400). At 400 the last
+    searches also end late (CP-SAT loads the model before its clock starts): xl mix with 15
+    rooms at --time-limit 300 took 302.25 s of wall time with a reserve of 4.5 s and 303.6 s
+    with 6.5 s, so the reserve grows with the square of the size: 0.7 s at 20, 2.7 s at
+    150, 9.3 s at 400."""
+    return 0.5 + 0.01 * participants + 0.00003 * participants**2
 
 
 def solver_parameters(program: Program, time_limit: float | None, workers: int | None, seed: int | None):
