@@ -525,8 +525,7 @@ def rule4_room_overlap(wm: WeekModel, attendees) -> None:
 def rule8_pins(wm: WeekModel, attendees) -> None:
     """Rule 8: pinned sessions run with their leader, room and participants."""
     prog = wm.program
-    by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
-    room_class = {room.room_id: ci for ci, c in enumerate(wm.classes) for room in c.rooms}
+    by_key, room_class = wm.option_by_key, wm.room_class
     per_option: dict[int, list] = defaultdict(list)
     for pin in prog.pinned:
         o = by_key.get((pin.session_type, pin.day, pin.start))
@@ -713,7 +712,7 @@ def unmet_scale(wm: WeekModel) -> int:
 
 def _stability(wm: WeekModel, previous: Schedule, freeze: str | None) -> None:
     """Preference: fewest changes to last week's attendance and leaders (freeze: keep them)."""
-    by_key = {(o.stype.name, o.day, o.start): o for o in wm.options}
+    by_key = wm.option_by_key
     people = wm.program.participant_by_id()
     terms = wm.terms["stability"]
     kept: set[tuple[str, int]] = set()  # (participant, option) of last week that can still run

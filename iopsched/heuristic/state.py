@@ -237,22 +237,20 @@ class WeekState:
                 for pid in pin.participants}
     def snapshot(self):
         """The week as plain data, to go back to with `restore`."""
-        g = self
-        return ([(s.option, s.staff, s.ci, tuple(s.members), s.pinned) for s in g.sessions],
-                {pid: Counter(ps.start_slots) for pid, ps in g.people.items()})
+        return ([(s.option, s.staff, s.ci, tuple(s.members), s.pinned) for s in self.sessions],
+                {pid: Counter(ps.start_slots) for pid, ps in self.people.items()})
 
     def restore(self, snap) -> None:
         """Back to a `snapshot`: every resource and participant rebuilt from its sessions."""
-        g = self
         sessions, starts = snap
-        g.staff_busy.clear()
-        g.staff_minutes_day.clear()
-        g.staff_minutes_week.clear()
-        g.room_used.clear()
-        g.sessions = []
-        g.open_at.clear()
-        g._version += 1
-        for pid, ps in g.people.items():  # reset in place: the block index holds these objects
+        self.staff_busy.clear()
+        self.staff_minutes_day.clear()
+        self.staff_minutes_week.clear()
+        self.room_used.clear()
+        self.sessions = []
+        self.open_at.clear()
+        self._version += 1
+        for pid, ps in self.people.items():  # reset in place: the block index holds these objects
             ps.busy = defaultdict(set)
             ps.minutes = defaultdict(int)
             ps.type_day = Counter()
@@ -260,7 +258,7 @@ class WeekState:
             ps.sessions = []
             ps.start_slots = Counter(starts[pid])
         for o, staff, ci, members, pinned in sessions:
-            sess = g.reserve(o, staff, ci)
+            sess = self.reserve(o, staff, ci)
             sess.pinned = pinned
             for pid in members:
-                g.join(g.people[pid], sess)
+                self.join(self.people[pid], sess)

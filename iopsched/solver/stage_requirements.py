@@ -13,9 +13,9 @@ hard rule and the requirements with no preference term (`model.build(preferences
 4. ruin and recreate on the greedy week when only a few are short, beside CP-SAT's local
    search (feasibility jump, violation local search) on the *required* form, where everyone
    the bound allows must be fully met: on the greedy week's grid of group start times, then
-   on every start time; on a large program, or one whose rooms or leaders cannot serve
-   everyone, in neighbourhoods (some participants still short and those sharing their
-   times re-planned, everyone else kept);
+   in neighbourhoods (some participants still short and those sharing their times
+   re-planned, everyone else kept); a large program, or one whose rooms or leaders cannot
+   serve everyone, in neighbourhoods first, with the whole of the stage's share;
 5. once everyone the bound allows is met, the participants still short re-planned one at a
    time with their neighbours for fewer units; then CP-SAT's complete search from the best
    week for the rest of the stage's share: the fewest units once everyone the bound allows
@@ -189,9 +189,9 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
         # (a) the local searches: the greedy's, then CP-SAT's on the required form
         # a large program's complete search on the whole model found nothing in the seconds
         # left to it (adolescent, prescriber large at 30 s): its share goes to the neighbourhoods
-        large = len(wm.a) > NEIGHBOURHOOD_MIN_ATTENDANCES
         cp_status = _mend_and_search(wm, g, bound, state, budget, settings,
-                                     share * (1.0 if large else SATISFACTION_SHARE) - (budget.clock() - started),
+                                     share * (1.0 if _large(wm) else SATISFACTION_SHARE)
+                                     - (budget.clock() - started),
                                      progress, ub)
         # (b) a complete search from the best week so far, for the rest of the share: the fewest
         # units with everyone meetable fully met once that is reached, else the weighted form
@@ -433,7 +433,7 @@ def _cp_sat_search(wm: WeekModel, state: _Best, hopeless: frozenset[str], budget
     meetable = len(state.everyone) - len(hopeless)
     # a large program, or one whose rooms or leaders cannot serve everyone it could meet
     # (then requiring everyone is infeasible): neighbourhoods, which meet a few more at a time
-    if len(wm.a) > NEIGHBOURHOOD_MIN_ATTENDANCES or target < meetable:
+    if _large(wm) or target < meetable:
         status = _neighbourhoods(wm, state, hopeless, budget, settings, left(), progress, target, grid,
                                  workers=workers)
         grid = []
@@ -452,6 +452,11 @@ def _cp_sat_search(wm: WeekModel, state: _Best, hopeless: frozenset[str], budget
     return status
 
 
+def _large(wm: WeekModel) -> bool:
+    """A program searched in neighbourhoods first (the whole model is too big to search)."""
+    return len(wm.a) > NEIGHBOURHOOD_MIN_ATTENDANCES
+
+
 def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budget: Budget,
                     settings: SearchSettings, seconds: float, progress, target: int, closed: list[int],
                     workers: int | None = None) -> str:
@@ -461,19 +466,16 @@ def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budge
     everyone else keeps their week (their attendance fixed). After a neighbourhood that finds
     nothing, it is tried again with group sessions at any start time (the first try keeps
     the greedy week's grid, `closed`) and only those already met required, the objective
-    meeting what it can of the chosen; after both fail, fewer participants are chosen
-    (others next time) and the neighbourhood grows."""
+    meeting what it can of the chosen, and the neighbourhoods after one that met more that
+    way are tried that way too; after both fail, fewer participants are chosen (others next
+    time) and the neighbourhood grows."""
     n = len(state.everyone)
     size = min(NEIGHBOURHOOD_MAX, max(NEIGHBOURHOOD_MIN, int(NEIGHBOURHOOD_SHARE * n)))
     status = ""
     take = max(1, size // 4)
     failures = 0
-    spent = [0.0]
-
-    def used() -> float:
-        return spent[0]
-
-    while used() < seconds - 0.5 and not settings.interrupted.is_set() and len(state.met) < target:
+    spent = 0.0  # seconds charged to the neighbourhoods (at least ATTEMPT_SECONDS each)
+    while spent < seconds - 0.5 and not settings.interrupted.is_set() and len(state.met) < target:
         attempt = budget.clock()
         short = sorted(pid for pid in wm.met if pid not in hopeless and pid not in state.met)
         if not short:
@@ -490,7 +492,7 @@ def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budge
         first = failures % 2 == 0
         required = [pid for pid in free if pid in state.met or (first and pid in chosen)]
         before = len(state.met)
-        left = seconds - used()
+        left = seconds - spent
         part = min(left, max(NEIGHBOURHOOD_SECONDS, NEIGHBOURHOOD_SLICE * left))
         status = _local_search(wm, state, required, closed if first else [], part, budget,
                                settings, progress, min(target, before + len(chosen)), fixed=fixed,
@@ -498,7 +500,7 @@ def _neighbourhoods(wm: WeekModel, state: _Best, hopeless: frozenset[str], budge
         # an attempt counts at least ATTEMPT_SECONDS: one that CP-SAT settles at once (no
         # week, in about no deterministic time) would otherwise repeat without end when
         # --deterministic (a small program whose short participants no neighbourhood can meet)
-        spent[0] += max(ATTEMPT_SECONDS, budget.clock() - attempt)
+        spent += max(ATTEMPT_SECONDS, budget.clock() - attempt)
         if len(state.met) <= before:
             failures += 1
             if failures % 2 == 0:
