@@ -15,7 +15,7 @@ import math
 from collections import defaultdict
 
 from iopsched.cpsat.model import Option, WeekModel, effective_capacity
-from iopsched.domain import Participant, weekly_min_for
+from iopsched.domain import Participant
 from iopsched.heuristic.scoring import ScoredWeek, outside_time
 from iopsched.heuristic.state import Booked, PersonState
 
@@ -49,7 +49,7 @@ class BlockBuilder(ScoredWeek):
         if not self.fits(person, o):
             return None
         if not t.is_group:
-            if person.type_week[t.name] < weekly_min_for(person.p, t) and self._can_open(o):
+            if person.type_week[t.name] < person.need[t.name] and self._can_open(o):
                 return (1, 0, t.name, o, None)  # a service the week still needs
             return None
         seat = self._seat(o)
@@ -69,7 +69,7 @@ class BlockBuilder(ScoredWeek):
         # rule 6 for the chain as a whole (_choice checks each session alone): the hours it
         # adds stay within the day's and the week's maximum
         p = person.p
-        room = min(p.day_hours_max * 60 - person.minutes[day], p.week_hours_max * 60 - sum(person.minutes.values()))
+        room = min(p.day_hours_max * 60 - person.minutes[day], p.week_hours_max * 60 - person.week_minutes)
         while minutes < target:
             choices = []
             for o in person.options.get((day, u), []):
@@ -83,7 +83,7 @@ class BlockBuilder(ScoredWeek):
                 break
             # by kind of choice (seat, service, new session), then a type the participant
             # still needs this week before one already met, then the fuller session
-            choices.sort(key=lambda c: (c[0], person.type_week[c[2]] >= weekly_min_for(p, c[3].stype), *c[1:3]))
+            choices.sort(key=lambda c: (c[0], person.type_week[c[2]] >= person.need[c[2]], *c[1:3]))
             _, _, _, o, seat = choices[0]
             plan.append((o, seat))
             used_types.add(o.stype.name)
@@ -134,7 +134,7 @@ class BlockBuilder(ScoredWeek):
         days = [d for d, b in person.busy.items() if b and not self._service_only(person, d)]
         if len(days) >= person.p.days_max:
             return False
-        return len(days) < need_days or sum(person.minutes.values()) < week_target
+        return len(days) < need_days or person.week_minutes < week_target
 
     # --- phase 1: whole blocks for groups of participants (groups start full) -----------------
     def place_group_blocks(self) -> None:
@@ -197,7 +197,7 @@ class BlockBuilder(ScoredWeek):
         for person in takers:
             for sess in sessions:
                 self.join(person, sess)  # type: ignore[arg-type]  # None was ruled out above
-            person.start_slots[chain[0].slot] += 1
+            self.add_start(person, chain[0].slot)
         return True
 
     def _best_chain(self, people: set[int], day: int, slot: int, length: int):
@@ -218,7 +218,7 @@ class BlockBuilder(ScoredWeek):
                 fits = [ps for ps in waiting if (ps.p.participant_id, o.index) in a and self.fits(ps, o)]
                 need = o.stype.min_size - (len(pinned.members) if pinned else 0)
                 # the type most of them can take, and still need this week, wins
-                needers = sum(1 for ps in fits if ps.type_week[o.stype.name] < weekly_min_for(ps.p, o.stype))
+                needers = sum(1 for ps in fits if ps.type_week[o.stype.name] < ps.need[o.stype.name])
                 score = (pinned is not None, len(fits) + needers)
                 if len(fits) >= need and (best is None or score > best[2]):
                     best = (o, fits, score, pinned)
@@ -238,7 +238,7 @@ class BlockBuilder(ScoredWeek):
                    if (not ps.busy.get(day) or self._compact_with(ps, day, span))
                    # rule 6 for the block as a whole (each session alone was checked above)
                    and ps.minutes[day] + counted <= ps.p.day_hours_max * 60
-                   and sum(ps.minutes.values()) + counted <= ps.p.week_hours_max * 60]
+                   and ps.week_minutes + counted <= ps.p.week_hours_max * 60]
         caps = []
         for o, pinned in zip(chain, existing, strict=True):
             if pinned is not None:
@@ -287,7 +287,7 @@ class BlockBuilder(ScoredWeek):
         placed = False
         for _round in range(self.rules.days.__len__()):
             have_days = [d for d, b in person.busy.items() if b and not self._service_only(person, d)]
-            have_week = sum(person.minutes.values())
+            have_week = person.week_minutes
             if only_day is None and len(have_days) >= need_days and have_week >= week_target:
                 break
             if len(have_days) >= p.days_max or (only_day is not None and placed):
@@ -317,7 +317,7 @@ class BlockBuilder(ScoredWeek):
                 if sess is None:
                     break
                 self.join(person, sess)
-            person.start_slots[slot] += 1
+            self.add_start(person, slot)
             placed = True
         return placed
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 
 from iopsched.cpsat.model import Option, WeekModel
-from iopsched.domain import weekly_min_for
 from iopsched.heuristic.blocks import BlockBuilder
 from iopsched.heuristic.scoring import outside_time
 from iopsched.heuristic.state import Booked, PersonState
@@ -68,11 +67,10 @@ class Greedy(BlockBuilder):
 
     def place_services(self, person: PersonState) -> None:
         """Weekly minimums of non-group types, next to a block (gap rule kept)."""
-        p = person.p
         for t in self.prog.session_types:
             if t.is_group:
                 continue
-            while person.type_week[t.name] < weekly_min_for(p, t):
+            while person.type_week[t.name] < person.need[t.name]:
                 if not self.place_one(person, t) and not self._service_day(person, t):
                     break
 
@@ -180,7 +178,7 @@ class Greedy(BlockBuilder):
         for person in sorted(self.people.values(), key=lambda ps: ps.p.participant_id):
             p = person.p
             for t in self.prog.session_types:
-                if t.is_group or person.type_week[t.name] >= weekly_min_for(p, t):
+                if t.is_group or person.type_week[t.name] >= person.need[t.name]:
                     continue
                 opts = [o for os_ in person.options.values() for o in os_ if o.stype is t]
                 days = {o.day for o in opts}

@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from iopsched.cpsat.model import Option, effective_capacity
-from iopsched.domain import weekly_min_for
 from iopsched.heuristic.construction import Greedy
 from iopsched.heuristic.state import PersonState
 
@@ -40,7 +39,7 @@ class RuinRecreate:
 
 
     def _lacks_service(self, person: PersonState) -> bool:
-        return any(not t.is_group and person.type_week[t.name] < weekly_min_for(person.p, t)
+        return any(not t.is_group and person.type_week[t.name] < person.need[t.name]
                    for t in self.g.prog.session_types)
 
     def key(self) -> tuple[int, int, int]:
@@ -88,7 +87,7 @@ class RuinRecreate:
         gap = g.rules.max_gap_minutes // g.S
         attended = {d for d, b in person.busy.items() if b}
         for t in g.prog.session_types:
-            if t.is_group or person.type_week[t.name] >= weekly_min_for(p, t):
+            if t.is_group or person.type_week[t.name] >= person.need[t.name]:
                 continue
             prefer = p.primary_therapist if t.kind == "individual" else None
             by_day: dict[int, list[Option]] = defaultdict(list)
@@ -160,7 +159,7 @@ class RuinRecreate:
             pool = sorted(set(mates) | set(self.rng.sample(same_track, min(3, len(same_track))))
                           | set(self.rng.sample(rivals, min(3, len(rivals)))))
             # the unmet participant first, the others in sampled order
-            self.ruin_recreate([target] + [g.people[pid] for pid in self.rng.sample(pool, min(len(pool), 4))])
+            self.ruin_recreate([target] + [g.people[pid] for pid in self.rng.sample(pool, min(len(pool), RUIN))])
             now = self.key()
             stall = 0 if now[0] < best[0] else stall + 1
             if now[1:] <= best[1:]:
@@ -179,7 +178,7 @@ class RuinRecreate:
             for sess in list(person.sessions):
                 if not g.held(person, sess):
                     g.drop(person, sess)
-            person.start_slots.clear()
+            g.clear_starts(person)
         for person in victims:
             g.place_blocks(person)
         for person in victims:
@@ -253,6 +252,7 @@ class RuinRecreate:
 # iteration on the 2-core laptop, a + b per participant (docs/model.md, 4): mending a
 # shortfall (RuinRecreate.run) and polishing the preferences (RuinRecreate.polish).
 RR_SHARE = 0.3
+RUIN = 4
 REPAIR_SECONDS = (0.02, 0.0003)
 POLISH_SECONDS = (0.006, 0.00016)
 MAX_ITERATIONS = 3000

@@ -6,7 +6,7 @@ import math
 from collections import Counter
 
 from iopsched.cpsat.model import high_tier, slots_needed
-from iopsched.domain import PREFERRED_WINDOWS, Participant, weekly_min_for
+from iopsched.domain import PREFERRED_WINDOWS, Participant
 from iopsched.heuristic.state import PersonState, WeekState
 
 
@@ -30,8 +30,8 @@ class ScoredWeek(WeekState):
             need_day = slots_needed(p.day_hours_min, S)
             if (len(days) < p.days_min
                     or any(person.minutes[d] // S < need_day for d in days)
-                    or sum(person.minutes.values()) // S < slots_needed(p.week_hours_min, S)
-                    or any(person.type_week[t.name] < weekly_min_for(p, t) for t in self.prog.session_types)):
+                    or person.week_minutes // S < slots_needed(p.week_hours_min, S)
+                    or any(person.type_week[t.name] < person.need[t.name] for t in self.prog.session_types)):
                 out.append(pid)
         return out
 
@@ -59,9 +59,9 @@ class ScoredWeek(WeekState):
             for d in days:
                 total += max(0, need_day - person.minutes[d] // S)
             need_week = slots_needed(p.week_hours_min, S)
-            total += max(0, need_week - sum(person.minutes.values()) // S)
+            total += max(0, need_week - person.week_minutes // S)
             for t in self.prog.session_types:
-                total += UNMET_UNITS["session"] * max(0, weekly_min_for(p, t) - person.type_week[t.name])
+                total += UNMET_UNITS["session"] * max(0, person.need[t.name] - person.type_week[t.name])
         return total
 
     def terms(self) -> dict[str, int]:

@@ -10,11 +10,13 @@ change the week only through these.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from iopsched.cpsat.model import Option, WeekModel, effective_capacity
-from iopsched.domain import Participant
+from iopsched.domain import Participant, weekly_min_for
 
 
 @dataclass
@@ -36,6 +38,9 @@ class PersonState:
     type_week: Counter = field(default_factory=Counter)
     sessions: list[Booked] = field(default_factory=list)
     start_slots: Counter = field(default_factory=Counter)
+    need: dict[str, int] = field(default_factory=dict)  # session type -> weekly minimum (theirs)
+    week_minutes: int = 0  # sum(minutes.values()), kept by WeekState
+    days: int = 0  # days with a session, kept by WeekState
 
 
 class WeekState:
@@ -53,12 +58,18 @@ class WeekState:
         self.staff = wm.program.staff_by_id()
         self._version = 0  # bumped whenever a leader or room is taken or freed
         self._open_cache: dict[int, tuple[int, bool]] = {}
+        # the undo of every change (`snapshot`, `restore`): (function, arguments), newest last;
+        # _base is the position of its first entry since the week began
+        self._undo: list[tuple[Callable, tuple]] = []
+        self._base = 0
+        self._marks: weakref.WeakSet[Snapshot] = weakref.WeakSet()
         self.last_week: set[tuple[str, int]] = set()  # (participant, option) of last week's week
         self.last_leads: set[tuple[int, str]] = set()  # (option, leader) of last week's sessions
         self.continuing: set[str] = set()  # participants in last week's schedule
         self.people: dict[str, PersonState] = {}
         for p in self.prog.participants:
-            self.people[p.participant_id] = PersonState(p, defaultdict(list))
+            need = {t.name: weekly_min_for(p, t) for t in self.prog.session_types}
+            self.people[p.participant_id] = PersonState(p, defaultdict(list), need=need)
         for (pid, oi) in wm.a:
             o = wm.options[oi]
             self.people[pid].options[o.day, o.slot].append(o)
@@ -140,19 +151,41 @@ class WeekState:
             room = effective_capacity(self.wm.classes[sess.ci], o.stype) if o.stype.is_group else 1
             for ps in members[: max(0, room - len(sess.members))]:
                 self.join(ps, sess)
-                ps.start_slots[o.slot] += 1
+                self.add_start(ps, o.slot)
 
     def reserve(self, o: Option, leader: str, ci: int) -> Booked:
-        self._version += 1
         sess = Booked(o, leader, ci)
-        for k in range(o.length):
-            self.staff_busy[leader, o.day].add(o.slot + k)
-            self.room_used[ci, o.day, o.slot + k] += 1
-        self.staff_minutes_day[leader, o.day] += o.stype.minutes
-        self.staff_minutes_week[leader] += o.stype.minutes
+        self._take(sess)
         self.sessions.append(sess)
         self.open_at[o.index].append(sess)
+        self._undo.append((self._unreserve, (sess,)))
         return sess
+
+    def _take(self, sess: Booked) -> None:
+        """The session's leader and room are busy for its slots."""
+        self._version += 1
+        o = sess.option
+        for k in range(o.length):
+            self.staff_busy[sess.staff, o.day].add(o.slot + k)
+            self.room_used[sess.ci, o.day, o.slot + k] += 1
+        self.staff_minutes_day[sess.staff, o.day] += o.stype.minutes
+        self.staff_minutes_week[sess.staff] += o.stype.minutes
+
+    def _free(self, sess: Booked) -> None:
+        """... and free again."""
+        self._version += 1
+        o = sess.option
+        for k in range(o.length):
+            self.staff_busy[sess.staff, o.day].discard(o.slot + k)
+            self.room_used[sess.ci, o.day, o.slot + k] -= 1
+        self.staff_minutes_day[sess.staff, o.day] -= o.stype.minutes
+        self.staff_minutes_week[sess.staff] -= o.stype.minutes
+
+    def _unreserve(self, sess: Booked) -> None:
+        """Undo `reserve` (the session is the last one reserved: undo runs newest first)."""
+        self._free(sess)
+        self.sessions.pop()
+        self.open_at[sess.option.index].pop()
 
     def open_session(self, o: Option, prefer: str | None = None) -> Booked | None:
         # keep versatile staff (therapists, prescribers) free: fewest roles lead first
@@ -170,16 +203,17 @@ class WeekState:
         return self.reserve(o, leader, ci)
 
     def close_session(self, sess: Booked) -> None:
-        self._version += 1
-        o = sess.option
-        for k in range(o.length):
-            self.staff_busy[sess.staff, o.day].discard(o.slot + k)
-            self.room_used[sess.ci, o.day, o.slot + k] -= 1
-        self.staff_minutes_day[sess.staff, o.day] -= o.stype.minutes
-        self.staff_minutes_week[sess.staff] -= o.stype.minutes
-        self.sessions.remove(sess)
-        self.open_at[o.index].remove(sess)
+        at, at_option = self.sessions.index(sess), self.open_at[sess.option.index].index(sess)
+        self._free(sess)
+        del self.sessions[at]
+        del self.open_at[sess.option.index][at_option]
+        self._undo.append((self._reopen, (sess, at, at_option)))
 
+    def _reopen(self, sess: Booked, at: int, at_option: int) -> None:
+        """Undo `close_session`: back in its place in both lists."""
+        self._take(sess)
+        self.sessions.insert(at, sess)
+        self.open_at[sess.option.index].insert(at_option, sess)
 
     # --- participant side ---------------------------------------------------------------------
     def fits(self, person: PersonState, o: Option) -> bool:
@@ -194,31 +228,72 @@ class WeekState:
         if t.counts_toward_hours:
             if person.minutes[o.day] + t.minutes > p.day_hours_max * 60:
                 return False
-            if sum(person.minutes.values()) + t.minutes > p.week_hours_max * 60:
+            if person.week_minutes + t.minutes > p.week_hours_max * 60:
                 return False
-        return not (not person.busy.get(o.day) and sum(1 for b in person.busy.values() if b) >= p.days_max)
+        return not (person.days >= p.days_max and not person.busy.get(o.day))
+
+    def add_start(self, person: PersonState, slot: int) -> None:
+        """A block of the participant's starts at `slot` (their routine)."""
+        person.start_slots[slot] += 1
+        self._undo.append((self._unstart, (person, slot)))
+
+    @staticmethod
+    def _unstart(person: PersonState, slot: int) -> None:
+        person.start_slots[slot] -= 1
+        if not person.start_slots[slot]:
+            del person.start_slots[slot]
+
+    def clear_starts(self, person: PersonState) -> None:
+        """Forget the participant's block starts (they are placed again)."""
+        self._undo.append((self._restarts, (person, Counter(person.start_slots))))
+        person.start_slots.clear()
+
+    @staticmethod
+    def _restarts(person: PersonState, starts: Counter) -> None:
+        person.start_slots.clear()
+        person.start_slots.update(starts)
 
     def join(self, person: PersonState, sess: Booked) -> None:
-        o = sess.option
         sess.members.append(person.p.participant_id)
         person.sessions.append(sess)
-        for k in range(o.length):
-            person.busy[o.day].add(o.slot + k)
-        if o.stype.counts_toward_hours:
-            person.minutes[o.day] += o.stype.minutes
-        person.type_day[o.stype.name, o.day] += 1
-        person.type_week[o.stype.name] += 1
+        self._enter(person, sess.option, 1)
+        self._undo.append((self._unjoin, (person, sess)))
+
+    def _unjoin(self, person: PersonState, sess: Booked) -> None:
+        """Undo `join` (the newest member and session: undo runs newest first)."""
+        sess.members.pop()
+        person.sessions.pop()
+        self._enter(person, sess.option, -1)
 
     def leave(self, person: PersonState, sess: Booked) -> None:
-        o = sess.option
-        sess.members.remove(person.p.participant_id)
-        person.sessions.remove(sess)
+        at_member, at_session = sess.members.index(person.p.participant_id), person.sessions.index(sess)
+        del sess.members[at_member]
+        del person.sessions[at_session]
+        self._enter(person, sess.option, -1)
+        self._undo.append((self._rejoin, (person, sess, at_member, at_session)))
+
+    def _rejoin(self, person: PersonState, sess: Booked, at_member: int, at_session: int) -> None:
+        """Undo `leave`: back in its place in both lists."""
+        sess.members.insert(at_member, person.p.participant_id)
+        person.sessions.insert(at_session, sess)
+        self._enter(person, sess.option, 1)
+
+    @staticmethod
+    def _enter(person: PersonState, o: Option, sign: int) -> None:
+        """The participant's slots, minutes and type counts with (1) or without (-1) option o."""
+        busy = person.busy[o.day]
+        person.days -= bool(busy)
         for k in range(o.length):
-            person.busy[o.day].discard(o.slot + k)
+            if sign > 0:
+                busy.add(o.slot + k)
+            else:
+                busy.discard(o.slot + k)
+        person.days += bool(busy)
         if o.stype.counts_toward_hours:
-            person.minutes[o.day] -= o.stype.minutes
-        person.type_day[o.stype.name, o.day] -= 1
-        person.type_week[o.stype.name] -= 1
+            person.minutes[o.day] += sign * o.stype.minutes
+            person.week_minutes += sign * o.stype.minutes
+        person.type_day[o.stype.name, o.day] += sign
+        person.type_week[o.stype.name] += sign
 
     def drop(self, person: PersonState, sess: Booked) -> None:
         """Take the participant out of a session; a session left empty is closed (unless pinned)."""
@@ -235,30 +310,41 @@ class WeekState:
         return {pid for pin in self.prog.pinned
                 if (pin.session_type, pin.day, pin.start, pin.staff_id) == (o.stype.name, o.day, o.start, sess.staff)
                 for pid in pin.participants}
-    def snapshot(self):
-        """The week as plain data, to go back to with `restore`."""
-        return ([(s.option, s.staff, s.ci, tuple(s.members), s.pinned) for s in self.sessions],
-                {pid: Counter(ps.start_slots) for pid, ps in self.people.items()})
 
-    def restore(self, snap) -> None:
-        """Back to a `snapshot`: every resource and participant rebuilt from its sessions."""
-        sessions, starts = snap
-        self.staff_busy.clear()
-        self.staff_minutes_day.clear()
-        self.staff_minutes_week.clear()
-        self.room_used.clear()
-        self.sessions = []
-        self.open_at.clear()
-        self._version += 1
-        for pid, ps in self.people.items():  # reset in place: the block index holds these objects
-            ps.busy = defaultdict(set)
-            ps.minutes = defaultdict(int)
-            ps.type_day = Counter()
-            ps.type_week = Counter()
-            ps.sessions = []
-            ps.start_slots = Counter(starts[pid])
-        for o, staff, ci, members, pinned in sessions:
-            sess = self.reserve(o, staff, ci)
-            sess.pinned = pinned
-            for pid in members:
-                self.join(self.people[pid], sess)
+    # --- going back: every change above leaves its undo in a journal ------------------------
+    def snapshot(self) -> Snapshot:
+        """A point to come back to with `restore`. The journal keeps the undo of every change
+        since the oldest snapshot still held (one no longer referenced is forgotten)."""
+        live = [m.at for m in self._marks if m.at >= 0]
+        oldest = min(live, default=self._base + len(self._undo))
+        if oldest > self._base:  # nobody can go back before the oldest snapshot held
+            del self._undo[: oldest - self._base]
+            self._base = oldest
+        mark = Snapshot(self._base + len(self._undo))
+        self._marks.add(mark)
+        return mark
+
+    def restore(self, snap: Snapshot) -> None:
+        """Back to a `snapshot`: the changes since undone, newest first (was: every resource
+        and participant rebuilt from the sessions, half of the local search's time)."""
+        if snap.at < self._base:
+            raise ValueError("restore: this snapshot was undone or is older than the journal")
+        for later in self._marks:  # what was after this point is undone: those points are gone
+            if later.at > snap.at:
+                later.at = -1
+        while self._base + len(self._undo) > snap.at:
+            undo, args = self._undo.pop()
+            undo(*args)
+
+    def week(self) -> list[tuple]:
+        """The sessions as plain data (option, leader, room class, members, pinned)."""
+        return [(s.option, s.staff, s.ci, tuple(s.members), s.pinned) for s in self.sessions]
+
+
+class Snapshot:
+    """A point of a `WeekState`'s journal (-1: undone, no longer a point to go back to)."""
+
+    __slots__ = ("__weakref__", "at")
+
+    def __init__(self, at: int):
+        self.at = at
