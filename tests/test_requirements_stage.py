@@ -194,33 +194,34 @@ def test_the_deterministic_budget_counts_only_what_was_reckoned():
 def test_a_neighbourhood_holds_the_short_and_those_in_their_times():
     from iopsched.cpsat.model import build
     from iopsched.heuristic import Greedy
-    from iopsched.solver.stage_requirements import _Best, _neighbourhood
+    from iopsched.solver.best_week import BestWeek
+    from iopsched.solver.neighbourhoods import neighbourhood
 
     program = make_program()
     wm = build(program, preferences=False)
     g = Greedy(wm)
     g.run()
-    state = _Best(wm, g, frozenset(p.participant_id for p in program.participants), 0.0)
-    free = _neighbourhood(wm, state, ["P01"], size=2)
+    state = BestWeek(wm, g, frozenset(p.participant_id for p in program.participants), 0.0)
+    free = neighbourhood(wm, state, ["P01"], size=2)
     assert "P01" in free and len(free) == 2
-    assert _neighbourhood(wm, state, ["P01"], size=10) == {"P01", "P02", "P03", "P04"}
+    assert neighbourhood(wm, state, ["P01"], size=10) == {"P01", "P02", "P03", "P04"}
 
 
 @pytest.mark.slow
 def test_neighbourhoods_meet_a_packed_program(kinds_dir, monkeypatch):
     """The neighbourhood search of large programs, forced on a small one: it meets everyone."""
-    import iopsched.solver.stage_requirements as stages
+    import iopsched.solver.neighbourhoods as stages
 
     monkeypatch.setattr(stages, "NEIGHBOURHOOD_MIN_ATTENDANCES", 0)
     monkeypatch.setattr(stages, "NEIGHBOURHOOD_MIN", 8)
     calls = []
-    real = stages._local_search  # noqa: SLF001 (a spy on the search it wraps)
+    real = stages.local_search  # a spy on the search it wraps
 
     def spy(*args, **kw):
         calls.append(len(kw.get("fixed", ())))
         return real(*args, **kw)
 
-    monkeypatch.setattr(stages, "_local_search", spy)
+    monkeypatch.setattr(stages, "local_search", spy)
     program = _kind(kinds_dir, "evening", "small", 1)
     schedule = solve(program, time_limit=20, workers=2, seed=0, deterministic=True)
     s = schedule.summary
@@ -263,7 +264,8 @@ def test_the_still_short_are_re_planned_for_the_fewest_units():
     from iopsched.cpsat.budget import Budget, SearchSettings
     from iopsched.cpsat.model import build
     from iopsched.heuristic import Greedy
-    from iopsched.solver.stage_requirements import _Best, _fewer_units
+    from iopsched.solver.best_week import BestWeek
+    from iopsched.solver.neighbourhoods import fewer_units
 
     program = with_staff(make_program(), "M1", windows=windows(["Wed"], "09:00", "13:00"))
     program = with_participant(program, "P01", needs_medication=True)
@@ -272,12 +274,12 @@ def test_the_still_short_are_re_planned_for_the_fewest_units():
     g = Greedy(wm)
     g.run()
     everyone = frozenset(p.participant_id for p in program.participants)
-    state = _Best(wm, g, everyone, 0.0)
+    state = BestWeek(wm, g, everyone, 0.0)
     for (pid, _oi), var in wm.a.items():  # P01's week emptied
         if pid == "P01":
             state.values.values[var.index] = 0
     state.met, state.units = everyone - {"P01"}, 10**6
-    _fewer_units(wm, state, Budget(10.0, True, time.monotonic()), SearchSettings(workers=2, seed=0), 5.0,
+    fewer_units(wm, state, Budget(10.0, True, time.monotonic()), SearchSettings(workers=2, seed=0), 5.0,
                  lambda met: None, floor=4)
     assert state.units == 4
     assert state.met == everyone - {"P01"}

@@ -283,7 +283,7 @@ def test_a_search_that_stops_itself_stops_through_the_hold(monkeypatch):
     import iopsched.cpsat.budget as budget_mod
     from iopsched.cpsat.budget import Budget, SearchSettings, run_cp_sat
     from iopsched.cpsat.model import build
-    from iopsched.solver.stage_requirements import _MetCallback
+    from iopsched.solver.best_week import MetCallback
 
     stops = []
 
@@ -294,7 +294,7 @@ def test_a_search_that_stops_itself_stops_through_the_hold(monkeypatch):
 
     monkeypatch.setattr(budget_mod, "RunningSolve", Spy)
     wm = build(make_program(), preferences=False)
-    callback = _MetCallback(wm, lambda met: None, stop_at=0)  # any week meets 0: stop at once
+    callback = MetCallback(wm, lambda met: None, stop_at=0)  # any week meets 0: stop at once
     budget = Budget(10.0, True, time.monotonic(), reserve=0.0)
     _solver, status = run_cp_sat(wm, budget, SearchSettings(workers=1, seed=0), 5.0, callback)
     assert stops, "the callback stopped CP-SAT directly, not through the hold"

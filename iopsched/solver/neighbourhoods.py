@@ -1,0 +1,163 @@
+"""CP-SAT's local search in neighbourhoods (stage 1): a few participants still short and
+those sharing their times re-planned, everyone else keeping their week.
+
+`neighbourhoods` meets more participants a few at a time (a large program first, where the
+whole model is too big to search; any program after the grid); `fewer_units` re-plans the
+participants no schedule can fully meet, one at a time, for the fewest shortfall units.
+"""
+
+from __future__ import annotations
+
+from iopsched.cpsat.budget import Budget, SearchSettings
+from iopsched.cpsat.model import WeekModel
+from iopsched.domain import weekly_min_for
+from iopsched.solver.best_week import BestWeek, local_search
+
+# programs with more attendance variables than this are searched in neighbourhoods first:
+# NEIGHBOURHOOD_SHARE of the participants (between NEIGHBOURHOOD_MIN and _MAX) re-planned at
+# once, a quarter of them chosen among those still short, each neighbourhood given at least
+# NEIGHBOURHOOD_SECONDS
+NEIGHBOURHOOD_MIN_ATTENDANCES = 60_000
+NEIGHBOURHOOD_SHARE = 0.35
+NEIGHBOURHOOD_MIN = 40
+NEIGHBOURHOOD_MAX = 60  # xl: 140 at once met 25 in 20 s and then nothing; 60 met 12 every 10-20 s
+NEIGHBOURHOOD_SECONDS = 4.0
+NEIGHBOURHOOD_SLICE = 0.15  # ... and at most this share of the time left (when that is more)
+NEIGHBOURHOOD_LACKING = 4  # weight of a session of a type a chosen participant still lacks
+ATTEMPT_SECONDS = 0.25  # the least one neighbourhood search counts against its phase's share
+# re-planning the participants still short one at a time: this many sharing their times at first
+UNITS_NEIGHBOURS = 12
+
+
+def large(wm: WeekModel) -> bool:
+    """A program searched in neighbourhoods first (the whole model is too big to search)."""
+    return len(wm.a) > NEIGHBOURHOOD_MIN_ATTENDANCES
+
+
+def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], budget: Budget,
+                    settings: SearchSettings, seconds: float, progress, target: int, closed: list[int],
+                    workers: int | None = None) -> str:
+    """CP-SAT's local search on neighbourhoods of a large program: some participants still
+    short (the `chosen`) and those whose sessions fall in the times they are free are
+    re-planned, the chosen and whoever of the others was fully met required fully met;
+    everyone else keeps their week (their attendance fixed). After a neighbourhood that finds
+    nothing, it is tried again with group sessions at any start time (the first try keeps
+    the greedy week's grid, `closed`) and only those already met required, the objective
+    meeting what it can of the chosen, and the neighbourhoods after one that met more that
+    way are tried that way too; after both fail, fewer participants are chosen (others next
+    time) and the neighbourhood grows."""
+    n = len(state.everyone)
+    size = min(NEIGHBOURHOOD_MAX, max(NEIGHBOURHOOD_MIN, int(NEIGHBOURHOOD_SHARE * n)))
+    status = ""
+    take = max(1, size // 4)
+    failures = 0
+    spent = 0.0  # seconds charged to the neighbourhoods (at least ATTEMPT_SECONDS each)
+    while spent < seconds - 0.5 and not settings.interrupted.is_set() and len(state.met) < target:
+        attempt = budget.clock()
+        short = sorted(pid for pid in wm.met if pid not in hopeless and pid not in state.met)
+        if not short:
+            break
+        k = min(len(short), take)
+        offset = (failures // 2 * k) % len(short)
+        chosen = (short[offset:] + short[:offset])[:k]
+        free = neighbourhood(wm, state, chosen, size)
+        fixed = [(var.index, state.values.value(var)) for (pid, _oi), var in wm.a.items() if pid not in free]
+        # first try: every chosen participant required, on the grid; after a failure, the
+        # same neighbourhood at any start time with only those already met required and the
+        # objective (most fully met) doing the rest, so that some of the chosen can be met
+        # where all of them cannot (adolescent, large: 106 -> 120 fully met in 30 s)
+        first = failures % 2 == 0
+        required = [pid for pid in free if pid in state.met or (first and pid in chosen)]
+        before = len(state.met)
+        left = seconds - spent
+        part = min(left, max(NEIGHBOURHOOD_SECONDS, NEIGHBOURHOOD_SLICE * left))
+        status = local_search(wm, state, required, closed if first else [], part, budget,
+                               settings, progress, min(target, before + len(chosen)), fixed=fixed,
+                               workers=workers, complete=not first)
+        # an attempt counts at least ATTEMPT_SECONDS: one that CP-SAT settles at once (no
+        # week, in about no deterministic time) would otherwise repeat without end when
+        # --deterministic (a small program whose short participants no neighbourhood can meet)
+        spent += max(ATTEMPT_SECONDS, budget.clock() - attempt)
+        if len(state.met) <= before:
+            failures += 1
+            if failures % 2 == 0:
+                take = max(1, take // 2)
+                size = min(n, int(size * 1.3))
+        # after a second try that met more, the next neighbourhood is tried the same way: the
+        # first try (every chosen required, on the grid) had failed there and mostly fails again
+        # (adolescent large: 4 s of 8 per neighbourhood spent on first tries that found nothing)
+    return status
+
+
+def fewer_units(wm: WeekModel, state: BestWeek, budget: Budget, settings: SearchSettings, seconds: float,
+                 progress, floor: int) -> None:
+    """Once everyone the bound allows is fully met: the participants still short (those no
+    schedule can fully meet), one at a time, with the participants sharing their times
+    (`neighbourhood`), re-planned by CP-SAT's complete search on that small model with the
+    fewest shortfall units as the objective; whoever is fully met stays fully met and
+    everyone else keeps their week. The whole model's units search did not move from a week
+    that met everyone meetable (planted, medium: 98 units against a bound of 60 after 15 s)."""
+    spent = 0.0
+    short = sorted(pid for pid in wm.met if pid not in state.met)
+    size = UNITS_NEIGHBOURS
+    tried = 0
+    while short and state.units > floor and not settings.interrupted.is_set():
+        left = seconds - spent
+        attempt = budget.clock()
+        if left < 0.5:
+            break
+        chosen = short[tried % len(short)]
+        tried += 1
+        free = neighbourhood(wm, state, [chosen], size)
+        fixed = [(var.index, state.values.value(var)) for (pid, _oi), var in wm.a.items() if pid not in free]
+        required = [pid for pid in free if pid in state.met]
+        part = min(left, max(1.0, left / max(1, len(short) - tried + 1)))
+        local_search(wm, state, required, [], part, budget, settings, progress, len(wm.met) + 1,
+                      fixed=fixed, complete=True, portfolio=True)
+        spent += max(ATTEMPT_SECONDS, budget.clock() - attempt)  # as in neighbourhoods
+        if tried % len(short) == 0:
+            size = min(len(wm.met), size * 2)  # every one tried: larger neighbourhoods
+
+
+def neighbourhood(wm: WeekModel, state: BestWeek, short: list[str], size: int,
+                   weeks: dict[str, set[int]] | None = None) -> set[str]:
+    """The participants still short, and up to `size` in all with the most sessions in the
+    (day, slot)s where those participants could attend something; a session of a type one
+    of them still lacks (a prescriber's visits, say) counts more. The others' sessions are
+    the best week's, or `weeks` (participant -> option indices) where given."""
+    free = set(short)
+    people = wm.program.participant_by_id()
+    reach: set[tuple[int, int]] = set()
+    have: dict[str, dict[int, int]] = {pid: {} for pid in free}
+    by_p: dict[str, list[int]] = {}
+    for (pid, oi), var in wm.a.items():
+        o = wm.options[oi]
+        if pid in free:
+            reach.update((o.day, o.slot + k) for k in range(o.length))
+            if state.values.value(var):
+                have[pid][o.type_index] = have[pid].get(o.type_index, 0) + 1
+        elif (oi in weeks.get(pid, ())) if weeks is not None else state.values.value(var):
+            by_p.setdefault(pid, []).append(oi)
+    lacking = {ti for pid in free for ti, t in enumerate(wm.program.session_types)
+               if have[pid].get(ti, 0) < weekly_min_for(people[pid], t)}
+
+    def score(ois: list[int]) -> int:
+        return sum((1 + NEIGHBOURHOOD_LACKING * (wm.options[oi].type_index in lacking))
+                   for oi in ois if (wm.options[oi].day, wm.options[oi].slot) in reach)
+
+    scores = {pid: score(ois) for pid, ois in by_p.items()}
+    for pid in sorted(scores, key=lambda x: (-scores[x], x)):
+        if len(free) >= size or scores[pid] == 0:
+            break
+        free.add(pid)
+    return free
+
+
+def grid_closed(wm: WeekModel, values) -> list[int]:
+    """Leader variables of group options starting at a time of day no group of the week starts."""
+    starts = {o.start for o in wm.options if o.stype.is_group
+              and any(values.value(wm.y[o.index, s]) for s in o.staff)}
+    if not starts:
+        return []
+    return [wm.y[o.index, s].index for o in wm.options
+            if o.stype.is_group and o.start not in starts for s in o.staff]
