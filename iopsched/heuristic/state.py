@@ -24,6 +24,7 @@ class Booked:
     ci: int
     members: list[str] = field(default_factory=list)
     pinned: bool = False
+    co_staff: str | None = None  # the co-leader of a co-led type's session (issue 19)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class WeekState:
         self._open_cache: dict[int, tuple[int, bool]] = {}
         self.last_week: set[tuple[str, int]] = set()  # (participant, option) of last week's week
         self.last_leads: set[tuple[int, str]] = set()  # (option, leader) of last week's sessions
+        self.last_co_leads: set[tuple[int, str]] = set()  # (option, co-leader) of last week's sessions
         self.continuing: set[str] = set()  # participants in last week's schedule
         self.people: dict[str, PersonState] = {}
         for p in self.prog.participants:
@@ -79,6 +81,27 @@ class WeekState:
             return False
         return not (st.max_hours_week is not None and self.staff_minutes_week[s] + m > st.max_hours_week * 60)
 
+    def leaders_for(self, o: Option, prefer: str | None = None,
+                    fixed: str | None = None) -> tuple[str, str | None] | None:
+        """A free leader and, for a co-led type, a free co-leader who is someone else:
+        (leader, co-leader or None), or None when there is no such pair. `fixed`: the leader
+        is given (a pinned or last week's session); `prefer`: the leader to try first.
+        Versatile staff (therapists, prescribers) are kept free: fewest roles first."""
+        def order(candidates, first):
+            return sorted(candidates, key=lambda s: (s != first, len(self.staff[s].roles),
+                                                     self.staff_minutes_week[s], s))
+        leaders = [fixed] if fixed is not None else order(o.staff, prefer)
+        co_leaders = order(o.co_staff, None) if o.stype.co_led else []
+        for leader in leaders:
+            if not self.staff_free(leader, o):
+                continue
+            if not o.stype.co_led:
+                return leader, None
+            co = next((s for s in co_leaders if s != leader and self.staff_free(s, o)), None)
+            if co is not None:
+                return leader, co
+        return None
+
     def room_free(self, ci: int, o: Option) -> bool:
         n = len(self.wm.classes[ci].rooms)
         return all(self.room_used[ci, o.day, o.slot + k] < n for k in range(o.length))
@@ -89,7 +112,9 @@ class WeekState:
         room_class = self.wm.room_class
         for pin in self.prog.pinned:
             o = by_key[pin.session_type, pin.day, pin.start]
-            sess = self.reserve(o, pin.staff_id, room_class[pin.room_id])
+            pair = self.leaders_for(o, fixed=pin.staff_id)  # the co-leader of a co-led pin: anyone free
+            co = pair[1] if pair is not None else None
+            sess = self.reserve(o, pin.staff_id, room_class[pin.room_id], co)
             sess.pinned = True
             for pid in pin.participants:
                 self.join(self.people[pid], sess)
@@ -109,6 +134,8 @@ class WeekState:
                 self.last_week.update((pid, o.index) for pid in s.participants if (pid, o.index) in self.wm.a)
                 if s.staff_id in o.staff:
                     self.last_leads.add((o.index, s.staff_id))
+                if s.co_leader_id is not None and s.co_leader_id in o.co_staff:
+                    self.last_co_leads.add((o.index, s.co_leader_id))
 
     def load(self, sessions) -> None:
         """Place these sessions (a Schedule's) where they still fit, with their participants;
@@ -121,9 +148,12 @@ class WeekState:
                 continue
             sess = next((x for x in self.open_at[o.index] if x.pinned and x.staff == s.staff_id), None)
             ci = None
+            co = None
             if sess is None:
-                if not self.staff_free(s.staff_id, o):
+                pair = self._last_leaders(o, s)
+                if pair is None:
                     continue
+                co = pair[1]
                 classes = [room_class.get(s.room_id), *sorted(o.classes)]
                 ci = next((c for c in classes if c in o.classes and self.room_free(c, o)), None)
                 if ci is None:
@@ -136,30 +166,45 @@ class WeekState:
                 if not members or (o.stype.is_group and len(members) < o.stype.min_size):
                     continue
                 assert ci is not None  # a room class was found above
-                sess = self.reserve(o, s.staff_id, ci)
+                sess = self.reserve(o, s.staff_id, ci, co)
             room = effective_capacity(self.wm.classes[sess.ci], o.stype) if o.stype.is_group else 1
             for ps in members[: max(0, room - len(sess.members))]:
                 self.join(ps, sess)
                 ps.start_slots[o.slot] += 1
 
-    def reserve(self, o: Option, leader: str, ci: int) -> Booked:
-        self._version += 1
-        sess = Booked(o, leader, ci)
+    def _last_leaders(self, o: Option, s) -> tuple[str, str | None] | None:
+        """Last week's leader of session s, with its co-leader when still free (else another)."""
+        co = s.co_leader_id
+        if (o.stype.co_led and co in o.co_staff and co != s.staff_id
+                and self.staff_free(s.staff_id, o) and self.staff_free(co, o)):
+            return s.staff_id, co
+        return self.leaders_for(o, fixed=s.staff_id)
+
+    def _book_staff(self, s: str, o: Option, sign: int) -> None:
+        """Mark staff member s busy (sign 1) or free (-1) for a session of option o."""
+        busy = self.staff_busy[s, o.day]
         for k in range(o.length):
-            self.staff_busy[leader, o.day].add(o.slot + k)
+            if sign > 0:
+                busy.add(o.slot + k)
+            else:
+                busy.discard(o.slot + k)
+        self.staff_minutes_day[s, o.day] += sign * o.stype.minutes
+        self.staff_minutes_week[s] += sign * o.stype.minutes
+
+    def reserve(self, o: Option, leader: str, ci: int, co_leader: str | None = None) -> Booked:
+        self._version += 1
+        sess = Booked(o, leader, ci, co_staff=co_leader)
+        for s in (leader,) if co_leader is None else (leader, co_leader):
+            self._book_staff(s, o, 1)
+        for k in range(o.length):
             self.room_used[ci, o.day, o.slot + k] += 1
-        self.staff_minutes_day[leader, o.day] += o.stype.minutes
-        self.staff_minutes_week[leader] += o.stype.minutes
         self.sessions.append(sess)
         self.open_at[o.index].append(sess)
         return sess
 
     def open_session(self, o: Option, prefer: str | None = None) -> Booked | None:
-        # keep versatile staff (therapists, prescribers) free: fewest roles lead first
-        leaders = sorted(o.staff, key=lambda s: (s != prefer, len(self.staff[s].roles),
-                                                 self.staff_minutes_week[s], s))
-        leader = next((s for s in leaders if self.staff_free(s, o)), None)
-        if leader is None:
+        pair = self.leaders_for(o, prefer)
+        if pair is None:
             return None
         classes = sorted(o.classes, key=lambda ci: (effective_capacity(self.wm.classes[ci], o.stype), ci))
         if o.stype.is_group:
@@ -167,16 +212,15 @@ class WeekState:
         ci = next((c for c in classes if self.room_free(c, o)), None)
         if ci is None:
             return None
-        return self.reserve(o, leader, ci)
+        return self.reserve(o, pair[0], ci, pair[1])
 
     def close_session(self, sess: Booked) -> None:
         self._version += 1
         o = sess.option
+        for s in (sess.staff,) if sess.co_staff is None else (sess.staff, sess.co_staff):
+            self._book_staff(s, o, -1)
         for k in range(o.length):
-            self.staff_busy[sess.staff, o.day].discard(o.slot + k)
             self.room_used[sess.ci, o.day, o.slot + k] -= 1
-        self.staff_minutes_day[sess.staff, o.day] -= o.stype.minutes
-        self.staff_minutes_week[sess.staff] -= o.stype.minutes
         self.sessions.remove(sess)
         self.open_at[o.index].remove(sess)
 
@@ -237,7 +281,7 @@ class WeekState:
                 for pid in pin.participants}
     def snapshot(self):
         """The week as plain data, to go back to with `restore`."""
-        return ([(s.option, s.staff, s.ci, tuple(s.members), s.pinned) for s in self.sessions],
+        return ([(s.option, s.staff, s.ci, tuple(s.members), s.pinned, s.co_staff) for s in self.sessions],
                 {pid: Counter(ps.start_slots) for pid, ps in self.people.items()})
 
     def restore(self, snap) -> None:
@@ -257,8 +301,8 @@ class WeekState:
             ps.type_week = Counter()
             ps.sessions = []
             ps.start_slots = Counter(starts[pid])
-        for o, staff, ci, members, pinned in sessions:
-            sess = self.reserve(o, staff, ci)
+        for o, staff, ci, members, pinned, co_staff in sessions:
+            sess = self.reserve(o, staff, ci, co_staff)
             sess.pinned = pinned
             for pid in members:
                 self.join(self.people[pid], sess)
