@@ -10,6 +10,7 @@ a role nobody holds, and the Sessions sheet round-trips `co_leader_id`.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -27,9 +28,10 @@ from builders import (
 )
 from typer.testing import CliRunner
 
+from iopsched.analysis.conflicts import pinned_conflicts
 from iopsched.cli import app
 from iopsched.cpsat.model import build
-from iopsched.domain import Room, SessionType, Staff
+from iopsched.domain import Pinned, Room, SessionType, Staff
 from iopsched.errors import InputError
 from iopsched.heuristic.construction import construct
 from iopsched.heuristic.hint import greedy_hint
@@ -269,3 +271,11 @@ def test_exports_show_both_leaders(tmp_path):
     assert "C1 and co-leader SP" in (out / "participants" / "P1.ics").read_text().replace("\r\n ", "")
     ws = openpyxl.load_workbook(out / "staff" / "SP.xlsx").active
     assert "co-leader" in [c.value for row in ws.iter_rows() for c in row]
+
+
+def test_a_pinned_co_led_session_without_a_co_leader_is_named():
+    """The Process Group is pinned on Monday at 09:00; the peer specialist comes on Tuesday."""
+    program = replace(tuesday_peer_program(), pinned=(Pinned("Process Group", MON, t("09:00"), "C1", "R1", (), row=2),))
+    [problem] = pinned_conflicts(program)
+    assert problem.row == 2 and "no one holding that role besides C1 is available Mon 09:00-10:00" in str(problem)
+    assert pinned_conflicts(replace(program, pinned=(replace(program.pinned[0], day=TUE, start=t("13:00")),))) == []
