@@ -29,8 +29,10 @@ from builders import (
 from typer.testing import CliRunner
 
 from iopsched.analysis.conflicts import pinned_conflicts
+from iopsched.analysis.diff import diff_schedules, render_text
 from iopsched.cli import app
 from iopsched.cpsat.model import build
+from iopsched.cpsat.values import HintValues
 from iopsched.domain import Pinned, Room, SessionType, Staff
 from iopsched.errors import InputError
 from iopsched.heuristic.construction import construct
@@ -119,8 +121,13 @@ def test_the_greedy_week_and_its_hint_carry_the_co_leader():
     [sess] = g.sessions
     assert (sess.option.day, sess.staff, sess.co_staff) == (TUE, "C1", "SP")
     assert g.staff_minutes_week["SP"] == 60  # the co-leader's hours are counted
-    hinted = greedy_hint(build(tuesday_peer_program()), iterations=5)
+    wm = build(tuesday_peer_program())
+    hinted = greedy_hint(wm, iterations=5)
     assert hinted.complete and hinted.unmet_units == 0
+    values = HintValues(wm)  # the complete hint holds the co-leader's variable
+    assert [key for key, var in wm.z.items() if values.value(var)] == [(sess.option.index, "SP")]
+    # the greedy counts the objective as the model does (co-led minutes in the staff load)
+    assert values.objective_value == hinted.objective
 
 
 def test_without_co_led_types_the_model_has_no_co_leader_variables():
@@ -279,3 +286,13 @@ def test_a_pinned_co_led_session_without_a_co_leader_is_named():
     [problem] = pinned_conflicts(program)
     assert problem.row == 2 and "no one holding that role besides C1 is available Mon 09:00-10:00" in str(problem)
     assert pinned_conflicts(replace(program, pinned=(replace(program.pinned[0], day=TUE, start=t("13:00")),))) == []
+
+
+def test_diff_names_a_changed_co_leader():
+    last = make_schedule([group("A", MON, "09:00", "C1", "SP")])
+    this = make_schedule([group("A", MON, "09:00", "C1", "CP")])
+    text = render_text(diff_schedules(last, this))
+    assert "P1: Process Group Mon 09:00-10:00 now co-led by CP (was SP)" in text
+    assert "C1: Process Group Mon 09:00-10:00 now co-led by CP (was SP)" in text
+    assert "SP: no longer co-leads Process Group Mon 09:00-10:00 (with C1 in R1)" in text
+    assert "CP: now co-leads Process Group Mon 09:00-10:00 (with C1 in R1)" in text

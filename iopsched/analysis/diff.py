@@ -327,8 +327,8 @@ def _describe(s: Slot, *, staff: bool, person_id: str = "") -> str:
     """'Skills Group Mon 10:00-11:00 (with C1 in R1)'; a staff member's own id is left out
     (a co-leader's says whom they co-lead with)."""
     co = _clean(s.co_leader_id)
-    if staff and s.co_leader_id and person_id == s.co_leader_id:
-        where = f"as co-leader with {_clean(s.staff_id)} in {_clean(s.room_id)}"
+    if staff and _co_leads(s, person_id):
+        where = f"with {_clean(s.staff_id)} in {_clean(s.room_id)}"
     elif staff:
         where = (f"with co-leader {co} " if co else "") + f"in {_clean(s.room_id)}"
     else:
@@ -336,17 +336,22 @@ def _describe(s: Slot, *, staff: bool, person_id: str = "") -> str:
     return f"{_clean(s.session_type)} {s.when} ({where})"
 
 
+def _co_leads(s: Slot, person_id: str) -> bool:
+    return bool(s.co_leader_id) and person_id == s.co_leader_id != s.staff_id
+
+
 def _items(person: PersonDiff, *, staff: bool) -> list[str]:
     """One phrase per change, in the order of the sessions in the week."""
     items: list[tuple[Slot, str]] = []
+    pid = person.person_id
     for s in person.dropped:
-        verb = "no longer leads" if staff else "dropped"
+        verb = ("no longer co-leads" if _co_leads(s, pid) else "no longer leads") if staff else "dropped"
         other = f", now {_clean(person.handover[s])}" if s in person.handover else ""
-        items.append((s, f"{verb} {_describe(s, staff=staff, person_id=person.person_id)}{other}"))
+        items.append((s, f"{verb} {_describe(s, staff=staff, person_id=pid)}{other}"))
     for s in person.added:
-        verb = "now leads" if staff else "added"
+        verb = ("now co-leads" if _co_leads(s, pid) else "now leads") if staff else "added"
         other = f", from {_clean(person.handover[s])}" if s in person.handover else ""
-        items.append((s, f"{verb} {_describe(s, staff=staff, person_id=person.person_id)}{other}"))
+        items.append((s, f"{verb} {_describe(s, staff=staff, person_id=pid)}{other}"))
     for c in person.changed:
         items.append((c.before, _change_text(c)))
     items.sort(key=lambda item: item[0])
