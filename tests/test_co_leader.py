@@ -33,7 +33,7 @@ from iopsched.analysis.diff import diff_schedules, render_text
 from iopsched.cli import app
 from iopsched.cpsat.model import build
 from iopsched.cpsat.values import HintValues
-from iopsched.domain import Pinned, Room, SessionType, Staff
+from iopsched.domain import Commitment, Pinned, Room, SessionType, Staff
 from iopsched.errors import InputError
 from iopsched.heuristic.construction import construct
 from iopsched.heuristic.hint import greedy_hint
@@ -296,3 +296,16 @@ def test_diff_names_a_changed_co_leader():
     assert "C1: Process Group Mon 09:00-10:00 now co-led by CP (was SP)" in text
     assert "SP: no longer co-leads Process Group Mon 09:00-10:00 (with C1 in R1)" in text
     assert "CP: now co-leads Process Group Mon 09:00-10:00 (with C1 in R1)" in text
+
+
+def test_an_unmet_co_led_minimum_names_the_co_leader():
+    """The participants work all Tuesday, the only day the peer specialist comes."""
+    program = tuesday_peer_program()
+    work = (Commitment(TUE, t("08:00"), t("18:00"), "work"),)
+    program = replace(program, participants=tuple(replace(p, commitments=work) for p in program.participants))
+    schedule = solved(program)
+    reasons = {u.reason for u in schedule.unmet if u.requirement == "Process Group"}
+    assert len(reasons) == 1
+    [reason] = reasons
+    assert reason.startswith("no counselor with a peer specialist beside them is available for Process Group")
+    assert "SP works Tue 13:00-15:00" in reason
