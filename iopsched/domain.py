@@ -83,10 +83,17 @@ class SessionType:
     weekly_max: int | None = None
     daily_max: int = 1
     counts_toward_hours: bool = True
+    # co-led types (issue 19): a second staff member holding this role runs every session
+    # beside the leader (None: one leader, as before)
+    co_leader_role: str | None = None
 
     @property
     def is_group(self) -> bool:
         return self.kind == "group"
+
+    @property
+    def co_led(self) -> bool:
+        return self.co_leader_role is not None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from iopsched.domain import day_name, hhmm
 
-SESSIONS_COLUMNS = ("session_id", "session_type", "kind", "day", "start", "end", "staff_id", "room_id", "size", "pinned")
+# co_leader_id (issue 19) comes last, so tools reading the columns by position keep working
+SESSIONS_COLUMNS = ("session_id", "session_type", "kind", "day", "start", "end", "staff_id", "room_id", "size", "pinned",
+                    "co_leader_id")
 ATTENDANCE_COLUMNS = ("participant_id", "session_id", "session_type", "day", "start", "end", "staff_id", "room_id")
 UNMET_COLUMNS = ("participant_id", "requirement", "day", "required", "scheduled", "reason")
 
@@ -27,6 +29,16 @@ class Session:
     room_id: str
     participants: tuple[str, ...] = ()
     pinned: bool = False
+    co_leader_id: str | None = None  # the second staff member of a co-led type's session
+
+    @property
+    def staff_ids(self) -> tuple[str, ...]:
+        """Everyone running the session: the leader, then the co-leader (if any)."""
+        return (self.staff_id,) if self.co_leader_id is None else (self.staff_id, self.co_leader_id)
+
+    def role_of(self, staff_id: str) -> str:
+        """'leader' or 'co-leader' (a staff member's own timetable marks which)."""
+        return "co-leader" if staff_id == self.co_leader_id and staff_id != self.staff_id else "leader"
 
     @property
     def size(self) -> int:
@@ -44,6 +56,7 @@ class Session:
             "room_id": self.room_id,
             "size": self.size,
             "pinned": "yes" if self.pinned else "no",
+            "co_leader_id": self.co_leader_id or "",
         }
 
 

@@ -129,6 +129,8 @@ class Index:
                 self.by_participant[pid].append(s)
             if s.staff_id:
                 self.by_staff[s.staff_id].append(s)
+            if s.co_leader_id and s.co_leader_id != s.staff_id:  # co-leading is running it too
+                self.by_staff[s.co_leader_id].append(s)
             if s.room_id:
                 self.by_room[s.room_id].append(s)
         # iterate people, staff and rooms by id: the report does not depend on row order
@@ -289,16 +291,18 @@ def check_rule2(ix: Index) -> list[Violation]:
     return out
 
 
-# --- rule 3: one qualified, available leader; no double-booking; staff hours ----------------
+# --- rule 3: one qualified, available leader (and co-leader); no double-booking; staff hours -
 
 
 def check_rule3(ix: Index) -> list[Violation]:
     out = []
     for s in ix.sessions:
         out += _leader(ix, s)
+        out += _co_leader(ix, s)
     for sid, sessions in ix.by_staff.items():
         for a, b in _overlapping(sessions):
-            out.append(_v("rule3", f"{sid} leads {_desc(a)} and {_desc(b)}, which overlap",
+            second = "" if _runs(sid, a) == _runs(sid, b) else _runs(sid, b) + " "
+            out.append(_v("rule3", f"{sid} {_runs(sid, a)} {_desc(a)} and {second}{_desc(b)}, which overlap",
                           staff_id=sid, **_ids(b)))
         staff = ix.staff.get(sid)
         if staff is not None:
@@ -330,19 +334,61 @@ def _leader(ix: Index, s: Session) -> list[Violation]:
     return out
 
 
+def _runs(sid: str, s: Session) -> str:
+    """What staff member sid does in session s: 'leads' or 'co-leads'."""
+    return "co-leads" if s.co_leader_id == sid and s.staff_id != sid else "leads"
+
+
+def _co_leader(ix: Index, s: Session) -> list[Violation]:
+    """Rule 3 for a co-led type (SessionTypes.co_leader_role): exactly one co-leader, not the
+    leader, holding the role, inside their availability (overlaps and hours: check_rule3)."""
+    t = ix.type_of(s)
+    cid = s.co_leader_id
+    ids = _ids(s, staff_id=cid or s.staff_id)
+    if t is None or (t.co_leader_role is None and not cid):
+        return []
+    if t.co_leader_role is None:
+        return [_v("rule3", f"{_desc(s)} names co-leader {cid}, but {t.name} has no co_leader_role "
+                   "(one leader)", **ids)]
+    if not cid:
+        return [_v("rule3", f"{_desc(s)} has no co-leader (co_leader_id is blank); {t.name} is co-led "
+                   f"by {_a(t.co_leader_role)}", **ids)]
+    if "," in cid or ";" in cid:
+        return [_v("rule3", f"{_desc(s)} names more than one co-leader ({cid}); exactly one co-leads", **ids)]
+    if cid == s.staff_id:
+        return [_v("rule3", f"{_desc(s)} is co-led by its own leader {cid}; the co-leader is someone else",
+                   **ids)]
+    staff = ix.staff.get(cid)
+    if staff is None:
+        return [_v("rule3", f"{_desc(s)} is co-led by {cid}, who is not on sheet Staff", **ids)]
+    out = []
+    if t.co_leader_role not in staff.roles:
+        roles = ", ".join(sorted(staff.roles)) or "none"
+        out.append(_v("rule3", f"{_desc(s)} is co-led by {cid}, who lacks the role '{t.co_leader_role}' "
+                      f"(roles: {roles})", **ids))
+    if not _inside_a_window(staff, s):
+        windows = ", ".join(str(w) for w in staff.windows if w.day == s.day) or "none that day"
+        out.append(_v("rule3", f"{_desc(s)} is co-led by {cid} outside their availability "
+                      f"(windows: {windows})", **ids))
+    return out
+
+
 def _staff_hours(staff: Staff, sessions: list[Session]) -> list[Violation]:
+    """Hours a staff member leads or co-leads, against their maxima."""
     out = []
     sid = staff.staff_id
+    does = {_runs(sid, s) for s in sessions}
+    verb = "leads and co-leads" if len(does) > 1 else next(iter(does), "leads")
     week = 0
     for day, ss in sorted(_by_day(sessions).items()):
         minutes = sum(s.end - s.start for s in ss)
         week += minutes
         if staff.max_hours_day is not None and minutes / 60 > staff.max_hours_day + EPS:
-            out.append(_v("rule3", f"{sid} leads {_h(minutes)} on {day_name(day)}, above "
+            out.append(_v("rule3", f"{sid} {verb} {_h(minutes)} on {day_name(day)}, above "
                           f"max_hours_day {_n(staff.max_hours_day)}", staff_id=sid,
                           day=day_name(day)))
     if staff.max_hours_week is not None and week / 60 > staff.max_hours_week + EPS:
-        out.append(_v("rule3", f"{sid} leads {_h(week)} this week, above max_hours_week "
+        out.append(_v("rule3", f"{sid} {verb} {_h(week)} this week, above max_hours_week "
                       f"{_n(staff.max_hours_week)}", staff_id=sid))
     return out
 

@@ -8,8 +8,11 @@ a coordinator can learn the workbook format from it. Every name is made up.
   worker, a part-time worker, people between jobs or with a court date.
 - Evening track (groups about 17:30-21:00): full-time workers and students.
 - Two adolescents after school (groups from 15:30).
-- 6 staff: two day clinicians, one mid-day and two evening clinicians, and a
-  prescriber who comes on Tuesday morning and Thursday evening only.
+- 7 staff: two day clinicians, one mid-day and two evening clinicians, a
+  prescriber who comes on Tuesday morning and Thursday evening only, and a peer
+  recovery specialist (Mon-Thu mornings, Tue and Thu evenings) who co-leads every
+  Relapse Prevention group beside its counselor (SessionTypes.co_leader_role); SUD and
+  Dual participants attend it once a week.
 - 3 rooms: two group rooms (also used for individual and family sessions) and a
   telehealth room (no seat limit) for individual, family and medication visits.
 - One pinned session: the Monday 09:00 Process Group in Group Room A with S02.
@@ -40,6 +43,8 @@ STAFF = [
      "max_hours_week": 28, "max_hours_day": 6},
     {"staff_id": "S06", "name": "Dr. Robin Madeup", "roles": "prescriber",
      "max_hours_week": 10, "max_hours_day": 5},
+    {"staff_id": "S07", "name": "Jesse Notreal", "roles": "peer specialist",
+     "max_hours_week": 16, "max_hours_day": 4},
 ]
 
 
@@ -55,6 +60,8 @@ STAFF_AVAILABILITY = (
     + window("S04", ("Mon", "Tue", "Wed", "Thu"), "15:00", "21:00")  # evening counselor
     + window("S06", ("Tue",), "08:00", "13:00")  # prescriber: Tuesday morning
     + window("S06", ("Thu",), "16:00", "21:00")  # ... and Thursday evening
+    + window("S07", ("Mon", "Tue", "Wed", "Thu"), "09:00", "13:00")  # peer specialist: mornings
+    + window("S07", ("Tue", "Thu"), "17:00", "21:00")  # ... and two evenings
 )
 
 ROOMS = [
@@ -66,21 +73,26 @@ ROOMS = [
 ADULT = "SUD, MH, Dual"
 
 
-def group(name, role, min_size, max_size, tracks, tags="", weekly_max=None) -> dict:
+def group(name, role, min_size, max_size, tracks, tags="", weekly_min=None, weekly_max=None,
+          co_leader_role=None) -> dict:
     return {"session_type": name, "kind": "group", "minutes": 60, "staff_role": role,
             "min_size": min_size, "max_size": max_size, "tracks": tracks, "tags_required": tags,
-            "weekly_min": None, "weekly_max": weekly_max, "daily_max": 1, "counts_toward_hours": True}
+            "weekly_min": weekly_min, "weekly_max": weekly_max, "daily_max": 1, "counts_toward_hours": True,
+            "co_leader_role": co_leader_role}
 
 
 def service(name, kind, minutes, role) -> dict:
     return {"session_type": name, "kind": kind, "minutes": minutes, "staff_role": role,
             "min_size": None, "max_size": None, "tracks": "", "tags_required": "",
-            "weekly_min": 1, "weekly_max": 1, "daily_max": 1, "counts_toward_hours": True}
+            "weekly_min": 1, "weekly_max": 1, "daily_max": 1, "counts_toward_hours": True,
+            "co_leader_role": None}
 
 
 SESSION_TYPES = [
     group("Process Group", "counselor", 4, 12, ADULT),
-    group("Relapse Prevention", "counselor", 3, 12, "SUD, Dual"),
+    # co-led: a counselor and the peer recovery specialist (S07) run every session together;
+    # once a week for everyone in the SUD and Dual tracks
+    group("Relapse Prevention", "counselor", 3, 12, "SUD, Dual", weekly_min=1, co_leader_role="peer specialist"),
     group("CBT Skills", "therapist", 3, 12, ADULT),
     group("DBT Skills", "therapist", 3, 12, "MH, Dual"),
     group("Psychoeducation", "counselor", 3, 12, ADULT),

@@ -287,7 +287,9 @@ def program_sheets(program: Program) -> dict[str, list[dict]]:
                           "max_size": st.max_size, "tracks": _list(st.tracks),
                           "tags_required": _list(st.tags_required), "weekly_min": st.weekly_min,
                           "weekly_max": st.weekly_max, "daily_max": st.daily_max,
-                          "counts_toward_hours": yes[st.counts_toward_hours]}
+                          "counts_toward_hours": yes[st.counts_toward_hours],
+                          # co-led types only: a workbook without them has no such column
+                          **({"co_leader_role": st.co_leader_role} if st.co_led else {})}
                          for st in program.session_types],
         "Participants": [{"participant_id": p.participant_id, "name": p.name, "track": p.track,
                           "tags": _list(p.tags), "level": p.level, "days_min": p.days_min,

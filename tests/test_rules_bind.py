@@ -181,6 +181,38 @@ def compact_day():
                    close="12:00")
 
 
+# co-led types (issue 19): A is led by a counselor beside a peer specialist ("peer")
+
+
+def co_led(name: str = "A", **kw):
+    return group(name, co_leader_role="peer", **kw)
+
+
+def co_leader_qualified():
+    """A needs a peer beside its counselor, and both staff members are counselors."""
+    return program((co_led(weekly_min=1),), (person("P1"),))
+
+
+def co_leader_available():
+    """The only peer works on Tuesday; the program opens on Monday."""
+    return program((co_led(weekly_min=1),), (person("P1"),),
+                   staff_=(staff("S1"), staff("S2"), staff("SP", "peer", days=(TUE,))))
+
+
+def co_leader_overlap():
+    """Two counselors and one peer; two co-led groups for two tracks in the same hour."""
+    return program((co_led("A", weekly_min=1, tracks=frozenset({"X"})),
+                    co_led("B", weekly_min=1, tracks=frozenset({"Y"}))),
+                   (person("P1", "X"), person("P2", "Y")),
+                   staff_=(staff("S1"), staff("S2"), staff("SP", "peer")))
+
+
+def co_leader_day_max():
+    """P1 needs A and B on Monday, both co-led; the only peer may work one hour a day."""
+    return program((co_led("A", weekly_min=1), co_led("B", weekly_min=1)), (person("P1"),),
+                   staff_=(staff("S1"), staff("SP", "peer", max_hours_day=1)), close="11:00")
+
+
 def pinned():
     """A is pinned for P1 on Monday at 09:00, and P1 has the time for one hour: B, which P1 needs."""
     return program((group("A"), group("B", weekly_min=1)), (person("P1", week_hours_max=1),),
@@ -207,6 +239,14 @@ CASES = {
     "rule3 leader overlap": Case(leader_overlap, ("rule3_leader_overlap",), "rule3", "which overlap"),
     "rule3 staff daily max": Case(staff_day_max, ("rule3_staff_hours",), "rule3", "max_hours_day"),
     "rule3 staff weekly max": Case(staff_week_max, ("rule3_staff_hours",), "rule3", "max_hours_week"),
+    "rule3 co-leader qualified": Case(co_leader_qualified, ("rule3_co_leader_qualified",), "rule3",
+                                      "lacks the role 'peer'"),
+    "rule3 co-leader availability": Case(co_leader_available, ("rule3_co_leader_available",), "rule3",
+                                         "co-led by SP outside their availability"),
+    "rule3 co-leader overlap": Case(co_leader_overlap, ("rule3_leader_overlap",), "rule3",
+                                    "SP co-leads"),
+    "rule3 co-leader daily max": Case(co_leader_day_max, ("rule3_staff_hours",), "rule3",
+                                      "SP co-leads 2 h on Mon"),
     "rule4 room kind": Case(room_kind, ("rule4_room_fits",), "rule4", "hosts only"),
     "rule4 room overlap": Case(room_overlap, ("rule4_room_overlap",), "rule4", "at once"),
     "rule4 capacity": Case(capacity, ("rule4_capacity",), "rule4", "which seats 2"),
@@ -222,7 +262,7 @@ CASES = {
     "rule8 pinned session": Case(pinned, ("rule8_pins",), "rule8", "pinned A"),
 }
 # filters that only prune what a constraint forbids anyway: dropping one alone changes nothing
-IMPLIED = {"rule3_leader_day_max", "rule6_attendable_maxima"}
+IMPLIED = {"rule3_leader_day_max", "rule3_co_leader_day_max", "rule6_attendable_maxima"}
 
 
 def solve_model(program, drop: tuple[str, ...] = ()) -> tuple[Schedule, float]:

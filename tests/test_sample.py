@@ -46,12 +46,16 @@ def test_csv_folder_matches_the_workbook():
 
 def test_sample_content(make_sample):
     s = make_sample.SHEETS
-    assert len(s["Participants"]) == 20 and len(s["Staff"]) == 6 and len(s["Rooms"]) == 3
+    # 7 staff since issue 19: a peer specialist co-leads Relapse Prevention
+    assert len(s["Participants"]) == 20 and len(s["Staff"]) == 7 and len(s["Rooms"]) == 3
     assert sum(p["track"] == "Adolescent" for p in s["Participants"]) == 2
     assert {w["day"] for w in s["StaffAvailability"]} == {"Mon", "Tue", "Wed", "Thu", "Fri"}
     prescribers = [x["staff_id"] for x in s["Staff"] if "prescriber" in x["roles"]]
     assert len({w["day"] for w in s["StaffAvailability"] if w["staff_id"] in prescribers}) == 2
     assert any(r["capacity"] is None for r in s["Rooms"])
+    co_led = [t for t in s["SessionTypes"] if t.get("co_leader_role")]
+    assert [t["session_type"] for t in co_led] == ["Relapse Prevention"]
+    assert any(t["co_leader_role"] in x["roles"] for t in co_led for x in s["Staff"])
 
 
 def test_pinned_row_is_consistent(make_sample):
@@ -73,3 +77,14 @@ def test_pinned_row_is_consistent(make_sample):
         assert any(w["staff_id"] == pin["staff_id"] and w["day"] == pin["day"]
                    and minutes(w["start"]) <= start and end <= minutes(w["end"])
                    for w in s["StaffAvailability"])
+
+
+def test_the_reference_schedule_co_leads_relapse_prevention():
+    """The sample's co-led type runs in the reference week, every session with S07 beside a
+    counselor (the whole week is validated by CI: `.ci/run`)."""
+    from iopsched.workbook.schedule_reader import read_schedule
+
+    sessions = read_schedule(SAMPLE.parent / "reference_schedule.xlsx").sessions
+    co_led = [s for s in sessions if s.session_type == "Relapse Prevention"]
+    assert co_led and all(s.co_leader_id == "S07" and s.staff_id != "S07" for s in co_led)
+    assert all(s.co_leader_id is None for s in sessions if s.session_type != "Relapse Prevention")

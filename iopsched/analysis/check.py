@@ -58,6 +58,8 @@ def check_program(program: Program) -> str:
         for p in program.participants:
             if eligible(p, t):
                 demand[t.staff_role] += t.weekly_min * t.minutes
+                if t.co_leader_role is not None:  # a co-led service needs its co-leader's time too
+                    demand[t.co_leader_role] += t.weekly_min * t.minutes
     warnings = []
     for role in sorted(set(demand) | set(supply)):
         lines.append(f"  {role}: needs {_h(demand[role])}, staff hold {_h(supply[role])} (shared with groups)")

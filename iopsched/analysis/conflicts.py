@@ -1,6 +1,7 @@
 """Hard-rule conflicts in the input, named by their rows, found before any solve.
 
-When a pinned session cannot hold (its leader is absent or lacks the role, its room is
+When a pinned session cannot hold (its leader is absent or lacks the role, no co-leader of a
+co-led type is available then, its room is
 of the wrong kind or too small, a pinned participant is busy or ineligible, two pinned
 rows need the same person or room at once), the solve would only say INFEASIBLE. These
 checks say which Pinned rows conflict and why.
@@ -35,6 +36,11 @@ def pinned_conflicts(program: Program) -> list[Problem]:
         if not s.available(pin.day, pin.start, end):
             windows = ", ".join(str(w) for w in s.windows if w.day == pin.day) or "no window that day"
             bad(pin, "staff_id", f"{s.staff_id} is not available {when} (available: {windows})")
+        if t.co_leader_role is not None and not any(
+                t.co_leader_role in x.roles and x.staff_id != s.staff_id and x.available(pin.day, pin.start, end)
+                for x in program.staff):
+            bad(pin, "session_type", f"{t.name} is co-led by {'an' if t.co_leader_role[:1] in 'aeiou' else 'a'} "
+                f"{t.co_leader_role}, and no one holding that role besides {s.staff_id} is available {when}")
         room = rooms[pin.room_id]
         if t.kind not in room.kinds:
             bad(pin, "room_id", f"room {room.room_id} does not host {t.kind} sessions "

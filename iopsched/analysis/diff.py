@@ -5,7 +5,7 @@ result into a plain-text notice a coordinator can send; `run_diff(last, this)` d
 from two schedule workbooks (the `iopsched diff` command).
 
 Sessions are identified by content, never by `session_id` (ids are recomputed every
-week). For one person, a session is its type, day, start, end, leader and room; who
+week). For one person, a session is its type, day, start, end, leader (and co-leader) and room; who
 else attends does not change that person's week. Each person's sessions of last week
 and of this week are paired as follows:
 
@@ -46,10 +46,11 @@ class Slot:
     session_type: str
     staff_id: str
     room_id: str
+    co_leader_id: str = ""  # co-led types (issue 19); "" for one leader
 
     @classmethod
     def of(cls, s: Session) -> Slot:
-        return cls(s.day, s.start, s.end, s.session_type, s.staff_id, s.room_id)
+        return cls(s.day, s.start, s.end, s.session_type, s.staff_id, s.room_id, s.co_leader_id or "")
 
     @property
     def when(self) -> str:
@@ -57,9 +58,12 @@ class Slot:
         return f"{day_name(self.day)} {hhmm(self.start)}-{hhmm(self.end)}"
 
     def as_dict(self) -> dict[str, str]:
-        return {"session_type": self.session_type, "day": day_name(self.day),
-                "start": hhmm(self.start), "end": hhmm(self.end),
-                "staff_id": self.staff_id, "room_id": self.room_id}
+        out = {"session_type": self.session_type, "day": day_name(self.day),
+               "start": hhmm(self.start), "end": hhmm(self.end),
+               "staff_id": self.staff_id, "room_id": self.room_id}
+        if self.co_leader_id:
+            out["co_leader_id"] = self.co_leader_id
+        return out
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,17 @@ class Change:
         return self.before.staff_id != self.after.staff_id
 
     @property
+    def co_leader_changed(self) -> bool:
+        return self.before.co_leader_id != self.after.co_leader_id
+
+    @property
     def room_changed(self) -> bool:
         return self.before.room_id != self.after.room_id
 
     def as_dict(self) -> dict[str, object]:
         return {"before": self.before.as_dict(), "after": self.after.as_dict(),
                 "moved": self.moved, "leader_changed": self.leader_changed,
+                "co_leader_changed": self.co_leader_changed,
                 "room_changed": self.room_changed}
 
 
@@ -182,7 +191,7 @@ def _pair(last: list[Slot], this: list[Slot]) -> tuple[list[Slot], list[Slot], l
     new = sorted(remaining_this.elements())
     candidates = sorted(
         (abs(_minute_of_week(a) - _minute_of_week(b)),
-         (a.staff_id != b.staff_id) + (a.room_id != b.room_id),
+         (a.staff_id != b.staff_id) + (a.room_id != b.room_id) + (a.co_leader_id != b.co_leader_id),
          abs(a.end - a.start - (b.end - b.start)), i, j)
         for i, a in enumerate(old) for j, b in enumerate(new)
         if a.session_type == b.session_type
@@ -211,9 +220,11 @@ def _by_participant(schedule: Schedule) -> dict[str, list[Slot]]:
 
 
 def _by_staff(schedule: Schedule) -> dict[str, list[Slot]]:
+    """Staff id -> the sessions they lead or co-lead."""
     out: dict[str, list[Slot]] = {}
     for s in schedule.sessions:
-        out.setdefault(s.staff_id, []).append(Slot.of(s))
+        for sid in dict.fromkeys(s.staff_ids):
+            out.setdefault(sid, []).append(Slot.of(s))
     return out
 
 
@@ -302,32 +313,45 @@ def _change_text(c: Change) -> str:
         text = f"{_clean(b.session_type)} {b.when}"
     if c.leader_changed:
         text += f"{',' if c.moved else ''} now with {_clean(a.staff_id)} (was {_clean(b.staff_id)})"
-    if c.room_changed:
+    if c.co_leader_changed:
         comma = "," if c.moved or c.leader_changed else ""
+        text += (f"{comma} now co-led by {_clean(a.co_leader_id) or 'nobody'} "
+                 f"(was {_clean(b.co_leader_id) or 'nobody'})")
+    if c.room_changed:
+        comma = "," if c.moved or c.leader_changed or c.co_leader_changed else ""
         text += f"{comma} now in {_clean(a.room_id)} (was {_clean(b.room_id)})"
     return text
 
 
-def _describe(s: Slot, *, staff: bool) -> str:
-    """'Skills Group Mon 10:00-11:00 (with C1 in R1)'; a staff member's own id is left out."""
-    if staff:
-        where = f"in {_clean(s.room_id)}"
-    else:
+def _describe(s: Slot, *, staff: bool, person_id: str = "") -> str:
+    """'Skills Group Mon 10:00-11:00 (with C1 in R1)'; a staff member's own id is left out
+    (a co-leader's says whom they co-lead with)."""
+    co = _clean(s.co_leader_id)
+    if staff and _co_leads(s, person_id):
         where = f"with {_clean(s.staff_id)} in {_clean(s.room_id)}"
+    elif staff:
+        where = (f"with co-leader {co} " if co else "") + f"in {_clean(s.room_id)}"
+    else:
+        where = f"with {_clean(s.staff_id)}" + (f" and {co}" if co else "") + f" in {_clean(s.room_id)}"
     return f"{_clean(s.session_type)} {s.when} ({where})"
+
+
+def _co_leads(s: Slot, person_id: str) -> bool:
+    return bool(s.co_leader_id) and person_id == s.co_leader_id != s.staff_id
 
 
 def _items(person: PersonDiff, *, staff: bool) -> list[str]:
     """One phrase per change, in the order of the sessions in the week."""
     items: list[tuple[Slot, str]] = []
+    pid = person.person_id
     for s in person.dropped:
-        verb = "no longer leads" if staff else "dropped"
+        verb = ("no longer co-leads" if _co_leads(s, pid) else "no longer leads") if staff else "dropped"
         other = f", now {_clean(person.handover[s])}" if s in person.handover else ""
-        items.append((s, f"{verb} {_describe(s, staff=staff)}{other}"))
+        items.append((s, f"{verb} {_describe(s, staff=staff, person_id=pid)}{other}"))
     for s in person.added:
-        verb = "now leads" if staff else "added"
+        verb = ("now co-leads" if _co_leads(s, pid) else "now leads") if staff else "added"
         other = f", from {_clean(person.handover[s])}" if s in person.handover else ""
-        items.append((s, f"{verb} {_describe(s, staff=staff)}{other}"))
+        items.append((s, f"{verb} {_describe(s, staff=staff, person_id=pid)}{other}"))
     for c in person.changed:
         items.append((c.before, _change_text(c)))
     items.sort(key=lambda item: item[0])

@@ -54,19 +54,23 @@ def subtract(window: tuple[int, int], covered) -> list[tuple[int, int]]:
 
 
 def reachable(program: Program, p: Participant, t: SessionType | None = None):
-    """Per day, the session starts p could attend: (type, start, end, leaders available)."""
+    """Per day, the session starts p could attend: (type, start, end), where a leader (and, for
+    a co-led type, a co-leader who is someone else) is available."""
     r = program.rules
     out: dict[int, list[tuple[SessionType, int, int]]] = defaultdict(list)
     for st in program.session_types:
         if (t is not None and st is not t) or not eligible(p, st):
             continue
         leaders = [s for s in program.staff if st.staff_role in s.roles]
+        co_leaders = [s for s in program.staff if st.co_leader_role in s.roles]
         for day in r.days:
             for start in range(r.open, r.close - st.minutes + 1, r.slot_minutes):
                 end = start + st.minutes
                 if blocked(p, day, start, end, r.travel_buffer_minutes):
                     continue
-                if any(s.available(day, start, end) for s in leaders):
+                here = [s.staff_id for s in leaders if s.available(day, start, end)]
+                if here and (st.co_leader_role is None or any(
+                        c.available(day, start, end) and [c.staff_id] != here for c in co_leaders)):
                     out[day].append((st, start, end))
     return out
 
@@ -200,13 +204,15 @@ def _own_reason(program: Program, p: Participant, s: Shortfall) -> str | None:
     if t is None:
         return "requirement not met"
     if not any(reachable(program, p, t).values()):
-        leaders = [st for st in program.staff if t.staff_role in st.roles]
+        roles = [t.staff_role] if t.co_leader_role is None else [t.staff_role, t.co_leader_role]
+        leaders = [st for st in program.staff if set(roles) & st.roles]
         hours = "; ".join(f"{st.staff_id} works " + ", ".join(str(w) for w in st.windows[:6]) for st in leaders)
         free = "; ".join(
             f"{day_name(d)} " + ", ".join(f"{hhmm(a)}-{hhmm(b)}" for a, b in free_windows(program, p, d))
             for d in program.rules.days if free_windows(program, p, d)
         ) or "never inside opening hours"
-        return (f"no {t.staff_role} is available for {t.name} at a time this participant can attend "
+        who = t.staff_role if t.co_leader_role is None else f"{t.staff_role} with a {t.co_leader_role} beside them"
+        return (f"no {who} is available for {t.name} at a time this participant can attend "
                 f"({hours or 'no staff member holds the role'}; participant is free {free})")
     return None
 

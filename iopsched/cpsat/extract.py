@@ -1,5 +1,6 @@
 """From a solve's values to individual sessions: the aggregated options split into sessions
-with a leader, a room (interval colouring per room class) and a roster."""
+with a leader (and a co-leader for a co-led type), a room (interval colouring per room class)
+and a roster."""
 
 from __future__ import annotations
 
@@ -27,8 +28,22 @@ def extract(wm: WeekModel, solver) -> list[Session]:
             classes += [ci] * solver.value(wm.rc[o.index, ci])
         people = sorted(pid for pid, _ in _attendees(wm, solver, o))
         pins = pins_at.get((o.stype.name, o.day, o.start), [])
-        drafts += _split(wm, solver, o, leaders, classes, people, pins, room_class)
+        copies = _split(wm, solver, o, leaders, classes, people, pins, room_class)
+        if o.stype.co_led:
+            _pair_co_leaders(wm, solver, o, copies)
+        drafts += copies
     return _assign_rooms(wm, drafts)
+
+
+def _pair_co_leaders(wm: WeekModel, solver, o: Option, copies) -> None:
+    """Give each of the option's sessions one of its co-leaders (there are as many as
+    sessions: sum(z) = sum(y)). The co-leaders are interchangeable within the option, so they
+    go in order of id to the sessions in order of leader (never a session's own leader: the
+    model keeps anyone from leading and co-leading at once)."""
+    co_leaders = [s for s in o.co_staff if solver.value(wm.z[o.index, s])]
+    ordered = sorted((c for _o, c in copies), key=lambda c: c["staff"])
+    for c, co in zip(ordered, co_leaders, strict=False):
+        c["co"] = co
 
 
 def _attendees(wm: WeekModel, solver, o: Option):
@@ -124,5 +139,5 @@ def _assign_rooms(wm: WeekModel, drafts) -> list[Session]:
         counter[o.day, o.start] += 1
         sid = f"{day_name(o.day)}-{o.start // 60:02d}{o.start % 60:02d}-{counter[o.day, o.start]:02d}"
         sessions.append(Session(sid, o.stype.name, o.stype.kind, o.day, o.start, o.end, c["staff"], c["room"],
-                                tuple(sorted(c["members"])), c["pinned"]))
+                                tuple(sorted(c["members"])), c["pinned"], c.get("co")))
     return sessions

@@ -7,8 +7,8 @@ from collections import Counter
 from iopsched.cpsat.model import WeekModel
 
 
-def apply_hint(wm: WeekModel, y_on: set, rc_count: Counter, a_on: set) -> None:
-    """Hint every decision variable (a complete hint: all others 0)."""
+def apply_hint(wm: WeekModel, y_on: set, rc_count: Counter, a_on: set, z_on: frozenset | set = frozenset()) -> None:
+    """Hint every decision variable (a complete hint: all others 0); `z_on`: the co-leaders."""
     m = wm.model
     m.clear_hints()
     for lead, var in wm.y.items():
@@ -17,6 +17,8 @@ def apply_hint(wm: WeekModel, y_on: set, rc_count: Counter, a_on: set) -> None:
         m.add_hint(var, rc_count.get(rooms, 0))
     for seat, var in wm.a.items():
         m.add_hint(var, seat in a_on)
+    for co_lead, var in wm.z.items():
+        m.add_hint(var, co_lead in z_on)
 
 
 def complete_hint(wm: WeekModel, seconds: float = 10.0) -> bool:

@@ -3,6 +3,8 @@
 Decisions, per *option* (session type, day, start slot):
 - y[o, s]   staff member s leads a session of the option (one boolean per qualified,
             available staff member);
+- z[o, s]   staff member s co-leads a session of a co-led type's option (issue 19; none
+            for a type without co_leader_role);
 - rc[o, c]  how many sessions of the option use a room of room class c (identical rooms
             are aggregated into classes, see `room_classes`);
 - a[p, o]   participant p attends a session of the option.
@@ -66,6 +68,7 @@ class Option:
     length: int  # in slots
     staff: tuple[str, ...]  # qualified and available leaders
     classes: tuple[int, ...]  # room classes that fit
+    co_staff: tuple[str, ...] = ()  # qualified and available co-leaders (co-led types only)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class WeekModel:
     options: list[Option]
     classes: list[RoomClass]
     y: dict[tuple[int, str], cp_model.IntVar] = field(default_factory=dict)
+    z: dict[tuple[int, str], cp_model.IntVar] = field(default_factory=dict)  # co-leaders (issue 19)
     rc: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     a: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
     a_primary: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
@@ -131,11 +135,13 @@ def effective_capacity(cls: RoomClass, t: SessionType) -> int:
 def build_options(program: Program, classes: list[RoomClass]) -> list[Option]:
     """Every (session type, day, start) a session may run at, with who may lead it and which
     room classes fit it: the candidates on the slot grid inside opening hours, narrowed by the
-    HARD_RULES filters of scope "candidate", "leader" and "room"."""
+    HARD_RULES filters of scope "candidate", "leader", "co_leader" (co-led types only: an option
+    without a possible co-leader cannot run) and "room"."""
     r = program.rules
     S = r.slot_minutes
     n_slots = (r.close - r.open) // S
-    keep_option, keep_leader, keep_room = (rules_of(scope) for scope in ("candidate", "leader", "room"))
+    keep_option, keep_leader, keep_co, keep_room = (rules_of(scope) for scope in
+                                                    ("candidate", "leader", "co_leader", "room"))
     days = tuple(r.days) + tuple(day for day in range(7) if day not in r.days)  # closed days last
     options: list[Option] = []
     for ti, t in enumerate(program.session_types):
@@ -150,8 +156,10 @@ def build_options(program: Program, classes: list[RoomClass]) -> list[Option]:
                 if not all(f(program, o) for f in keep_option):
                     continue
                 staff = tuple(s.staff_id for s in program.staff if all(f(program, s, o) for f in keep_leader))
-                if staff:
-                    options.append(replace(o, staff=staff))
+                co_staff = tuple(s.staff_id for s in program.staff if t.co_led
+                                 and all(f(program, s, o) for f in keep_co))
+                if staff and (co_staff or not t.co_led):
+                    options.append(replace(o, staff=staff, co_staff=co_staff))
     return options
 
 
@@ -182,6 +190,8 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
         # Rules 3 and 4: every session has exactly one leader and exactly one room. This is what
         # makes n = sum(y) = sum(rc) a count of sessions, so it is not one of HARD_RULES.
         m.add(lsum([wm.y[o.index, s] for s in o.staff]) == lsum([wm.rc[o.index, ci] for ci in o.classes]))
+        if o.stype.co_led:
+            _co_leaders(wm, o)
 
     # --- attendance variables (pruned: eligibility, commitments + travel buffer, maxima,
     #     and group options fewer than min_size participants could ever attend) -------------
@@ -239,6 +249,16 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
     return wm
 
 
+def _co_leaders(wm: WeekModel, o: Option) -> None:
+    """Rule 3 (co-led types): every session of the option has exactly one co-leader, like its
+    one leader (not one of HARD_RULES: it counts the sessions, sum(z) = sum(y) = n). That the
+    co-leader is not the session's own leader follows from rule3_leader_overlap (co-leading is
+    being busy)."""
+    for s in o.co_staff:
+        wm.z[o.index, s] = wm.model.new_bool_var(f"z_{o.index}_{s}")
+    wm.model.add(lsum([wm.z[o.index, s] for s in o.co_staff]) == wm.option_sessions(o))
+
+
 def attendable(program: Program, options: list[Option]) -> list[tuple[Participant, Option]]:
     """(participant, option) pairs that can ever hold: the participant may attend the option
     (the "attendance" filters: dates, commitments widened by the travel buffer, eligibility,
@@ -266,7 +286,7 @@ def attendable(program: Program, options: list[Option]) -> list[tuple[Participan
 
 
 def _staff_loads(wm: WeekModel) -> list:
-    """Each staff member's weekly minutes of leading, as expressions (staff balance)."""
+    """Each staff member's weekly minutes of leading and co-leading, as expressions (staff balance)."""
     day_minutes = _staff_day_minutes(wm)
     loads = []
     for s in wm.program.staff:
@@ -293,6 +313,7 @@ def _days(wm: WeekModel) -> tuple[int, ...]:
 #
 #   candidate   filter: may an option (type, day, start) exist?       (program, option) -> bool
 #   leader      filter: may staff s lead option o?                     (program, s, o) -> bool
+#   co_leader   filter: may staff s co-lead option o (co-led types)?   (program, s, o) -> bool
 #   room        filter: may a session of type t use room class c?      (program, c, t) -> bool
 #   attendance  filter: may participant p attend option o?   (program, p) -> (option -> bool)
 #   option      constraints on one option, by build()                 (wm, o, its attendance vars)
@@ -412,6 +433,21 @@ def rule3_leader_day_max(program: Program, s: Staff, o: Option) -> bool:
     return s.max_hours_day is None or s.max_hours_day * 60 >= o.stype.minutes
 
 
+def rule3_co_leader_qualified(program: Program, s: Staff, o: Option) -> bool:
+    """Rule 3 (co-led types): a session's co-leader holds the type's co_leader_role."""
+    return o.stype.co_leader_role in s.roles
+
+
+def rule3_co_leader_available(program: Program, s: Staff, o: Option) -> bool:
+    """Rule 3 (co-led types): a session lies inside one of its co-leader's availability windows."""
+    return s.available(o.day, o.start, o.end)
+
+
+def rule3_co_leader_day_max(program: Program, s: Staff, o: Option) -> bool:
+    """Rule 3 (co-led types): nobody co-leads a session longer than their daily maximum."""
+    return rule3_leader_day_max(program, s, o)
+
+
 def rule4_room_fits(program: Program, c: RoomClass, t: SessionType) -> bool:
     """Rule 4: a session's room hosts its kind and seats at least its minimum size."""
     return t.kind in c.kinds and effective_capacity(c, t) >= t.min_size
@@ -476,21 +512,28 @@ def _seats(wm: WeekModel, o: Option, attendees: list) -> None:
 
 
 def _staff_day_minutes(wm: WeekModel) -> dict[tuple[str, int], list]:
-    """(staff, day) -> (lead variable, minutes) of every session they might lead that day."""
+    """(staff, day) -> (lead or co-lead variable, minutes) of every session they might lead or
+    co-lead that day (co-leading counts in the staff hours: rule 3)."""
     out: dict[tuple[str, int], list] = defaultdict(list)
     for o in wm.options:
         for s in o.staff:
             out[s, o.day].append((wm.y[o.index, s], o.stype.minutes))
+        for s in o.co_staff:
+            out[s, o.day].append((wm.z[o.index, s], o.stype.minutes))
     return out
 
 
 def rule3_leader_overlap(wm: WeekModel, attendees) -> None:
-    """Rule 3: nobody leads two sessions at once."""
+    """Rule 3: nobody leads two sessions at once; co-leading counts as leading (a co-leader is
+    busy, and is never the leader of the same session)."""
     staff_cover: dict[tuple[str, int, int], list] = defaultdict(list)
     for o in wm.options:
         for s in o.staff:
             for k in range(o.length):
                 staff_cover[s, o.day, o.slot + k].append(wm.y[o.index, s])
+        for s in o.co_staff:
+            for k in range(o.length):
+                staff_cover[s, o.day, o.slot + k].append(wm.z[o.index, s])
     for vs in staff_cover.values():
         if len(vs) > 1:
             wm.model.add_at_most_one(vs)
@@ -614,13 +657,17 @@ def rule6_week_maxima(wm: WeekModel, pw: ParticipantWeek) -> None:
 
 
 # (name, scope, function), in the order the model applies them: see the comment above. The
-# filters rule3_leader_day_max and rule6_attendable_maxima only prune what rule3_staff_hours,
-# rule6_day_maxima and rule6_week_maxima forbid anyway (they keep the model small).
+# filters rule3_leader_day_max, rule3_co_leader_day_max and rule6_attendable_maxima only prune
+# what rule3_staff_hours, rule6_day_maxima and rule6_week_maxima forbid anyway (they keep the
+# model small).
 HARD_RULES: tuple[tuple[str, str, Callable], ...] = (
     ("rule2_open_days", "candidate", rule2_open_days),
     ("rule3_leader_qualified", "leader", rule3_leader_qualified),
     ("rule3_leader_available", "leader", rule3_leader_available),
     ("rule3_leader_day_max", "leader", rule3_leader_day_max),
+    ("rule3_co_leader_qualified", "co_leader", rule3_co_leader_qualified),
+    ("rule3_co_leader_available", "co_leader", rule3_co_leader_available),
+    ("rule3_co_leader_day_max", "co_leader", rule3_co_leader_day_max),
     ("rule4_room_fits", "room", rule4_room_fits),
     ("rule1_dates_and_commitments", "attendance", rule1_dates_and_commitments),
     ("rule5_eligible", "attendance", rule5_eligible),
@@ -637,7 +684,7 @@ HARD_RULES: tuple[tuple[str, str, Callable], ...] = (
     ("rule7_compact_day", "day", rule7_compact_day),
     ("rule6_week_maxima", "participant", rule6_week_maxima),
 )
-SCOPES = ("candidate", "leader", "room", "attendance", "option", "seats", "week", "day", "participant")
+SCOPES = ("candidate", "leader", "co_leader", "room", "attendance", "option", "seats", "week", "day", "participant")
 
 
 def rules_of(scope: str) -> list[Callable]:
@@ -711,7 +758,7 @@ def unmet_scale(wm: WeekModel) -> int:
 
 
 def _stability(wm: WeekModel, previous: Schedule, freeze: str | None) -> None:
-    """Preference: fewest changes to last week's attendance and leaders (freeze: keep them)."""
+    """Preference: fewest changes to last week's attendance, leaders and co-leaders (freeze: keep them)."""
     by_key = wm.option_by_key
     people = wm.program.participant_by_id()
     terms = wm.terms["stability"]
@@ -725,6 +772,11 @@ def _stability(wm: WeekModel, previous: Schedule, freeze: str | None) -> None:
             terms.append(1 - lead)  # same leader at the same time
             if freeze in ("sessions", "participants"):
                 wm.frozen.append(lead)
+        co_lead = wm.z.get((o.index, s.co_leader_id or ""))
+        if co_lead is not None:
+            terms.append(1 - co_lead)  # same co-leader at the same time (co-led types)
+            if freeze in ("sessions", "participants"):
+                wm.frozen.append(co_lead)
         for pid in s.participants:
             v = wm.a.get((pid, o.index))
             if pid in people and v is not None:

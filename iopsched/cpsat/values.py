@@ -14,7 +14,7 @@ from iopsched.schedule import Schedule
 
 
 class Decisions:
-    """Values of the decision variables (leaders, room classes, attendances); others read 0."""
+    """Values of the decision variables (leaders, room classes, attendances, co-leaders); others read 0."""
 
     values: dict[int, int]
 
@@ -47,7 +47,7 @@ class SolverValues(Decisions):
 class GreedyValues(Decisions):
     """A greedy week (`greedy.decisions`) as the model's decisions."""
 
-    def __init__(self, wm: WeekModel, y_on: set, rc_count, a_on: set):
+    def __init__(self, wm: WeekModel, y_on: set, rc_count, a_on: set, z_on: frozenset | set = frozenset()):
         self.values: dict[int, int] = {}
         for lead, var in wm.y.items():
             self.values[var.index] = int(lead in y_on)
@@ -55,6 +55,8 @@ class GreedyValues(Decisions):
             self.values[var.index] = rc_count.get(rooms, 0)
         for seat, var in wm.a.items():
             self.values[var.index] = int(seat in a_on)
+        for co_lead, var in wm.z.items():
+            self.values[var.index] = int(co_lead in z_on)
 
 
 class ScheduleValues(Decisions):
@@ -70,8 +72,9 @@ class ScheduleValues(Decisions):
             if o is None:
                 continue
             leader = wm.y.get((o.index, s.staff_id))
+            co_leader = wm.z.get((o.index, s.co_leader_id or ""))
             room = wm.rc.get((o.index, room_class.get(s.room_id, -1)))
-            for var in (leader, room):
+            for var in (leader, co_leader, room):
                 if var is not None:
                     self.values[var.index] = self.values.get(var.index, 0) + 1
             for pid in s.participants:
@@ -81,7 +84,7 @@ class ScheduleValues(Decisions):
 
 
 def _decision_vars(wm: WeekModel):
-    return list(wm.y.values()) + list(wm.rc.values()) + list(wm.a.values())
+    return list(wm.y.values()) + list(wm.rc.values()) + list(wm.a.values()) + list(wm.z.values())
 
 
 def hint_decisions(wm: WeekModel, values: Decisions) -> None:

@@ -153,7 +153,8 @@ def _rosters(person: Person, page: Page) -> str:
         s = e.session
         name, date = day_heading(page, s.day)
         who = ", ".join(esc(r) for r in e.roster) or "&mdash;"
-        rows.append(f"<tr><td>{name} {date}, {e.time_range}</td><td>{esc(s.session_type)}</td>"
+        kind = " (co-leader)" if e.co_leading else ""
+        rows.append(f"<tr><td>{name} {date}, {e.time_range}</td><td>{esc(s.session_type)}{kind}</td>"
                     f"<td>{esc(s.room_id)}</td><td>{len(e.roster)}</td><td>{who}</td></tr>")
     return ('<section class="roster-page"><h2>Rosters</h2><table class="rosters"><thead><tr>'
             "<th>When</th><th>Session</th><th>Room</th><th>Size</th><th>Participants</th>"

@@ -39,6 +39,8 @@ def _vtimezone(tzid: str, monday: dt.date) -> Timezone:
 def _description(person: Person, entry: Entry) -> str:
     s = entry.session
     lines = [f"Leader: {entry.leader}"]
+    if entry.co_leading:
+        lines.append("Your role: co-leader")
     if s.kind:
         lines.append(f"Kind: {s.kind}")
     if person.role == STAFF:

@@ -260,7 +260,8 @@ def _rosters(pdf: _Pdf, person: Person, page: Page) -> None:
     for e in person.entries:
         s = e.session
         name, date = day_heading(page, s.day)
-        head = (f"{name} {date}, {e.time_range} \u00b7 {_text(s.session_type)} \u00b7 "
+        kind = " (co-leader)" if e.co_leading else ""
+        head = (f"{name} {date}, {e.time_range} \u00b7 {_text(s.session_type)}{kind} \u00b7 "
                 f"{_text(s.room_id)} \u00b7 {len(e.roster)} participant"
                 f"{'s' if len(e.roster) != 1 else ''}")
         body = pdf.wrap(", ".join(_text(r) for r in e.roster) or "\u2014", pdf.regular, 9,

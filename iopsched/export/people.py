@@ -3,7 +3,8 @@
 Privacy is decided here, once, for every format:
 - a participant's view holds only their own sessions, never another participant's id or name
   (no rosters, no session ids);
-- a staff member's view holds the sessions they lead, with the roster by participant id;
+- a staff member's view holds the sessions they lead or co-lead (marked as co-leader), with
+  the roster by participant id;
 - names (participants' and staff members') appear only when the coordinator asked for them
   (`show_names`) and gave the program workbook they come from.
 """
@@ -67,8 +68,9 @@ class Entry:
     session: Session
     start: dt.datetime
     end: dt.datetime
-    leader: str  # staff id, with the name when names are shown
+    leader: str  # staff id, with the name when names are shown (and the co-leader's, co-led types)
     roster: tuple[str, ...] = ()  # staff views only: participant ids (with names when shown)
+    co_leading: bool = False  # staff views only: this person co-leads the session (issue 19)
 
     @property
     def time_range(self) -> str:
@@ -181,6 +183,12 @@ class Directory:
     def participant(self, participant_id: str) -> str:
         return labelled(participant_id, self.participant_names.get(participant_id, ""))
 
+    def leaders(self, s: Session) -> str:
+        """`S01`, or for a co-led session `S01 and co-leader S07` (names when shown)."""
+        if s.co_leader_id is None:
+            return self.staff(s.staff_id)
+        return f"{self.staff(s.staff_id)} and co-leader {self.staff(s.co_leader_id)}"
+
 
 def _ordered(ids: Iterable[str]) -> list[str]:
     return sorted(set(ids), key=lambda i: (i.casefold(), i))
@@ -193,12 +201,13 @@ def build_people(schedule: Schedule, roles: Iterable[str], page: Page,
     week = page.week
     people: list[Person] = []
     if STAFF in roles:
-        leaders = [s.staff_id for s in sessions if s.staff_id] + list(directory.staff_ids)
+        leaders = [sid for s in sessions for sid in s.staff_ids if sid] + list(directory.staff_ids)
         for sid in _ordered(leaders):
             entries = tuple(
-                Entry(s, week.at(s.day, s.start), week.at(s.day, s.end), directory.staff(sid),
-                      tuple(directory.participant(p) for p in s.participants))
-                for s in sessions if s.staff_id == sid
+                Entry(s, week.at(s.day, s.start), week.at(s.day, s.end), directory.leaders(s),
+                      tuple(directory.participant(p) for p in s.participants),
+                      co_leading=s.role_of(sid) == "co-leader")
+                for s in sessions if sid in s.staff_ids
             )
             people.append(Person(STAFF, sid, directory.staff_names.get(sid, ""), entries))
     if PARTICIPANT in roles:
@@ -207,7 +216,7 @@ def build_people(schedule: Schedule, roles: Iterable[str], page: Page,
         for pid in _ordered(known):
             entries = tuple(
                 Entry(s, week.at(s.day, s.start), week.at(s.day, s.end),
-                      directory.staff(s.staff_id))
+                      directory.leaders(s))
                 for s in sessions if pid in s.participants
             )
             name = directory.participant_names.get(pid, "")
@@ -220,10 +229,11 @@ def detail(person: Person, entry: Entry) -> str:
     if person.role == PARTICIPANT:
         return f"with {entry.leader}"
     s = entry.session
+    mark = "co-leader \u00b7 " if entry.co_leading else ""
     if s.kind == "group" or len(entry.roster) != 1:
         n = len(entry.roster)
-        return f"{n} participant{'s' if n != 1 else ''}"
-    return entry.roster[0]
+        return f"{mark}{n} participant{'s' if n != 1 else ''}"
+    return mark + entry.roster[0]
 
 
 def day_heading(page: Page, day: int) -> tuple[str, str]:

@@ -24,7 +24,8 @@ HEADER_ROW = 4
 PARTICIPANT_COLUMNS = (("Day", 6), ("Date", 12), ("Start", 7), ("End", 7), ("Session", 30),
                        ("Kind", 12), ("Room", 16), ("Leader", 24))
 STAFF_COLUMNS = (("Day", 6), ("Date", 12), ("Start", 7), ("End", 7), ("Session", 30),
-                 ("Kind", 12), ("Room", 16), ("Size", 6), ("Participants", 60), ("Session id", 16))
+                 ("Kind", 12), ("Room", 16), ("Size", 6), ("Participants", 60), ("Session id", 16),
+                 ("Role", 10))  # Role: leader or co-leader (issue 19)
 HEADER_FILL = PatternFill("solid", fgColor="DDE1E6")
 TAB_COLOURS = {STAFF: "4A6FA5", "participant": "5E9E6E"}
 
@@ -46,7 +47,8 @@ def fill_sheet(ws: Worksheet, person: Person, page: Page) -> None:
         values: list[object] = [day_name(s.day), e.start.date(), hhmm(s.start), hhmm(s.end),
                                 s.session_type, s.kind, s.room_id]
         if staff:
-            values += [len(e.roster), ", ".join(e.roster), s.session_id]
+            values += [len(e.roster), ", ".join(e.roster), s.session_id,
+                       "co-leader" if e.co_leading else "leader"]
         else:
             values.append(e.leader)
         for j, v in enumerate(values, start=1):

@@ -94,11 +94,12 @@ class BlockBuilder(ScoredWeek):
         return plan, minutes
 
     def _can_open(self, o: Option) -> bool:
-        """Is a leader and a room free for a new session of o? (cached until resources change)"""
+        """Is a leader (and a co-leader) and a room free for a new session of o? (cached until
+        resources change)"""
         hit = self._open_cache.get(o.index)
         if hit is not None and hit[0] == self._version:
             return hit[1]
-        ok = any(self.staff_free(s, o) for s in o.staff) and any(self.room_free(c, o) for c in o.classes)
+        ok = self.leaders_for(o) is not None and any(self.room_free(c, o) for c in o.classes)
         self._open_cache[o.index] = (self._version, ok)
         return ok
 

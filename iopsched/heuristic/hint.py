@@ -17,17 +17,21 @@ from iopsched.heuristic.local_search import (
 )
 
 
-def decisions(g: Greedy) -> tuple[set, Counter, set]:
-    """The greedy week as the model's decisions: (leaders on, room classes used, attendances)."""
+def decisions(g: Greedy) -> tuple[set, Counter, set, set]:
+    """The greedy week as the model's decisions: (leaders on, room classes used, attendances,
+    co-leaders on)."""
     y_on: set[tuple[int, str]] = set()
+    z_on: set[tuple[int, str]] = set()
     rc_count: Counter[tuple[int, int]] = Counter()
     a_on: set[tuple[str, int]] = set()
     for s in g.sessions:
         y_on.add((s.option.index, s.staff))
+        if s.co_staff is not None:
+            z_on.add((s.option.index, s.co_staff))
         rc_count[s.option.index, s.ci] += 1
         for pid in s.members:
             a_on.add((pid, s.option.index))
-    return y_on, rc_count, a_on
+    return y_on, rc_count, a_on, z_on
 
 
 def hint_week(g: Greedy) -> tuple[bool, int]:
@@ -35,8 +39,8 @@ def hint_week(g: Greedy) -> tuple[bool, int]:
     Returns (the hint is complete and feasible, attendances)."""
     from iopsched.cpsat.hints import apply_hint, complete_hint
 
-    y_on, rc_count, a_on = decisions(g)
-    apply_hint(g.wm, y_on, rc_count, a_on)
+    y_on, rc_count, a_on, z_on = decisions(g)
+    apply_hint(g.wm, y_on, rc_count, a_on, z_on)
     return complete_hint(g.wm), len(a_on)
 
 

@@ -38,12 +38,13 @@ class ScoredWeek(WeekState):
     def changes(self) -> int:
         """Changes to last week (the model's stability term): continuing participants'
         attendances (still possible) this week no longer has, attendances it adds, and last
-        week's leaders no longer leading at the same time."""
-        if not self.continuing and not self.last_leads:
+        week's leaders and co-leaders no longer leading (co-leading) at the same time."""
+        if not self.continuing and not self.last_leads and not self.last_co_leads:
             return 0
         now = {(pid, sess.option.index) for sess in self.sessions for pid in sess.members if pid in self.continuing}
         leads = {(sess.option.index, sess.staff) for sess in self.sessions}
-        return len(self.last_week ^ now) + len(self.last_leads - leads)
+        co_leads = {(sess.option.index, sess.co_staff) for sess in self.sessions if sess.co_staff is not None}
+        return len(self.last_week ^ now) + len(self.last_leads - leads) + len(self.last_co_leads - co_leads)
 
     def shortfall_units(self) -> int:
         """Unmet units of the greedy week, as the model's `unmet` term counts them."""

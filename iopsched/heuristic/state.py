@@ -26,6 +26,7 @@ class Booked:
     ci: int
     members: list[str] = field(default_factory=list)
     pinned: bool = False
+    co_staff: str | None = None  # the co-leader of a co-led type's session (issue 19)
 
 
 @dataclass
@@ -65,6 +66,7 @@ class WeekState:
         self._marks: weakref.WeakSet[Snapshot] = weakref.WeakSet()
         self.last_week: set[tuple[str, int]] = set()  # (participant, option) of last week's week
         self.last_leads: set[tuple[int, str]] = set()  # (option, leader) of last week's sessions
+        self.last_co_leads: set[tuple[int, str]] = set()  # (option, co-leader) of last week's sessions
         self.continuing: set[str] = set()  # participants in last week's schedule
         self.people: dict[str, PersonState] = {}
         for p in self.prog.participants:
@@ -90,6 +92,27 @@ class WeekState:
             return False
         return not (st.max_hours_week is not None and self.staff_minutes_week[s] + m > st.max_hours_week * 60)
 
+    def leaders_for(self, o: Option, prefer: str | None = None,
+                    fixed: str | None = None) -> tuple[str, str | None] | None:
+        """A free leader and, for a co-led type, a free co-leader who is someone else:
+        (leader, co-leader or None), or None when there is no such pair. `fixed`: the leader
+        is given (a pinned or last week's session); `prefer`: the leader to try first.
+        Versatile staff (therapists, prescribers) are kept free: fewest roles first."""
+        def order(candidates, first):
+            return sorted(candidates, key=lambda s: (s != first, len(self.staff[s].roles),
+                                                     self.staff_minutes_week[s], s))
+        leaders = [fixed] if fixed is not None else order(o.staff, prefer)
+        co_leaders = order(o.co_staff, None) if o.stype.co_led else []
+        for leader in leaders:
+            if not self.staff_free(leader, o):
+                continue
+            if not o.stype.co_led:
+                return leader, None
+            co = next((s for s in co_leaders if s != leader and self.staff_free(s, o)), None)
+            if co is not None:
+                return leader, co
+        return None
+
     def room_free(self, ci: int, o: Option) -> bool:
         n = len(self.wm.classes[ci].rooms)
         return all(self.room_used[ci, o.day, o.slot + k] < n for k in range(o.length))
@@ -100,7 +123,9 @@ class WeekState:
         room_class = self.wm.room_class
         for pin in self.prog.pinned:
             o = by_key[pin.session_type, pin.day, pin.start]
-            sess = self.reserve(o, pin.staff_id, room_class[pin.room_id])
+            pair = self.leaders_for(o, fixed=pin.staff_id)  # the co-leader of a co-led pin: anyone free
+            co = pair[1] if pair is not None else None
+            sess = self.reserve(o, pin.staff_id, room_class[pin.room_id], co)
             sess.pinned = True
             for pid in pin.participants:
                 self.join(self.people[pid], sess)
@@ -120,6 +145,8 @@ class WeekState:
                 self.last_week.update((pid, o.index) for pid in s.participants if (pid, o.index) in self.wm.a)
                 if s.staff_id in o.staff:
                     self.last_leads.add((o.index, s.staff_id))
+                if s.co_leader_id is not None and s.co_leader_id in o.co_staff:
+                    self.last_co_leads.add((o.index, s.co_leader_id))
 
     def load(self, sessions) -> None:
         """Place these sessions (a Schedule's) where they still fit, with their participants;
@@ -132,9 +159,12 @@ class WeekState:
                 continue
             sess = next((x for x in self.open_at[o.index] if x.pinned and x.staff == s.staff_id), None)
             ci = None
+            co = None
             if sess is None:
-                if not self.staff_free(s.staff_id, o):
+                pair = self._last_leaders(o, s)
+                if pair is None:
                     continue
+                co = pair[1]
                 classes = [room_class.get(s.room_id), *sorted(o.classes)]
                 ci = next((c for c in classes if c in o.classes and self.room_free(c, o)), None)
                 if ci is None:
@@ -147,39 +177,50 @@ class WeekState:
                 if not members or (o.stype.is_group and len(members) < o.stype.min_size):
                     continue
                 assert ci is not None  # a room class was found above
-                sess = self.reserve(o, s.staff_id, ci)
+                sess = self.reserve(o, s.staff_id, ci, co)
             room = effective_capacity(self.wm.classes[sess.ci], o.stype) if o.stype.is_group else 1
             for ps in members[: max(0, room - len(sess.members))]:
                 self.join(ps, sess)
                 self.add_start(ps, o.slot)
 
-    def reserve(self, o: Option, leader: str, ci: int) -> Booked:
-        sess = Booked(o, leader, ci)
+    def _last_leaders(self, o: Option, s) -> tuple[str, str | None] | None:
+        """Last week's leader of session s, with its co-leader when still free (else another)."""
+        co = s.co_leader_id
+        if (o.stype.co_led and co in o.co_staff and co != s.staff_id
+                and self.staff_free(s.staff_id, o) and self.staff_free(co, o)):
+            return s.staff_id, co
+        return self.leaders_for(o, fixed=s.staff_id)
+
+    def _book_staff(self, s: str, o: Option, sign: int) -> None:
+        """Mark staff member s busy (sign 1) or free (-1) for a session of option o."""
+        busy = self.staff_busy[s, o.day]
+        for k in range(o.length):
+            if sign > 0:
+                busy.add(o.slot + k)
+            else:
+                busy.discard(o.slot + k)
+        self.staff_minutes_day[s, o.day] += sign * o.stype.minutes
+        self.staff_minutes_week[s] += sign * o.stype.minutes
+
+    def reserve(self, o: Option, leader: str, ci: int, co_leader: str | None = None) -> Booked:
+        sess = Booked(o, leader, ci, co_staff=co_leader)
         self._take(sess)
         self.sessions.append(sess)
         self.open_at[o.index].append(sess)
         self._undo.append((self._unreserve, (sess,)))
         return sess
 
-    def _take(self, sess: Booked) -> None:
-        """The session's leader and room are busy for its slots."""
+    def _take(self, sess: Booked, sign: int = 1) -> None:
+        """The session's leader, co-leader and room are busy (sign 1) or free (-1) for its slots."""
         self._version += 1
         o = sess.option
+        for s in (sess.staff,) if sess.co_staff is None else (sess.staff, sess.co_staff):
+            self._book_staff(s, o, sign)
         for k in range(o.length):
-            self.staff_busy[sess.staff, o.day].add(o.slot + k)
-            self.room_used[sess.ci, o.day, o.slot + k] += 1
-        self.staff_minutes_day[sess.staff, o.day] += o.stype.minutes
-        self.staff_minutes_week[sess.staff] += o.stype.minutes
+            self.room_used[sess.ci, o.day, o.slot + k] += sign
 
     def _free(self, sess: Booked) -> None:
-        """... and free again."""
-        self._version += 1
-        o = sess.option
-        for k in range(o.length):
-            self.staff_busy[sess.staff, o.day].discard(o.slot + k)
-            self.room_used[sess.ci, o.day, o.slot + k] -= 1
-        self.staff_minutes_day[sess.staff, o.day] -= o.stype.minutes
-        self.staff_minutes_week[sess.staff] -= o.stype.minutes
+        self._take(sess, -1)
 
     def _unreserve(self, sess: Booked) -> None:
         """Undo `reserve` (the session is the last one reserved: undo runs newest first)."""
@@ -188,11 +229,8 @@ class WeekState:
         self.open_at[sess.option.index].pop()
 
     def open_session(self, o: Option, prefer: str | None = None) -> Booked | None:
-        # keep versatile staff (therapists, prescribers) free: fewest roles lead first
-        leaders = sorted(o.staff, key=lambda s: (s != prefer, len(self.staff[s].roles),
-                                                 self.staff_minutes_week[s], s))
-        leader = next((s for s in leaders if self.staff_free(s, o)), None)
-        if leader is None:
+        pair = self.leaders_for(o, prefer)
+        if pair is None:
             return None
         classes = sorted(o.classes, key=lambda ci: (effective_capacity(self.wm.classes[ci], o.stype), ci))
         if o.stype.is_group:
@@ -200,7 +238,7 @@ class WeekState:
         ci = next((c for c in classes if self.room_free(c, o)), None)
         if ci is None:
             return None
-        return self.reserve(o, leader, ci)
+        return self.reserve(o, pair[0], ci, pair[1])
 
     def close_session(self, sess: Booked) -> None:
         at, at_option = self.sessions.index(sess), self.open_at[sess.option.index].index(sess)
@@ -337,8 +375,8 @@ class WeekState:
             undo(*args)
 
     def week(self) -> list[tuple]:
-        """The sessions as plain data (option, leader, room class, members, pinned)."""
-        return [(s.option, s.staff, s.ci, tuple(s.members), s.pinned) for s in self.sessions]
+        """The sessions as plain data (option, leader, room class, members, pinned, co-leader)."""
+        return [(s.option, s.staff, s.ci, tuple(s.members), s.pinned, s.co_staff) for s in self.sessions]
 
 
 class Snapshot:

@@ -69,6 +69,8 @@ def check_matches(program: Program, schedule: Schedule, file: str = "") -> None:
             bad(f"session {s.session_id}: session type", s.session_type, s.session_id, column="session_type")
         if s.staff_id and s.staff_id not in staff:
             bad(f"session {s.session_id}: staff id", s.staff_id, s.session_id, column="staff_id")
+        if s.co_leader_id and s.co_leader_id not in staff:
+            bad(f"session {s.session_id}: co-leader id", s.co_leader_id, s.session_id, column="co_leader_id")
         if s.room_id and s.room_id not in rooms:
             bad(f"session {s.session_id}: room id", s.room_id, s.session_id, column="room_id")
         for pid in s.participants:
@@ -227,7 +229,8 @@ def figures(program: Program, schedule: Schedule, week_start: dt.date | None = N
 
 
 def _service_types(program: Program, schedule: Schedule, att: pd.DataFrame) -> pd.DataFrame:
-    sessions = pd.DataFrame([(s.session_type, s.end - s.start) for s in schedule.sessions],
+    # staff hours: a co-led session takes two staff members' time
+    sessions = pd.DataFrame([(s.session_type, (s.end - s.start) * len(s.staff_ids)) for s in schedule.sessions],
                             columns=["session_type", "minutes"])
     by_session = sessions.groupby("session_type").agg(sessions=("minutes", "size"), staff_minutes=("minutes", "sum"))
     by_att = att.groupby("session_type").agg(attendances=("minutes", "size"),
@@ -250,7 +253,8 @@ def _open_minutes(program: Program, windows) -> float:
 
 
 def _staff(program: Program, schedule: Schedule) -> pd.DataFrame:
-    led = pd.DataFrame([(s.staff_id, s.end - s.start) for s in schedule.sessions if s.staff_id],
+    """Hours each staff member leads or co-leads (`hours_led`) against their availability."""
+    led = pd.DataFrame([(sid, s.end - s.start) for s in schedule.sessions for sid in s.staff_ids if sid],
                        columns=["staff_id", "minutes"])
     by = led.groupby("staff_id").agg(sessions=("minutes", "size"), minutes=("minutes", "sum"))
     rows = []
@@ -306,7 +310,9 @@ def _staff_use(program: Program, schedule: Schedule) -> pd.DataFrame:
                     if m:
                         rows.append((w.day, h, m, 0))
     for s in schedule.sessions:
-        if s.staff_id:
+        for sid in s.staff_ids:  # the leader, and the co-leader of a co-led session
+            if not sid:
+                continue
             for h in hours_of_day(program):
                 m = _overlap(h, h + 60, s.start, s.end)
                 if m:

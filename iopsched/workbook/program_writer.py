@@ -30,6 +30,7 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
     "SessionTypes": (
         "session_type", "kind", "minutes", "staff_role", "min_size", "max_size", "tracks",
         "tags_required", "weekly_min", "weekly_max", "daily_max", "counts_toward_hours",
+        "co_leader_role",
     ),
     "Participants": (
         "participant_id", "name", "track", "tags", "level", "days_min", "days_max",

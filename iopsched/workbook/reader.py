@@ -53,6 +53,8 @@ SCHEMA: dict[str, dict[str, bool]] = {
         "session_type": True, "kind": True, "minutes": True, "staff_role": True, "min_size": False,
         "max_size": False, "tracks": False, "tags_required": False, "weekly_min": False, "weekly_max": False,
         "daily_max": False, "counts_toward_hours": False,
+        # extension (issue 19): co-led types, a second staff member holding this role
+        "co_leader_role": False,
     },
     "Participants": {
         "participant_id": True, "name": False, "track": True, "tags": False, "level": False, "days_min": False,
@@ -331,12 +333,13 @@ def _read_session_types(sh: _Sheet, rules: Rules) -> dict[str, SessionType]:
         if minutes is not None and minutes > rules.close - rules.open:
             sh.problem(row, "minutes", f"longer than the opening hours {hhmm(rules.open)}-{hhmm(rules.close)}",
                        value=minutes, expected=f"at most {rules.close - rules.open} minutes")
+        co_role = sh.cell(row, r, "co_leader_role", lambda v: _ident(v).lower())
         if _unique(sh, row, "session_type", name, seen) and None not in (kind, minutes, role, mn, mx):
             types[name] = SessionType(
                 name=name, kind=kind, minutes=minutes, staff_role=role, min_size=mn, max_size=mx,
                 tracks=frozenset(tracks), tags_required=frozenset(t.lower() for t in tags),
                 weekly_min=wmin or 0, weekly_max=wmax, daily_max=dmax if dmax is not None else 1,
-                counts_toward_hours=counts,
+                counts_toward_hours=counts, co_leader_role=co_role,
             )
     return types
 
@@ -479,6 +482,27 @@ def _read_pinned(sh: _Sheet, rules: Rules, staff, rooms, types, participants) ->
     return pinned
 
 
+def _check_co_leader(file, t: SessionType, staff: dict[str, Staff], roles: set[str], row: int | None,
+                     problems: list[Problem]) -> None:
+    """A co-led type's co_leader_role is held by some staff member, and by someone other than
+    the only possible leader: otherwise no session of the type could ever run (bad input)."""
+    def problem(message: str, expected: str) -> None:
+        problems.append(Problem(message, file=file, sheet="SessionTypes", row=row, column="co_leader_role",
+                                value=t.co_leader_role, expected=expected, record=f"session type {t.name}"))
+
+    if t.co_leader_role not in roles:
+        problem(f"session type '{t.name}' needs co-leader role '{t.co_leader_role}' which no staff member holds",
+                "one of the roles in sheet Staff: " + ", ".join(sorted(roles)))
+        return
+    leaders = {sid for sid, s in staff.items() if t.staff_role in s.roles}
+    co_leaders = {sid for sid, s in staff.items() if t.co_leader_role in s.roles}
+    if leaders and len(leaders | co_leaders) < 2:
+        only = next(iter(leaders))
+        problem(f"session type '{t.name}' needs a leader ({t.staff_role}) and a different co-leader "
+                f"({t.co_leader_role}), but {only} is the only staff member holding either",
+                "a role that a second staff member holds, or a blank cell")
+
+
 def _cross_checks(file, rules, staff, rooms, types, participants, problems, type_rows=None) -> None:
     type_rows = type_rows or {}
     roles = {role for s in staff.values() for role in s.roles}
@@ -489,6 +513,8 @@ def _cross_checks(file, rules, staff, rooms, types, participants, problems, type
                                     "holds", file=file, sheet="SessionTypes", row=type_rows.get(t.name),
                                     column="staff_role", value=t.staff_role,
                                     expected="one of the roles in sheet Staff: " + ", ".join(sorted(roles))))
+        if t.co_led:
+            _check_co_leader(file, t, staff, roles, type_rows.get(t.name), problems)
         if t.kind not in kinds:
             problems.append(Problem(f"no room hosts kind '{t.kind}' needed by session type '{t.name}'",
                                     file=file, sheet="Rooms", column="kinds", warning=True))

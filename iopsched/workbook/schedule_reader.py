@@ -79,6 +79,8 @@ def read_schedule(path: Path) -> Schedule:
             room_id=cell("Sessions", row, r, "room_id", text, ""),
             pinned=cell("Sessions", row, r, "pinned", parse_bool, False, required=False),
             size=cell("Sessions", row, r, "size", lambda v: parse_number(v, integer=True), None, required=False),
+            # optional (issue 19): schedules written before co-led types have no such column
+            co_leader_id=cell("Sessions", row, r, "co_leader_id", text, None, required=False),
             row=row,
         )
     members: dict[str, list[str]] = defaultdict(list)
@@ -117,7 +119,8 @@ def read_schedule(path: Path) -> Schedule:
         if None in (s["day"], s["start"], s["end"]):
             continue
         sessions.append(Session(sid, s["session_type"], s["kind"], s["day"], s["start"], s["end"], s["staff_id"],
-                                s["room_id"], tuple(members.get(sid, ())), bool(s["pinned"])))
+                                s["room_id"], tuple(members.get(sid, ())), bool(s["pinned"]),
+                                s["co_leader_id"] or None))
     return Schedule(
         sessions=sessions, unmet=unmet, summary=summary,
         declared_sizes={sid: s["size"] for sid, s in raw_sessions.items()},

@@ -56,6 +56,10 @@ COLUMN_HELP: dict[str, dict[str, str]] = {
         "weekly_max": "Optional. Most sessions of this type per participant per week; blank = no limit.",
         "daily_max": "Optional. Most sessions of this type per participant per day (default 1).",
         "counts_toward_hours": "Optional. yes/no: does it count toward program hours (default yes).",
+        "co_leader_role": "Optional (iopsched extension). A role (see Staff.roles) for a second "
+                          "staff member who runs every session of the type beside the leader, e.g. "
+                          "'peer specialist'; both must be available and free, and both count the "
+                          "hours. Blank = one leader.",
     },
     "Participants": {
         "participant_id": "Required. Unique id; the only participant identifier written to "

@@ -130,7 +130,7 @@ def _week_grid(ws, schedule: Schedule, program: Program, colours) -> None:
             if not here:
                 continue
             text = "\n".join(
-                f"{s.session_type} {hhmm(s.start)}-{hhmm(s.end)} · {s.staff_id} · {s.room_id}"
+                f"{s.session_type} {hhmm(s.start)}-{hhmm(s.end)} · {_leaders(s)} · {s.room_id}"
                 + (f" · {s.size}" if s.kind == "group" else "")
                 for s in here
             )
@@ -144,9 +144,14 @@ def _week_grid(ws, schedule: Schedule, program: Program, colours) -> None:
     _printable(ws)
 
 
+def _leaders(s: Session) -> str:
+    """`S01`, or `S01 + S07` for a co-led session (leader, then co-leader)."""
+    return " + ".join(s.staff_ids)
+
+
 def _section_view(ws, title_of, sessions_by_key, days, colours, who_of, notes=None) -> None:
     """One block per key: a title row, then a row with the week's sessions per day (and,
-    with `notes`, a row of figures below the title)."""
+    with `notes`, a row of figures below the title). `who_of(session, key)` is a box's last line."""
     widths = [16] + [30] * len(days)
     row = 1
     for j, w in enumerate(widths, start=1):
@@ -170,7 +175,7 @@ def _section_view(ws, title_of, sessions_by_key, days, colours, who_of, notes=No
             for j, d in enumerate(days, start=2):
                 if k < len(per_day.get(d, [])):
                     s = per_day[d][k]
-                    c = set_cell(ws, row, j, _label(s, who_of(s)))
+                    c = set_cell(ws, row, j, _label(s, who_of(s, key)))
                     c.alignment = WRAP
                     c.border = BOX
                     c.fill = PatternFill("solid", fgColor=colours.get(s.session_type, "FFFFFF"))
@@ -186,34 +191,41 @@ def _people_view(ws, schedule, program, colours, names, notes=None) -> None:
             by.setdefault(pid, []).append(s)
     days = sorted(program.rules.days)
     _section_view(ws, lambda k: f"{k} — {names[k]}" if names.get(k) else k, by, days, colours,
-                  lambda s: f"{s.staff_id} · {s.room_id}", notes)
+                  lambda s, _k: f"{_leaders(s)} · {s.room_id}", notes)
 
 
 def _staff_view(ws, schedule, program, colours) -> None:
+    """Each staff member's week: the sessions they lead and those they co-lead (marked)."""
     by: dict[str, list[Session]] = {s.staff_id: [] for s in program.staff}
     for s in schedule.sessions:
-        by.setdefault(s.staff_id, []).append(s)
-    _section_view(ws, str, by, sorted(program.rules.days), colours,
-                  lambda s: f"{s.room_id} · {s.size} participant{'s' if s.size != 1 else ''}")
+        for sid in dict.fromkeys(s.staff_ids):
+            by.setdefault(sid, []).append(s)
+
+    def who(s: Session, sid: str) -> str:
+        mark = f"co-leader with {s.staff_id} · " if s.role_of(sid) == "co-leader" else ""
+        return f"{mark}{s.room_id} · {s.size} participant{'s' if s.size != 1 else ''}"
+
+    _section_view(ws, str, by, sorted(program.rules.days), colours, who)
 
 
 def _room_view(ws, schedule, program, colours) -> None:
     by: dict[str, list[Session]] = {r.room_id: [] for r in program.rooms}
     for s in schedule.sessions:
         by.setdefault(s.room_id, []).append(s)
-    _section_view(ws, str, by, sorted(program.rules.days), colours, lambda s: f"{s.staff_id} · {s.size}")
+    _section_view(ws, str, by, sorted(program.rules.days), colours, lambda s, _k: f"{_leaders(s)} · {s.size}")
 
 
 def _rosters(ws, schedule, names) -> None:
-    cols = ("session_id", "session_type", "day", "time", "staff_id", "room_id", "size", "participants")
-    _header(ws, 1, cols, (14, 24, 6, 13, 10, 10, 6, 80))
+    cols = ("session_id", "session_type", "day", "time", "staff_id", "room_id", "size", "participants",
+            "co_leader_id")
+    _header(ws, 1, cols, (14, 24, 6, 13, 10, 10, 6, 80, 12))
     row = 2  # below the header
     for s in _ordered(schedule.sessions):
         if s.kind != "group":
             continue
         people = ", ".join(f"{p} ({names[p]})" if names.get(p) else p for p in s.participants)
         append_row(ws, [s.session_id, s.session_type, day_name(s.day), f"{hhmm(s.start)}-{hhmm(s.end)}",
-                        s.staff_id, s.room_id, s.size, people], row=row)
+                        s.staff_id, s.room_id, s.size, people, s.co_leader_id or ""], row=row)
         row += 1
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
