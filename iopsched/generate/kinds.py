@@ -84,430 +84,43 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from dataclasses import dataclass, field
 
-from iopsched.domain import DAY_NAMES
-from iopsched.errors import InputError
+from iopsched.generate.kind_catalogue import (
+    ARCHETYPES,
+    BAND_WINDOWS,
+    DAY_COUNTS,
+    LEVELS,
+    MAX_GAP,
+    PLANTED_REASONS,
+    PRESCRIBER_DAY_WINDOW,
+    TYPES,
+    Extra,
+    GSession,
+    KPerson,
+    eligible,
+    free_windows,
+    weekly_needs,
+)
+from iopsched.generate.kind_resources import KindResources, band_use, resize_rooms
 from iopsched.generate.programs import (
-    BUFFER,
     CLOSE,
-    FIRST_NAMES,
     KINDS,
-    LAST_NAMES,
     OPEN,
     SLOT,
-    Busy,
     PlanningError,
-    RoomSpec,
     Size,
-    StaffMember,
     _every,
-    _st,
-    hhmm,
     hm,
 )
 
 __all__ = ["BAND_WINDOWS", "KINDS", "band_use", "plan_kind", "resize_rooms"]
-MAX_GAP = 30
-
-# --- the catalogue (in the style of the evening-workers case) -------------------------------------
-
-ADULT = "SUD, MH, Dual"
-KIND_TYPES: list[dict] = [
-    _st("Process Group", "group", 90, "counselor", 4, 12, ADULT, wmin=2),
-    _st("DBT Skills", "group", 90, "therapist", 4, 10, "MH, Dual"),
-    _st("Seeking Safety", "group", 90, "counselor", 4, 12, ADULT),
-    _st("Relapse Prevention", "group", 60, "counselor", 4, 12, "SUD, Dual"),
-    _st("CBT Skills", "group", 60, "therapist", 3, 12, ADULT),
-    _st("Psychoeducation", "group", 60, "counselor", 4, 14, ADULT),
-    _st("Life Skills", "group", 60, "peer_specialist", 3, 12, ADULT, wmax=3),
-    _st("Women's Group", "group", 60, "counselor", 3, 10, ADULT, tags="women", wmax=2),
-    _st("Teen Process Group", "group", 90, "counselor", 3, 8, "Adolescent"),
-    _st("Teen Skills Group", "group", 60, "therapist", 3, 8, "Adolescent"),
-    _st("Teen Psychoeducation", "group", 60, "counselor", 3, 8, "Adolescent"),
-    _st("Teen Life Skills", "group", 60, "counselor", 3, 8, "Adolescent"),
-    _st("Individual Therapy", "individual", 60, "therapist", wmin=1, wmax=2),
-    _st("Family Session", "family", 60, "family_therapist", wmin=1, wmax=1),
-    _st("Medication Management", "medication", 30, "prescriber", wmin=1, wmax=1),
-]
-KIND_TYPES[-1]["counts_toward_hours"] = False
-TYPES = {t["session_type"]: t for t in KIND_TYPES}
-TEEN_TYPES = {t["session_type"] for t in KIND_TYPES if t["tracks"] == "Adolescent"}
-POOL60 = {"adult": ("Psychoeducation", "CBT Skills", "Life Skills", "Relapse Prevention"),
-          "teen": ("Teen Skills Group", "Teen Psychoeducation", "Teen Life Skills")}
-POOL90 = {"adult": ("Process Group", "DBT Skills", "Seeking Safety"),
-          "teen": ("Teen Process Group",)}
-LEVELS = {  # the config defaults: days min/max, day hours min/max, week hours min/max (minutes)
-    "IOP": (3, 5, 120, 240, 540, 1140),
-    "IOP-adolescent": (3, 5, 120, 240, 360, 1140),
-}
-
-
-# --- bands: when a participant can come, and the lanes that serve them -----------------------------
-
-@dataclass(frozen=True)
-class KBand:
-    name: str
-    audience: str  # adult | teen
-    window: tuple[int, int]  # the band's hours in the group rooms (lanes, and the use measure)
-    shapes: tuple[tuple[int, tuple[int, ...]], ...]  # lane (start, minutes of each group)
-    saturday: bool  # also runs on Saturday when the program opens then
-    preferred_time: str
-
-
-def _shapes(*rows: tuple[str, tuple[int, ...]]) -> tuple[tuple[int, tuple[int, ...]], ...]:
-    return tuple((hm(s), d) for s, d in rows)
-
-
-BANDS = {
-    "day": KBand("day", "adult", (hm("08:30"), hm("13:30")), _shapes(
-        ("09:00", (90, 60, 60)), ("09:30", (60, 90, 60)), ("08:30", (90, 90)),
-        ("10:00", (90, 60, 60))), True, "morning"),
-    "afternoon": KBand("afternoon", "adult", (hm("12:30"), hm("16:30")), _shapes(
-        ("13:00", (90, 60, 60)), ("12:30", (60, 90, 60)), ("13:30", (90, 90))), False,
-        "afternoon"),
-    "teen": KBand("teen", "teen", (hm("15:30"), hm("18:30")), _shapes(
-        ("15:30", (60, 90, 60)), ("16:00", (90, 60)), ("16:00", (90, 60)),
-        ("15:30", (60, 90)), ("16:00", (60, 90, 60)), ("15:30", (90, 60))), False, "afternoon"),
-    "evening": KBand("evening", "adult", (hm("17:00"), hm("21:00")), _shapes(
-        ("17:30", (90, 60, 60)), ("18:00", (90, 90)), ("17:00", (60, 90, 90)),
-        ("17:30", (60, 90, 60)), ("18:00", (60, 60, 60)), ("18:30", (90, 60)),
-        ("17:30", (90, 60, 60)), ("17:30", (60, 90, 60))), False, "evening"),
-}
-BAND_WINDOWS = {name: b.window for name, b in BANDS.items()}
-
-
-@dataclass(frozen=True)
-class KindSpec:
-    name: str
-    shares: dict[str, float]  # band (or "flex") -> share of the participants
-    busy: str  # the band whose lanes fill every group room on every weekday
-    rooms: dict[str, tuple[int, int, int]]  # size -> (group rooms, offices, telehealth)
-    late: float  # share of clinicians on the late shift
-    one_prescriber: bool = False
-    planted: float = 0.0
-
-
-MIX_ROOMS = {"small": (1, 1, 1), "medium": (2, 2, 1), "large": (4, 3, 2), "xl": (10, 7, 5)}
-MIX_SHARES = {"day": 0.40, "evening": 0.45, "afternoon": 0.08, "flex": 0.07}
-SPECS = {
-    "mix": KindSpec("mix", MIX_SHARES, "evening", MIX_ROOMS, 0.6),
-    "evening": KindSpec("evening", {"day": 0.30, "evening": 0.70}, "evening",
-                        {"small": (1, 1, 1), "medium": (3, 2, 2), "large": (5, 4, 4),
-                         "xl": (18, 12, 8)}, 0.75),
-    "adolescent": KindSpec("adolescent", {"teen": 0.5, "day": 0.2, "evening": 0.2, "flex": 0.1},
-                           "teen", {"small": (1, 1, 1), "medium": (3, 2, 1), "large": (6, 3, 2),
-                                    "xl": (15, 8, 5)}, 0.7),
-    "prescriber": KindSpec("prescriber", MIX_SHARES, "evening", MIX_ROOMS, 0.6,
-                           one_prescriber=True),
-    "planted": KindSpec("planted", MIX_SHARES, "evening", MIX_ROOMS, 0.6, planted=0.08),
-}
-PRESCRIBER_DAY_WINDOW = (hm("08:00"), hm("21:00"))
-
-
-# --- the witness week's objects ---------------------------------------------------------------
-
-@dataclass(eq=False)
-class GSession:
-    """One group session of the witness."""
-
-    type_name: str
-    day: int
-    start: int
-    end: int
-    room_id: str
-    staff_id: str
-    cap: int
-    min_size: int
-    members: list[str] = field(default_factory=list)
-    alive: bool = True
-
-    @property
-    def is_group(self) -> bool:
-        return True
-
-
-@dataclass(eq=False)
-class Extra:
-    """One individual, family or medication session of the witness."""
-
-    type_name: str
-    day: int
-    start: int
-    end: int
-    staff_id: str
-    room_id: str
-    pid: str
-
-    @property
-    def is_group(self) -> bool:
-        return False
-
-
-@dataclass(eq=False)
-class KPerson:
-    pid: str
-    name: str
-    track: str
-    band: str  # day | afternoon | evening | teen | flex
-    level: str
-    tags: list[str] = field(default_factory=list)
-    commitments: list[tuple[int, int, int, str]] = field(default_factory=list)
-    k: int = 3  # days wanted in the witness
-    days_min: int = 3
-    days_max: int = 5
-    dh_min: int = 120
-    dh_max: int = 240
-    wh_min: int = 540
-    wh_max: int = 1140
-    needs_medication: bool = False
-    family_sessions: bool = False
-    med_day: int | None = None  # prescriber kind: the day the visit must be on
-    therapist: str | None = None
-    planted: str | None = None
-    free: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    items: dict[int, list] = field(default_factory=dict)  # day -> [GSession | Extra]
-
-    @property
-    def teen(self) -> bool:
-        return self.track == "Adolescent"
-
-    def fits(self, day: int, start: int, end: int) -> bool:
-        return any(a <= start and end <= b for a, b in self.free.get(day, ()))
-
-    def minutes(self, items) -> int:
-        return sum(x.end - x.start for x in items if TYPES[x.type_name]["counts_toward_hours"])
-
-    def week_minutes(self) -> int:
-        return sum(self.minutes(v) for v in self.items.values())
-
-
-def free_windows(commitments, day: int) -> list[tuple[int, int]]:
-    """The open hours of `day` that the commitments (widened by the buffer) leave free."""
-    blocked = sorted((s - BUFFER, e + BUFFER) for d, s, e, _ in commitments if d == day)
-    out, cur = [], OPEN
-    for a, b in blocked:
-        if a > cur:
-            out.append((cur, min(a, CLOSE)))
-        cur = max(cur, b)
-    if cur < CLOSE:
-        out.append((cur, CLOSE))
-    return [(a, b) for a, b in out if b > a]
-
-
-def eligible(p: KPerson, type_name: str) -> bool:
-    t = TYPES[type_name]
-    tracks = [x.strip() for x in t["tracks"].split(",") if x.strip()]
-    tags = [x.strip() for x in t["tags_required"].split(",") if x.strip()]
-    if tracks and p.track not in tracks:
-        return False
-    if any(tag not in p.tags for tag in tags):
-        return False
-    if t["kind"] == "medication" and not p.needs_medication:
-        return False
-    return not (t["kind"] == "family" and not p.family_sessions)
-
-
-def weekly_needs(p: KPerson) -> list[tuple[str, int]]:
-    """The group types with a weekly minimum for p."""
-    return [(n, t["weekly_min"]) for n, t in TYPES.items()
-            if t["kind"] == "group" and t["weekly_min"] and eligible(p, n)]
-
-
-# --- commitment archetypes ------------------------------------------------------------------------
-
-def _weekdays(open_days) -> tuple[int, ...]:
-    return tuple(d for d in open_days if d < 5)
-
-
-def arch_evening(rng: random.Random, open_days) -> list[tuple[int, int, int, str]]:
-    """Day-shift workers: commitments end to end on every weekday."""
-    wd = _weekdays(open_days)
-    kind = rng.choices(("0700", "0800", "0900", "4x10"), (30, 35, 25, 10))[0]
-    if kind == "4x10":
-        out = _every(wd[:4], "07:00", "17:30", "work")
-    else:
-        start, end = {"0700": ("07:00", "15:30"), "0800": ("08:00", "17:00"),
-                      "0900": ("09:00", "17:30")}[kind]
-        out = _every(wd, start, end, "work")
-    if 5 in open_days and rng.random() < 0.3:
-        out += _every((5,), "09:00", "15:00", "work")
-    return out
-
-
-def arch_day(rng: random.Random, open_days) -> list[tuple[int, int, int, str]]:
-    """Free mornings: second shift, parents, part-time afternoon jobs, night shifts."""
-    wd = _weekdays(open_days)
-    kind = rng.choices(("second", "parent", "part_time", "night", "free"), (35, 25, 20, 10, 10))[0]
-    if kind == "second":
-        out = _every(wd, "14:00", "22:00", "work")
-        if 5 in open_days and rng.random() < 0.4:
-            out += _every((5,), "14:00", "22:00", "work")
-        return out
-    if kind == "parent":
-        out = _every(wd, rng.choice(("14:30", "15:00")), "16:00", "caregiving")
-        return out + _every(wd, "07:30", "08:00", "caregiving")
-    if kind == "part_time":
-        days = [d for d in wd if rng.random() < 0.8] or list(wd[:3])
-        return _every(days, rng.choice(("14:00", "14:30")), "19:00", "work")
-    if kind == "night":
-        out = []
-        for d in wd[:4]:
-            out += [(d, hm("23:00"), 24 * 60, "work"), (d + 1, 0, hm("07:00"), "work")]
-        return out
-    return _every(wd, "15:00", "18:00", "transport") if rng.random() < 0.5 else []
-
-
-def arch_afternoon(rng: random.Random, open_days) -> list[tuple[int, int, int, str]]:
-    wd = _weekdays(open_days)
-    kind = rng.choices(("student", "early_shift", "toddler"), (50, 30, 20))[0]
-    if kind == "student":
-        return [(d, hm("08:00"), hm(rng.choice(("11:00", "11:30"))), "school") for d in wd]
-    if kind == "early_shift":
-        return _every(wd, "06:00", rng.choice(("10:30", "11:00")), "work")
-    return _every(wd, "08:00", "11:30", "caregiving")
-
-
-def arch_flex(rng: random.Random, open_days) -> list[tuple[int, int, int, str]]:
-    """Free all day (disability, retired, between jobs), now and then an appointment."""
-    wd = _weekdays(open_days)
-    if rng.random() < 0.4:
-        return [(rng.choice(wd), hm("10:00"), hm("11:00"), "other")]
-    return []
-
-
-def arch_teen(rng: random.Random, open_days) -> list[tuple[int, int, int, str]]:
-    wd = _weekdays(open_days)
-    out = _every(wd, "08:00", "15:00", "school")
-    if rng.random() < 0.3:
-        out.append((rng.choice(wd), hm("15:30"), hm("17:30"), "other"))  # sports practice
-    if 5 in open_days and rng.random() < 0.3:
-        out.append((5, hm("10:00"), hm("14:00"), "work"))  # a Saturday job
-    return out
-
-
-ARCHETYPES = {"day": arch_day, "afternoon": arch_afternoon, "evening": arch_evening,
-              "flex": arch_flex, "teen": arch_teen}
-# days a week (the witness), by band: 2-day participants are step-down with days_min 2
-DAY_COUNTS = {"teen": ((2, 3, 4, 5), (10, 55, 25, 10)),
-              "default": ((2, 3, 4, 5), (10, 45, 30, 15))}
-
-
-# --- planted participants: unmeetable, each for a reason of their own ------------------------------
-
-PLANTED_REASONS = {  # reason code (Generated.planted, planted.json) -> what the coordinator sees
-    "works_all_day": "works every open day 07:00-20:00: no 2-hour window on 3 days",
-    "two_free_days": "free on only two days",
-    "no_prescriber_time": "needs medication but is at work whenever a prescriber is in",
-    "no_family_therapist_time": "family sessions, but at work whenever a family therapist is in",
-    "days_min_above_open_days": "days_min is above the number of open days",
-    "week_hours_above_max": "week_hours_min is above days_max x day_hours_max",
-}
 
 
 # --- the planner -------------------------------------------------------------------------------
 
-class KindPlanner:
-    """Invents one program week of a kind together with a tight witness schedule."""
-
-    def __init__(self, kind: str, size_name: str, size: Size, rng: random.Random):
-        self.spec = SPECS[kind]
-        self.size_name = size_name
-        self.size = size
-        self.rng = rng
-        self.days = tuple(range(size.days))
-        self.weekdays = tuple(d for d in self.days if d < 5)
-        self.busy = Busy()
-        self.staff: list[StaffMember] = []
-        self.staff_by_id: dict[str, StaffMember] = {}
-        self.rooms: list[RoomSpec] = []
-        self.sessions: list[GSession] = []
-        self.by_day: dict[int, list[GSession]] = {d: [] for d in self.days}
-        self.people: list[KPerson] = []
-        self.by_pid: dict[str, KPerson] = {}
-        self.extras: list[Extra] = []
-        self.med_day: int | None = None
-        self.planted_ids: list[str] = []
-
-    # names, rooms and staff --------------------------------------------------------------------
-    def names(self, n: int) -> list[str]:
-        pairs = [(f, last) for f in FIRST_NAMES for last in LAST_NAMES]
-        self.rng.shuffle(pairs)
-        return [f"{f} {last}" for f, last in pairs[:n]]
-
-    def make_rooms(self) -> None:
-        group, offices, tele = self.spec.rooms[self.size_name]
-        for i in range(group):
-            kinds = ("group", "family") if i % 2 == 1 else ("group",)
-            self.rooms.append(RoomSpec(f"GR-{i + 1}", self.rng.choice((12, 14)), kinds))
-        for i in range(offices):
-            self.rooms.append(RoomSpec(f"OFF-{i + 1}", self.rng.choice((3, 4)),
-                                       ("individual", "family", "medication")))
-        for i in range(tele):
-            self.rooms.append(RoomSpec(f"TELE-{i + 1}", None, ("individual", "family", "medication")))
-
-    def make_staff(self) -> None:
-        n = self.size.staff
-        prescribers = 1 if self.spec.one_prescriber else max(1, round(n / 8))
-        clinicians = n - prescribers
-        late = min(clinicians - 2, max(2, round(clinicians * self.spec.late)))
-        late_roles = (("therapist", "counselor"), ("counselor", "peer_specialist"),
-                      ("therapist", "family_therapist"), ("therapist", "counselor"),
-                      ("counselor",), ("therapist", "family_therapist", "counselor"),
-                      ("therapist",), ("counselor", "peer_specialist"))
-        early_roles = (("therapist", "counselor"), ("counselor", "peer_specialist"),
-                       ("therapist",), ("counselor",), ("therapist", "counselor"))
-        names = self.names(n)
-        early_shift, late_shift = (hm("08:00"), hm("16:30")), (hm("12:30"), hm("21:00"))
-        for i in range(clinicians):
-            is_late = i < late
-            j = i if is_late else i - late
-            roles = late_roles[j % len(late_roles)] if is_late else early_roles[j % len(early_roles)]
-            start, end = late_shift if is_late else early_shift
-            windows = [(d, start, end) for d in self.weekdays]
-            if 5 in self.days and not is_late and j % 2 == 0:  # Tue-Sat, Saturday morning
-                windows = [(d, start, end) for d in self.weekdays[1:]] + [(5, hm("08:00"), hm("14:00"))]
-            self.staff.append(StaffMember(f"S{i + 1:02d}", names[i], roles, max_day=8,
-                                          max_week=40, windows=windows))
-        for k in range(prescribers):  # windows are chosen once the week is known
-            i = clinicians + k
-            self.staff.append(StaffMember(f"S{i + 1:02d}", "Dr. " + names[i], ("prescriber",),
-                                          max_day=12, max_week=12, windows=[]))
-        if self.spec.one_prescriber:
-            self.med_day = self.rng.choice(self.weekdays[1:4])
-            self.staff[-1].windows = [(self.med_day, *PRESCRIBER_DAY_WINDOW)]
-        self.staff_by_id = {s.staff_id: s for s in self.staff}
-
-    # free staff and rooms ----------------------------------------------------------------------
-    def free_staff(self, role: str, day: int, start: int, end: int,
-                   prefer: str | None = None) -> StaffMember | None:
-        ok = [s for s in self.staff if role in s.roles and s.can(day, start, end)
-              and self.busy.free(s.staff_id, day, start, end)]
-        for s in ok:
-            if s.staff_id == prefer:
-                return s
-        return min(ok, key=lambda s: (len(s.roles), s.week_minutes, s.staff_id), default=None)
-
-    def free_room(self, kind: str, day: int, start: int, end: int) -> RoomSpec | None:
-        def rank(r: RoomSpec) -> tuple:
-            if kind == "group":
-                return (0, r.room_id)
-            return (2 if "group" in r.kinds else (1 if r.capacity is None else 0), r.room_id)
-
-        for r in sorted((r for r in self.rooms if kind in r.kinds), key=rank):
-            if self.busy.free(r.room_id, day, start, end):
-                return r
-        return None
-
-    def book(self, who: StaffMember, room: RoomSpec, day: int, start: int, end: int) -> None:
-        who.book(day, start, end)
-        self.busy.book(who.staff_id, day, start, end)
-        self.busy.book(room.room_id, day, start, end)
-
-    def release(self, staff_id: str, room_id: str, day: int, start: int, end: int) -> None:
-        self.staff_by_id[staff_id].book(day, start, end, sign=-1)
-        self.busy.release(staff_id, day, start, end)
-        self.busy.release(room_id, day, start, end)
+class KindPlanner(KindResources):
+    """Invents one program week of a kind together with a tight witness schedule: the people,
+    their weeks, repair, services and planted participants on top of `KindResources`."""
 
     # participants --------------------------------------------------------------------------
     def band_counts(self, n: int) -> dict[str, int]:
@@ -558,96 +171,6 @@ class KindPlanner:
 
     def band_days(self, p: KPerson) -> list[int]:
         return [d for d in self.days if p.free.get(d)]
-
-    # lanes ----------------------------------------------------------------------------------------
-    def group_rooms(self) -> list[RoomSpec]:
-        return [r for r in self.rooms if "group" in r.kinds]
-
-    def make_lanes(self) -> None:
-        busy = BANDS[self.spec.busy]
-        for day in self.weekdays:
-            for room in self.group_rooms():
-                self.place_lane(busy, day, [room])
-        demand: dict[str, float] = {}
-        for p in self.people:
-            band = p.band
-            if band == "flex" and busy.audience != "adult":  # the flexible fill adult lanes
-                band = "day"
-            if band in BANDS and band != busy.name:
-                demand[band] = demand.get(band, 0) + 9
-        for name in ("teen", "day", "afternoon", "evening"):
-            if demand.get(name, 0) < 6 * 9:  # too few for lanes of their own: they join others
-                continue
-            lane = BANDS[name]
-            days = [d for d in self.days if d < 5 or lane.saturday]
-            # ~85% of the seats; evening workers need four or five evenings to choose from
-            least = len(self.weekdays) if name == "evening" else 3
-            lanes = max(least, math.ceil(demand[name] / (3.25 * 11 * 0.85)))
-            self.rng.shuffle(days)
-            if self.med_day in days:  # the flagged come on the prescriber's day: room for them
-                days.remove(self.med_day)
-                days = [self.med_day] * len(self.group_rooms()) + days
-            placed, misses, i = 0, 0, 0
-            while placed < lanes and misses < len(days):  # round the days until all are full
-                day = days[i % len(days)]
-                i += 1
-                if self.place_lane(lane, day, self.group_rooms()):
-                    placed, misses = placed + 1, 0
-                else:
-                    misses += 1
-
-    def place_lane(self, band: KBand, day: int, rooms: list[RoomSpec]) -> bool:
-        shapes = list(band.shapes)
-        self.rng.shuffle(shapes)
-        for room in rooms:
-            for start, durs in shapes:
-                end = start + sum(durs)
-                if not self.busy.free(room.room_id, day, start, end):
-                    continue
-                made = self.make_lane(band, day, room, start, durs)
-                if made:
-                    return True
-        return False
-
-    def make_lane(self, band: KBand, day: int, room: RoomSpec, start: int, durs) -> bool:
-        aud = band.audience
-        pool60 = list(POOL60[aud])
-        self.rng.shuffle(pool60)
-        if aud == "adult" and self.size.participants >= 60 and self.rng.random() < 0.15:
-            pool60.insert(0, "Women's Group")
-        pool90 = list(POOL90[aud])
-        if aud == "adult":  # a lane's second 90-minute group: DBT (MH, Dual) from medium on
-            second = ("DBT Skills", "Seeking Safety") if self.size.participants >= 60 else \
-                ("Seeking Safety",)
-            pool90 = ["Process Group", self.rng.choice(second)]
-        made: list[GSession] = []
-        s = start
-        used: list[str] = []
-        for d in durs:
-            names = [x for x in (pool90 if d == 90 else pool60) if x not in used]
-            chosen = None
-            for name in names:
-                t = TYPES[name]
-                leader = self.free_staff(t["staff_role"], day, s, s + d)
-                if leader is not None:
-                    leader.book(day, s, s + d)
-                    self.busy.book(leader.staff_id, day, s, s + d)
-                    chosen = GSession(name, day, s, s + d, room.room_id, leader.staff_id,
-                                      min(t["max_size"], room.capacity or t["max_size"]),
-                                      t["min_size"])
-                    break
-            if chosen is None:
-                for g in made:
-                    self.staff_by_id[g.staff_id].book(day, g.start, g.end, sign=-1)
-                    self.busy.release(g.staff_id, day, g.start, g.end)
-                return False
-            made.append(chosen)
-            used.append(chosen.type_name)
-            s += d
-        self.busy.book(room.room_id, day, start, s)
-        self.sessions += made
-        self.by_day[day] += made
-        return True
 
     # a participant's week ---------------------------------------------------------------------
     def score(self, g: GSession) -> float:
@@ -898,28 +421,6 @@ class KindPlanner:
         self.sessions = [g for g in self.sessions if g.alive]
         self.by_day = {d: [g for g in self.by_day[d] if g.alive] for d in self.days}
 
-    # medication and family ---------------------------------------------------------------------
-    def schedule_prescribers(self) -> None:
-        """Each prescriber: a morning window on one day, an afternoon-evening one on another,
-        where the participants who need medication attend."""
-        windows = {"am": (hm("08:30"), hm("13:00")), "pm": (hm("15:00"), hm("21:00"))}
-        demand = {(d, h): 0.0 for d in self.days for h in windows}
-        for p in self.people:
-            if p.needs_medication:
-                for d, items in p.items.items():
-                    h = "am" if min(x.start for x in items) < hm("13:00") else "pm"
-                    demand[d, h] += 1 / len(p.items)
-        for s in self.staff:
-            if "prescriber" not in s.roles:
-                continue
-            chosen: list[tuple[int, str]] = []
-            for h in windows:
-                d = max((d for d in self.days if all(d != c for c, _ in chosen)),
-                        key=lambda d, h=h: (demand[d, h], -d))  # type: ignore[misc]
-                demand[d, h] -= 9
-                chosen.append((d, h))
-            s.windows = sorted((d, *windows[h]) for d, h in chosen)
-
     def place_services(self) -> None:
         people = list(self.people)
         self.rng.shuffle(people)
@@ -971,7 +472,7 @@ class KindPlanner:
             return out
         return _every(self.weekdays, "14:00", "22:00", "work")  # the level reasons: a day track
 
-    # output -------------------------------------------------------------------------------------
+    # the whole week ------------------------------------------------------------------------------
     def run(self) -> tuple[dict[str, list[dict]], list[dict], dict[str, str]]:
         self.make_rooms()
         self.make_staff()
@@ -1032,143 +533,6 @@ class KindPlanner:
         share = sum(p.needs_medication for p in self.people) / len(self.people)
         if self.size.participants <= 60 and not 0.35 <= share <= 0.45:
             raise PlanningError(f"medication share {share:.0%} outside 35-45%")
-
-    def tighten_staff(self) -> None:
-        """Maxima from the witness load: its hours plus ~10% and 1-3 h, never lavish."""
-        for s in self.staff:
-            if "prescriber" in s.roles:
-                hours = sum(b - a for _, a, b in s.windows) / 60
-                s.max_day = math.ceil(max((b - a for _, a, b in s.windows), default=0) / 60)
-                s.max_week = math.ceil(hours)
-                continue
-            load = s.week_minutes / 60
-            s.max_week = max(6, min(40, math.ceil(load * 1.1) + self.rng.choice((1, 2, 3))))
-            peak = max(s.day_minutes.values(), default=0) / 60
-            s.max_day = max(4, min(8, math.ceil(peak) + self.rng.choice((0, 1))))
-
-    def witness(self) -> list[dict]:
-        rows = []
-        for g in sorted(self.sessions, key=lambda g: (g.day, g.start, g.room_id)):
-            rows.append({"session_type": g.type_name, "kind": "group", "day": DAY_NAMES[g.day],
-                         "start": hhmm(g.start), "end": hhmm(g.end), "staff_id": g.staff_id,
-                         "room_id": g.room_id, "participants": sorted(g.members)})
-        for x in sorted(self.extras, key=lambda x: (x.day, x.start, x.room_id)):
-            rows.append({"session_type": x.type_name, "kind": TYPES[x.type_name]["kind"],
-                         "day": DAY_NAMES[x.day], "start": hhmm(x.start), "end": hhmm(x.end),
-                         "staff_id": x.staff_id, "room_id": x.room_id, "participants": [x.pid]})
-        return rows
-
-    def sheets(self) -> dict[str, list[dict]]:
-        rng = self.rng
-        teen = any(p.teen for p in self.people)
-        types = [dict(t) for t in KIND_TYPES if teen or t["session_type"] not in TEEN_TYPES]
-        staff = [{"staff_id": s.staff_id, "name": s.name, "roles": ", ".join(s.roles),
-                  "max_hours_week": s.max_week, "max_hours_day": s.max_day} for s in self.staff]
-        avail = [{"staff_id": s.staff_id, "day": DAY_NAMES[d], "start": hhmm(a), "end": hhmm(b)}
-                 for s in self.staff for d, a, b in sorted(s.windows)]
-        rooms = [{"room_id": r.room_id, "capacity": r.capacity, "kinds": ", ".join(r.kinds)}
-                 for r in self.rooms]
-        people, commitments = [], []
-        for p in sorted(self.people, key=lambda x: x.pid):
-            level = LEVELS[p.level]
-            week = p.week_minutes()
-            row: dict[str, object] = {"participant_id": p.pid, "name": p.name, "track": p.track,
-                                      "tags": ", ".join(p.tags), "level": p.level}
-            if p.days_min != level[0]:
-                row["days_min"] = p.days_min
-            if p.days_max != level[1]:
-                row["days_max"] = p.days_max
-            if p.planted == "week_hours_above_max":
-                row["week_hours_min"] = row["week_hours_max"] = p.wh_min // 60
-            elif p.wh_min != level[4] and not p.planted:
-                row["week_hours_min"] = min(level[4] // 60, week // 60)
-            band = BANDS.get(p.band)
-            starts = [min(x.start for x in v) for v in p.items.values()]
-            if band and starts and rng.random() < 0.35:
-                lo, hi = {"morning": (0, 720), "afternoon": (720, 1020), "evening": (1020, 1440)}[
-                    band.preferred_time]
-                if all(lo <= s < hi for s in starts):
-                    row["preferred_time"] = band.preferred_time
-            if p.items and rng.random() < 0.2:
-                row["preferred_days"] = ", ".join(DAY_NAMES[d] for d in sorted(p.items))
-            if p.therapist and rng.random() < 0.6:
-                row["primary_therapist"] = p.therapist
-            row["needs_medication"] = p.needs_medication
-            row["family_sessions"] = p.family_sessions
-            people.append(row)
-            for d, s, e, reason in p.commitments:
-                commitments.append({"participant_id": p.pid, "day": DAY_NAMES[d],
-                                    "start": hhmm(s), "end": hhmm(e), "reason": reason})
-        return {"Staff": staff, "StaffAvailability": avail, "Rooms": rooms, "SessionTypes": types,
-                "Participants": people, "Commitments": commitments, "Pinned": []}
-
-
-# --- measures ---------------------------------------------------------------------------------
-
-def band_use(sheets: dict[str, list[dict]], witness: list[dict], n_days: int) -> dict[str, float]:
-    """Share of each band's room-hours in the group rooms that the witness uses (any session
-    in a group room counts), over the band's days: weekdays, and Saturday for the day band."""
-    group = [r["room_id"] for r in sheets["Rooms"] if "group" in (r["kinds"] or "")]
-    out = {}
-    for name, (a, b) in BAND_WINDOWS.items():
-        days = [DAY_NAMES[d] for d in range(n_days) if d < 5 or BANDS[name].saturday]
-        used = 0
-        for s in witness:
-            if s["room_id"] in group and s["day"] in days:
-                used += max(0, min(b, hm(s["end"])) - max(a, hm(s["start"])))
-        out[name] = used / (len(group) * len(days) * (b - a)) if group else 0.0
-    return out
-
-
-# --- rooms override ---------------------------------------------------------------------------
-
-def _category(r: dict) -> int:
-    kinds = r["kinds"] or ""
-    return 0 if "group" in kinds else (2 if r["capacity"] is None else 1)
-
-
-def resize_rooms(sheets: dict[str, list[dict]], n: int) -> bool:
-    """Keep n rooms: group rooms, offices and telehealth in proportion, the biggest group rooms
-    (and offices) first; add rooms (copies of each category's first) when n is larger. Returns
-    whether every room of the planned week is still there (the witness still holds)."""
-    rooms = sheets["Rooms"]
-    if n < 1:
-        raise InputError(f"--rooms must be at least 1, got {n}")
-    if n == len(rooms):
-        return True
-    cats: list[list[dict]] = [[], [], []]
-    for r in rooms:
-        cats[_category(r)].append(r)
-    for c in cats[:2]:
-        c.sort(key=lambda r: -(r["capacity"] or 0))  # stable: by id among equal capacities
-    total = len(rooms)
-    quota = [len(c) * n / total for c in cats]
-    keep = [int(q) for q in quota]
-    for i in sorted(range(3), key=lambda i: (-(quota[i] - keep[i]), i))[: n - sum(keep)]:
-        keep[i] += 1
-    for i in range(3):  # every category that existed keeps a room when there is one to give
-        if cats[i] and keep[i] == 0:
-            j = max(range(3), key=lambda j: keep[j])
-            if keep[j] > 1:
-                keep[j] -= 1
-                keep[i] += 1
-    if n < total:
-        kept = {id(r) for i, c in enumerate(cats) for r in c[: keep[i]]}
-        sheets["Rooms"] = [r for r in rooms if id(r) in kept]
-        return False
-    ids = {r["room_id"] for r in rooms}
-    prefix = ("GR-", "OFF-", "TELE-")
-    for i, c in enumerate(cats):
-        template = c[0] if c else {"capacity": (12, 4, None)[i], "kinds": (
-            "group", "individual, family, medication", "individual, family, medication")[i]}
-        k = len(c)
-        for _ in range(keep[i] - len(c)):
-            while f"{prefix[i]}{k + 1}" in ids:
-                k += 1
-            ids.add(f"{prefix[i]}{k + 1}")
-            rooms.append({"room_id": f"{prefix[i]}{k + 1}", "capacity": template["capacity"],
-                          "kinds": template["kinds"]})
-    return True
 
 
 # --- entry point --------------------------------------------------------------------------------
