@@ -2,7 +2,7 @@
 
 For each rule of SCHEDULING.md (and each part of a rule with several) a hand-made program
 where the requirements can be met only by breaking the rule: the model with every rule
-(`model.HARD_RULES`) leaves somebody short and the validator accepts its week; the same model
+(`cpsat.rules.HARD_RULES`) leaves somebody short and the validator accepts its week; the same model
 with that rule's function dropped meets everyone by breaking the rule, and the validator says
 so. The model is solved here directly (CP-SAT, one worker, a fixed seed) and extracted:
 `solve()` re-checks its own week with the validator and the greedy week keeps every rule on
@@ -18,7 +18,7 @@ import pytest
 from builders import make_program, participant, t, windows
 from ortools.sat.python import cp_model
 
-from iopsched.cpsat import model
+from iopsched.cpsat import model, rules
 from iopsched.cpsat.extract import extract
 from iopsched.domain import Commitment, Pinned, Room, SessionType, Staff
 from iopsched.schedule import Schedule
@@ -268,11 +268,11 @@ IMPLIED = {"rule3_leader_day_max", "rule3_co_leader_day_max", "rule6_attendable_
 def solve_model(program, drop: tuple[str, ...] = ()) -> tuple[Schedule, float]:
     """Stage 1's model (every hard rule but `drop`, the requirements) solved to optimality, and
     its week as a Schedule; with the objective (0: everyone fully met)."""
-    names = {name for name, _scope, _fn in model.HARD_RULES}
+    names = {name for name, _scope, _fn in rules.HARD_RULES}
     assert set(drop) <= names, set(drop) - names
-    kept = tuple(entry for entry in model.HARD_RULES if entry[0] not in drop)
+    kept = tuple(entry for entry in rules.HARD_RULES if entry[0] not in drop)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(model, "HARD_RULES", kept)
+        mp.setattr(rules, "HARD_RULES", kept)
         wm = model.build(program, preferences=False)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -300,7 +300,7 @@ def test_the_rule_binds(name, dropped):
 
 def test_every_rule_of_the_model_is_bound_by_a_case():
     dropped = {name for case in CASES.values() for name in case.drop}
-    assert dropped | IMPLIED == {name for name, _scope, _fn in model.HARD_RULES}
+    assert dropped | IMPLIED == {name for name, _scope, _fn in rules.HARD_RULES}
     assert {case.rule for case in CASES.values()} == {f"rule{i}" for i in range(1, 9)}
 
 
