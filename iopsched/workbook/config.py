@@ -127,138 +127,165 @@ def _compliance(raw: object, name: str, problems: list[Problem], bad) -> Complia
 
 
 def rules_from_dict(raw: dict, name: str = "config") -> Rules:
-    problems: list[Problem] = []
+    """The program's rules from a config table (TOML); every problem is reported at once
+    (ConfigError), each naming the file, the key, the value and what was expected."""
+    reader = _ConfigReader(raw, name)
+    reader.top_keys()
+    reader.scalars()
+    reader.levels()
+    reader.weights()
+    reader.solver()
+    if "compliance" in raw:
+        reader.changes["compliance"] = _compliance(raw["compliance"], name, reader.problems, reader.bad)
+    rules = replace(Rules(levels=dict(BUILTIN_LEVELS)), **reader.changes)
+    reader.grid(rules)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return rules
 
-    def bad(key: str, value: object, expected: str) -> None:
-        problems.append(Problem(f"key '{key}' has a value of the wrong type", file=name, value=value, expected=expected))
 
-    for key in raw:
-        if key not in TOP_KEYS:
-            problems.append(
-                Problem(f"unknown key '{key}'", file=name, expected="one of " + ", ".join(sorted(TOP_KEYS)))
-            )
-    rules = Rules(levels=dict(BUILTIN_LEVELS))
-    changes: dict = {}
+class _ConfigReader:
+    """One config table read section by section into `changes` (Rules fields), with its
+    `problems` in the order they are found."""
 
-    if "days" in raw:
-        v = raw["days"]
-        try:
-            if not isinstance(v, list) or not v or not all(isinstance(d, str) for d in v):
-                raise CellError("")
-            days = tuple(sorted({parse_day(d) for d in v}))
-            changes["days"] = days
-        except CellError:
-            bad("days", v, 'a list of days such as ["Mon", "Tue"]')
-    for key in ("open", "close"):
-        if key in raw:
+    def __init__(self, raw: dict, name: str):
+        self.raw, self.name = raw, name
+        self.problems: list[Problem] = []
+        self.changes: dict = {}
+
+    def bad(self, key: str, value: object, expected: str) -> None:
+        self.problems.append(Problem(f"key '{key}' has a value of the wrong type", file=self.name, value=value,
+                                     expected=expected))
+
+    def unknown(self, key: str, known) -> None:
+        self.problems.append(Problem(f"unknown key '{key}'", file=self.name, expected="one of " + ", ".join(known)))
+
+    def top_keys(self) -> None:
+        for key in self.raw:
+            if key not in TOP_KEYS:
+                self.unknown(key, sorted(TOP_KEYS))
+
+    def scalars(self) -> None:
+        """days, open, close, the minute settings, day_services_min, program_name, timezone."""
+        raw, changes, bad = self.raw, self.changes, self.bad
+        if "days" in raw:
+            v = raw["days"]
             try:
-                changes[key] = parse_time(raw[key])
+                if not isinstance(v, list) or not v or not all(isinstance(d, str) for d in v):
+                    raise CellError("")
+                changes["days"] = tuple(sorted({parse_day(d) for d in v}))
             except CellError:
-                bad(key, raw[key], 'a time such as "08:00"')
-    for key, lo in (("slot_minutes", 5), ("travel_buffer_minutes", 0), ("max_gap_minutes", 0)):
-        if key in raw:
-            v = raw[key]
-            if isinstance(v, int) and not isinstance(v, bool) and v >= lo:
-                changes[key] = v
+                bad("days", v, 'a list of days such as ["Mon", "Tue"]')
+        for key in ("open", "close"):
+            if key in raw:
+                try:
+                    changes[key] = parse_time(raw[key])
+                except CellError:
+                    bad(key, raw[key], 'a time such as "08:00"')
+        for key, lo in (("slot_minutes", 5), ("travel_buffer_minutes", 0), ("max_gap_minutes", 0)):
+            if key in raw:
+                v = raw[key]
+                if isinstance(v, int) and not isinstance(v, bool) and v >= lo:
+                    changes[key] = v
+                else:
+                    bad(key, v, f"a whole number of minutes >= {lo}")
+        if "day_services_min" in raw:
+            v = raw["day_services_min"]
+            if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+                changes["day_services_min"] = v or None
             else:
-                bad(key, v, f"a whole number of minutes >= {lo}")
-    if "day_services_min" in raw:
-        v = raw["day_services_min"]
-        if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
-            changes["day_services_min"] = v or None
-        else:
-            bad("day_services_min", v, "a whole number >= 0")
-    for key in ("program_name", "timezone"):
-        if key in raw:
-            if isinstance(raw[key], str) and raw[key].strip():
-                changes[key] = raw[key].strip()
-            else:
-                bad(key, raw[key], "text")
-    if "timezone" in changes:
-        try:
-            from zoneinfo import ZoneInfo
+                bad("day_services_min", v, "a whole number >= 0")
+        for key in ("program_name", "timezone"):
+            if key in raw:
+                if isinstance(raw[key], str) and raw[key].strip():
+                    changes[key] = raw[key].strip()
+                else:
+                    bad(key, raw[key], "text")
+        if "timezone" in changes:
+            try:
+                from zoneinfo import ZoneInfo
 
-            ZoneInfo(changes["timezone"])
-        except Exception:
-            bad("timezone", changes["timezone"], "an IANA time zone such as America/New_York")
+                ZoneInfo(changes["timezone"])
+            except Exception:
+                bad("timezone", changes["timezone"], "an IANA time zone such as America/New_York")
 
-    levels = dict(BUILTIN_LEVELS)
-    if "levels" in raw:
-        if not isinstance(raw["levels"], dict):
-            bad("levels", raw["levels"], "tables [levels.NAME]")
-        else:
-            for lname, table in raw["levels"].items():
+    def levels(self) -> None:
+        """[levels.NAME] tables over the built-in levels (IOP's values for a new one)."""
+        levels = dict(BUILTIN_LEVELS)
+        raw = self.raw.get("levels")
+        if raw is not None and not isinstance(raw, dict):
+            self.bad("levels", raw, "tables [levels.NAME]")
+        elif raw is not None:
+            for lname, table in raw.items():
                 key = f"levels.{lname}"
                 if not isinstance(table, dict):
-                    bad(key, table, "a table of " + ", ".join(LEVEL_KEYS))
+                    self.bad(key, table, "a table of " + ", ".join(LEVEL_KEYS))
                     continue
-                base = levels.get(lname, BUILTIN_LEVELS["IOP"])
-                values = {k: getattr(base, k) for k in LEVEL_KEYS}
-                for k, v in table.items():
-                    if k not in LEVEL_KEYS:
-                        problems.append(
-                            Problem(f"unknown key '{key}.{k}'", file=name, expected="one of " + ", ".join(LEVEL_KEYS))
-                        )
-                    elif k.startswith("days") and not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 7):
-                        bad(f"{key}.{k}", v, "a whole number of days 0..7")
-                    elif not k.startswith("days") and not (_num(v) and 0 <= v <= 24 * 7):
-                        bad(f"{key}.{k}", v, "a number of hours 0..168")
-                    else:
-                        values[k] = v
-                level = Level(lname, **values)
-                for low, high in (("days_min", "days_max"), ("day_hours_min", "day_hours_max"),
-                                  ("week_hours_min", "week_hours_max")):
-                    if getattr(level, low) > getattr(level, high):
-                        problems.append(Problem(f"'{key}.{low}' ({getattr(level, low)}) is above "
-                                                f"'{key}.{high}' ({getattr(level, high)})", file=name))
-                levels[lname] = level
-    changes["levels"] = levels
+                levels[lname] = self._level(lname, key, table, levels.get(lname, BUILTIN_LEVELS["IOP"]))
+        self.changes["levels"] = levels
 
-    weights = dict(DEFAULT_WEIGHTS)
-    if "weights" in raw:
-        if not isinstance(raw["weights"], dict):
-            bad("weights", raw["weights"], "a table term = weight")
-        else:
-            for k, v in raw["weights"].items():
+    def _level(self, lname: str, key: str, table: dict, base: Level) -> Level:
+        values = {k: getattr(base, k) for k in LEVEL_KEYS}
+        for k, v in table.items():
+            if k not in LEVEL_KEYS:
+                self.unknown(f"{key}.{k}", LEVEL_KEYS)
+            elif k.startswith("days") and not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 7):
+                self.bad(f"{key}.{k}", v, "a whole number of days 0..7")
+            elif not k.startswith("days") and not (_num(v) and 0 <= v <= 24 * 7):
+                self.bad(f"{key}.{k}", v, "a number of hours 0..168")
+            else:
+                values[k] = v
+        level = Level(lname, **values)
+        for low, high in (("days_min", "days_max"), ("day_hours_min", "day_hours_max"),
+                          ("week_hours_min", "week_hours_max")):
+            if getattr(level, low) > getattr(level, high):
+                self.problems.append(Problem(f"'{key}.{low}' ({getattr(level, low)}) is above "
+                                             f"'{key}.{high}' ({getattr(level, high)})", file=self.name))
+        return level
+
+    def weights(self) -> None:
+        weights = dict(DEFAULT_WEIGHTS)
+        raw = self.raw.get("weights")
+        if raw is not None and not isinstance(raw, dict):
+            self.bad("weights", raw, "a table term = weight")
+        elif raw is not None:
+            for k, v in raw.items():
                 if k not in DEFAULT_WEIGHTS:
-                    problems.append(Problem(f"unknown key 'weights.{k}'", file=name,
-                                            expected="one of " + ", ".join(DEFAULT_WEIGHTS)))
+                    self.unknown(f"weights.{k}", DEFAULT_WEIGHTS)
                 elif not (isinstance(v, int) and not isinstance(v, bool) and v >= 0):
-                    bad(f"weights.{k}", v, "a whole number >= 0")
+                    self.bad(f"weights.{k}", v, "a whole number >= 0")
                 else:
                     weights[k] = v
-    changes["weights"] = weights
+        self.changes["weights"] = weights
 
-    solver = SolverSettings()
-    if "solver" in raw:
-        if not isinstance(raw["solver"], dict):
-            bad("solver", raw["solver"], "a table")
-        else:
-            for k, v in raw["solver"].items():
+    def solver(self) -> None:
+        solver = SolverSettings()
+        raw = self.raw.get("solver")
+        if raw is not None and not isinstance(raw, dict):
+            self.bad("solver", raw, "a table")
+        elif raw is not None:
+            for k, v in raw.items():
                 if k not in SOLVER_KEYS:
-                    problems.append(Problem(f"unknown key 'solver.{k}'", file=name,
-                                            expected="one of " + ", ".join(SOLVER_KEYS)))
+                    self.unknown(f"solver.{k}", SOLVER_KEYS)
                 elif k == "deterministic":
                     if isinstance(v, bool):
                         solver = replace(solver, deterministic=v)
                     else:
-                        bad(f"solver.{k}", v, "true or false")
+                        self.bad(f"solver.{k}", v, "true or false")
                 elif not (isinstance(v, SOLVER_KEYS[k]) and not isinstance(v, bool) and v >= 0):
-                    bad(f"solver.{k}", v, "a number >= 0")
+                    self.bad(f"solver.{k}", v, "a number >= 0")
                 else:
                     solver = replace(solver, **cast(dict[str, Any], {k: v}))  # k: a SOLVER_KEYS field
-    changes["solver"] = solver
-    if "compliance" in raw:
-        changes["compliance"] = _compliance(raw["compliance"], name, problems, bad)
+        self.changes["solver"] = solver
 
-    rules = replace(rules, **changes)
-    if rules.open >= rules.close:
-        problems.append(Problem(f"'open' ({raw.get('open')}) must be before 'close' ({raw.get('close')})", file=name))
-    if rules.slot_minutes <= 0 or (24 * 60) % rules.slot_minutes:
-        problems.append(Problem("'slot_minutes' must divide a day evenly", file=name, value=rules.slot_minutes,
-                                expected="for example 15, 30 or 60"))
-    elif rules.open % rules.slot_minutes or rules.close % rules.slot_minutes:
-        problems.append(Problem("'open' and 'close' must lie on the time grid of 'slot_minutes'", file=name))
-    if problems:
-        raise ConfigError(problems)
-    return rules
+    def grid(self, rules: Rules) -> None:
+        """open before close, on the time grid of slot_minutes, which divides a day."""
+        if rules.open >= rules.close:
+            self.problems.append(Problem(f"'open' ({self.raw.get('open')}) must be before 'close' "
+                                         f"({self.raw.get('close')})", file=self.name))
+        if rules.slot_minutes <= 0 or (24 * 60) % rules.slot_minutes:
+            self.problems.append(Problem("'slot_minutes' must divide a day evenly", file=self.name,
+                                         value=rules.slot_minutes, expected="for example 15, 30 or 60"))
+        elif rules.open % rules.slot_minutes or rules.close % rules.slot_minutes:
+            self.problems.append(Problem("'open' and 'close' must lie on the time grid of 'slot_minutes'",
+                                         file=self.name))
