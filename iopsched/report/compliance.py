@@ -111,15 +111,27 @@ def figures(program: Program, schedule: Schedule, week_start: dt.date | None = N
     week_start = week_start or program.week_start
     att = _attendance(program, schedule)
     svc = att[att["counts"].astype(bool)]
-    # per participant and day: services and hours (services only), sessions of any kind
+    rs_of = {p.participant_id: comp.rule_set_for(p.level) for p in program.participants}
+    per_day, days = _per_day(att, svc, rs_of)
+    participants, flags_df = _per_participant(program, svc, per_day, rs_of, week_start)
+    staff = _staff(program, schedule)
+    room_use = _room_use(program, schedule)
+    summary = _summary(schedule, participants, days, flags_df, svc, staff, room_use, week_start)
+    used = {p.level for p in program.participants}
+    rule_sets = {rs.name: rs for lv in sorted(used) if (rs := comp.rule_set_for(lv)) is not None}
+    return Figures(participants, days, flags_df, _service_types(program, schedule, att), staff, room_use,
+                   _staff_use(program, schedule), summary, week_start, rule_sets)
+
+
+def _per_day(att: pd.DataFrame, svc: pd.DataFrame, rs_of: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per participant and attended day: sessions of any kind, services and their hours, the
+    day's tier (working frame by day number, and the Days table by day name)."""
     per_day = (att.groupby(["participant_id", "day"])
                .agg(sessions=("session_id", "size")))
     per_day_svc = svc.groupby(["participant_id", "day"]).agg(services=("session_id", "size"),
                                                              minutes=("minutes", "sum"))
     per_day = per_day.join(per_day_svc, how="left").fillna({"services": 0, "minutes": 0})
     per_day = per_day.reset_index().sort_values(["participant_id", "day"])
-    level = {p.participant_id: p.level for p in program.participants}
-    rs_of = {p.participant_id: comp.rule_set_for(p.level) for p in program.participants}
     per_day["services"] = per_day["services"].astype(int)
     per_day["hours"] = per_day["minutes"] / 60
     per_day["tier"] = [_tier(n, rs_of.get(pid)) for pid, n in zip(per_day["participant_id"],
@@ -133,48 +145,29 @@ def figures(program: Program, schedule: Schedule, week_start: dt.date | None = N
         "hours": per_day["hours"].round(2),
         "tier": per_day["tier"],
     }).reset_index(drop=True)
+    return per_day, days
 
+
+def _per_participant(program: Program, svc: pd.DataFrame, per_day: pd.DataFrame, rs_of: dict,
+                     week_start: dt.date | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A row of figures and flags per participant, and the flags as a table of their own."""
     week = svc.groupby("participant_id").agg(services=("session_id", "size"), minutes=("minutes", "sum"))
     n_days = per_day.groupby("participant_id").size()
-    last_day = (week_start + dt.timedelta(days=6)) if week_start else None
-
     flag_rows: list[dict] = []
     rows = []
     for p in sorted(program.participants, key=lambda p: p.participant_id):
         pid = p.participant_id
         rs = rs_of[pid]
-        minutes = float(week["minutes"].get(pid, 0))
-        hours = minutes / 60
+        hours = float(week["minutes"].get(pid, 0)) / 60
         mine = per_day[per_day["participant_id"] == pid]
         tiers = list(mine["tier"])
-        flags: list[str] = []
-
-        def flag(kind: str, detail: str, day: str = "", pid: str = pid, flags: list = flags) -> None:
-            flags.append(detail)
-            flag_rows.append({"participant_id": pid, "day": day, "flag": kind, "detail": detail})
-
-        if rs is not None:
-            if rs.week_hours_min is not None and hours < rs.week_hours_min - EPS:
-                flag("below_week_hours_min", f"{_h(hours)} h scheduled, below the weekly minimum of "
-                     f"{_h(rs.week_hours_min)} h ({rs.name})")
-            if rs.week_hours_max is not None and hours > rs.week_hours_max + EPS:
-                flag("above_week_hours_max", f"{_h(hours)} h scheduled, above the weekly maximum of "
-                     f"{_h(rs.week_hours_max)} h ({rs.name})")
-            if rs.day_services_min is not None:
-                for d, n in zip(mine["day"], mine["services"], strict=True):
-                    if n < rs.day_services_min:
-                        flag("day_below_services_min", f"{day_name(d)}: {n} service{'s' if n != 1 else ''}, "
-                             f"below {rs.day_services_min} ({rs.name})", day_name(d))
-            if rs.recertify_days is not None and p.certified_until is not None and last_day is not None \
-                    and week_start is not None and p.certified_until <= last_day:
-                when = ("lapsed on" if p.certified_until < week_start else "runs out on")
-                flag("recertification_due", f"certification {when} {p.certified_until.isoformat()}: "
-                     f"recertify (at least every {rs.recertify_days} days, {rs.name})",
-                     day_name(p.certified_until.weekday()) if p.certified_until >= week_start else "")
-        schedule_flags = [f for f in flag_rows if f["participant_id"] == pid and f["flag"] != "recertification_due"]
+        flags = _flags(p, rs, hours, mine, week_start)
+        flag_rows += [{"participant_id": pid, "day": day, "flag": kind, "detail": detail}
+                      for kind, detail, day in flags]
+        on_schedule = [kind for kind, _detail, _day in flags if kind != "recertification_due"]
         rows.append({
             "participant_id": pid,
-            "level": level[pid],
+            "level": p.level,
             "rule_set": rs.name if rs else "",
             "week_hours": round(hours, 2),
             "week_hours_min": rs.week_hours_min if rs and rs.week_hours_min is not None else "",
@@ -189,19 +182,46 @@ def figures(program: Program, schedule: Schedule, week_start: dt.date | None = N
             "days_standard_tier": tiers.count(STANDARD),
             "days_below_min": tiers.count(BELOW),
             "certified_until": p.certified_until.isoformat() if p.certified_until else "",
-            "meets_rule_set": ("" if rs is None else "no" if schedule_flags else "yes"),
-            "flags": "; ".join(flags),
+            "meets_rule_set": ("" if rs is None else "no" if on_schedule else "yes"),
+            "flags": "; ".join(detail for _kind, detail, _day in flags),
         })
-    participants = pd.DataFrame(rows)
-    flags_df = pd.DataFrame(flag_rows, columns=["participant_id", "day", "flag", "detail"])
+    return pd.DataFrame(rows), pd.DataFrame(flag_rows, columns=["participant_id", "day", "flag", "detail"])
 
-    service_types = _service_types(program, schedule, att)
-    staff = _staff(program, schedule)
-    room_use = _room_use(program, schedule)
-    staff_use = _staff_use(program, schedule)
 
+def _flags(p, rs, hours: float, mine: pd.DataFrame, week_start: dt.date | None) -> list[tuple[str, str, str]]:
+    """(flag, detail, day name or "") of one participant against their rule set: hours below
+    the weekly minimum or above the maximum, a day below the services minimum, a
+    recertification due or lapsed within the week."""
+    if rs is None:
+        return []
+    out = []
+    if rs.week_hours_min is not None and hours < rs.week_hours_min - EPS:
+        out.append(("below_week_hours_min", f"{_h(hours)} h scheduled, below the weekly minimum of "
+                    f"{_h(rs.week_hours_min)} h ({rs.name})", ""))
+    if rs.week_hours_max is not None and hours > rs.week_hours_max + EPS:
+        out.append(("above_week_hours_max", f"{_h(hours)} h scheduled, above the weekly maximum of "
+                    f"{_h(rs.week_hours_max)} h ({rs.name})", ""))
+    if rs.day_services_min is not None:
+        for d, n in zip(mine["day"], mine["services"], strict=True):
+            if n < rs.day_services_min:
+                out.append(("day_below_services_min", f"{day_name(d)}: {n} service{'s' if n != 1 else ''}, "
+                            f"below {rs.day_services_min} ({rs.name})", day_name(d)))
+    last_day = (week_start + dt.timedelta(days=6)) if week_start else None
+    if rs.recertify_days is not None and p.certified_until is not None and last_day is not None \
+            and week_start is not None and p.certified_until <= last_day:
+        when = ("lapsed on" if p.certified_until < week_start else "runs out on")
+        out.append(("recertification_due", f"certification {when} {p.certified_until.isoformat()}: "
+                    f"recertify (at least every {rs.recertify_days} days, {rs.name})",
+                    day_name(p.certified_until.weekday()) if p.certified_until >= week_start else ""))
+    return out
+
+
+def _summary(schedule: Schedule, participants: pd.DataFrame, days: pd.DataFrame, flags_df: pd.DataFrame,
+             svc: pd.DataFrame, staff: pd.DataFrame, room_use: pd.DataFrame,
+             week_start: dt.date | None) -> dict[str, object]:
+    """The program's figures (the Summary's compliance.* rows)."""
     checked = participants[participants["rule_set"] != ""]
-    summary: dict[str, object] = {
+    return {
         "week_of": week_start.isoformat() if week_start else "",
         "participants": len(participants),
         "participants_with_rule_set": len(checked),
@@ -222,10 +242,6 @@ def figures(program: Program, schedule: Schedule, week_start: dt.date | None = N
         "room_use": round(float(room_use["minutes_used"].sum() / max(1, room_use["minutes_open"].sum())), 3)
         if len(room_use) else 0,
     }
-    used = {p.level for p in program.participants}
-    rule_sets = {rs.name: rs for lv in sorted(used) if (rs := comp.rule_set_for(lv)) is not None}
-    return Figures(participants, days, flags_df, service_types, staff, room_use, staff_use, summary,
-                   week_start, rule_sets)
 
 
 def _service_types(program: Program, schedule: Schedule, att: pd.DataFrame) -> pd.DataFrame:
