@@ -113,17 +113,42 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
     The hard rules are added from HARD_RULES, in its order (see there)."""
     r = program.rules
     S = r.slot_minutes
-    m = cp_model.CpModel()
     classes = room_classes(program)
-    options = build_options(program, classes)
-    wm = WeekModel(program, m, options, classes, slot_minutes=S, grid_open=r.open,
-                   n_slots=(r.close - r.open) // S)
-    W = wm.terms
+    wm = WeekModel(program, cp_model.CpModel(), build_options(program, classes), classes, slot_minutes=S,
+                   grid_open=r.open, n_slots=(r.close - r.open) // S)
     for name in r.weights:
-        W[name] = []
+        wm.terms[name] = []
+    _sessions(wm)
+    by_p_day = _attendance(wm)
+    attendees: dict[int, list] = defaultdict(list)
+    for (_pid, oi), var in wm.a.items():
+        attendees[oi].append(var)
+    # --- the hard rules on sessions: sizes, leaders, rooms, pins (HARD_RULES) ----------------
+    per_option = rules_of("option")
+    for o in wm.options:
+        for rule in per_option:
+            rule(wm, o, attendees[o.index])
+        if o.stype.is_group:
+            seats_of(wm, o, attendees[o.index])  # rules 4 and 5: capacity and max_size
+    for rule in rules_of("week"):
+        rule(wm, attendees)
+    # --- participants: rules 1, 6, 7 and the requirements (and their preferences) -----------
+    for p in program.participants:
+        add_participant(wm, p, by_p_day, preferences)
+    if not preferences:
+        set_requirements_objective(wm)
+        return wm
+    _continuity_links(wm)
+    if previous is not None:  # stability against last week (and --freeze)
+        _stability(wm, previous, freeze)
+    _program_preferences(wm)
+    return wm
 
-    # --- leaders and rooms of each option -------------------------------------------------
-    for o in options:
+
+def _sessions(wm: WeekModel) -> None:
+    """The leaders and rooms of each option: y[o, s], rc[o, c] (and co-leaders z[o, s])."""
+    m, classes = wm.model, wm.classes
+    for o in wm.options:
         for s in o.staff:
             wm.y[o.index, s] = m.new_bool_var(f"y_{o.index}_{s}")
         for ci in o.classes:
@@ -135,43 +160,23 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
         if o.stype.co_led:
             _co_leaders(wm, o)
 
-    # --- attendance variables (pruned: eligibility, commitments + travel buffer, maxima,
-    #     and group options fewer than min_size participants could ever attend) -------------
+
+def _attendance(wm: WeekModel) -> dict[tuple[str, int], list[Option]]:
+    """Attendance variables a[p, o], pruned (eligibility, commitments + travel buffer, maxima,
+    and group options fewer than min_size participants could ever attend); by (participant, day)."""
     by_p_day: dict[tuple[str, int], list[Option]] = defaultdict(list)
-    for p, o in attendable(program, options):
-        wm.a[p.participant_id, o.index] = m.new_bool_var(f"a_{p.participant_id}_{o.index}")
+    for p, o in attendable(wm.program, wm.options):
+        wm.a[p.participant_id, o.index] = wm.model.new_bool_var(f"a_{p.participant_id}_{o.index}")
         by_p_day[p.participant_id, o.day].append(o)
+    return by_p_day
 
-    attendees: dict[int, list] = defaultdict(list)
-    for (_pid, oi), var in wm.a.items():
-        attendees[oi].append(var)
 
-    # --- the hard rules on sessions: sizes, leaders, rooms, pins (HARD_RULES) ----------------
-    per_option = rules_of("option")
-    for o in options:
-        for rule in per_option:
-            rule(wm, o, attendees[o.index])
-        if o.stype.is_group:
-            seats_of(wm, o, attendees[o.index])  # rules 4 and 5: capacity and max_size
-    for rule in rules_of("week"):
-        rule(wm, attendees)
-
-    # --- participants: rules 1, 6, 7 and the requirements (and their preferences) -----------
-    for p in program.participants:
-        add_participant(wm, p, by_p_day, preferences)
-
-    if not preferences:
-        set_requirements_objective(wm)
-        return wm
-
-    _continuity_links(wm)
-
-    # --- stability against last week (and --freeze) -------------------------------------------
-    if previous is not None:
-        _stability(wm, previous, freeze)
-
-    # --- preferences -------------------------------------------------------------------------
-    for o in options:
+def _program_preferences(wm: WeekModel) -> None:
+    """The program's preference terms (fewer, fuller groups; the peak staff load) and the
+    weighted objective of every term."""
+    m, r, W = wm.model, wm.program.rules, wm.terms
+    S = r.slot_minutes
+    for o in wm.options:
         if o.stype.is_group:
             W["group_sessions"].append(wm.option_sessions(o))  # fuller groups, fewer sessions
     loads = _staff_loads(wm)
@@ -180,7 +185,6 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
         for load in loads:
             m.add(peak * S >= load)
         W["staff_balance"].append(peak)
-
     objective = []
     for name, exprs in W.items():
         weight = r.weights.get(name, 0)
@@ -188,7 +192,6 @@ def build(program: Program, previous: Schedule | None = None, freeze: str | None
             objective.append(weight * sum(exprs))
     if objective:
         m.minimize(sum(objective))
-    return wm
 
 
 def _co_leaders(wm: WeekModel, o: Option) -> None:
