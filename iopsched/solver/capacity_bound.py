@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from iopsched.cpsat.model import WeekModel, effective_capacity, slots_needed
-from iopsched.domain import Program, day_name, eligible, hhmm, weekly_min_for
+from iopsched.domain import Participant, Program, day_name, eligible, hhmm, weekly_min_for
 
 SOLVE_SECONDS = 5.0  # deterministic time for the small 0/1 model (it solves in well under)
 
@@ -42,63 +42,13 @@ class CapacityBound:
 def capacity_bound(program: Program, wm: WeekModel, meetable: set[str]) -> CapacityBound:
     """The bound over `meetable` participants (the others are unmet anyway)."""
     S = program.rules.slot_minutes
-    free: dict[str, set[tuple[int, int]]] = defaultdict(set)
-    group_cap: dict[str, int] = defaultdict(int)
-    for (pid, oi) in wm.a:
-        if pid not in meetable:
-            continue
-        o = wm.options[oi]
-        free[pid].update((o.day, o.slot + k) for k in range(o.length))
-        if o.stype.is_group:
-            cap = max(effective_capacity(wm.classes[c], o.stype) for c in o.classes)
-            group_cap[pid] = max(group_cap[pid], cap)
-
+    free, group_cap = _free_times(wm, meetable)
     people = program.participant_by_id()
-    # needs, in minutes, by resource: ("rooms", kind-set) and ("role", name)
     needs: dict[str, dict[tuple[str, str], int]] = {}
     for pid in sorted(free):
-        p = people[pid]
-        need: dict[tuple[str, str], int] = defaultdict(int)
-        countable = 0
-        days = min(p.days_max, len(program.rules.days))
-        for t in program.session_types:
-            if t.is_group or not eligible(p, t):
-                continue
-            wmin = weekly_min_for(p, t)
-            if wmin:
-                need["room", t.kind] += wmin * t.minutes
-                need["room", "any"] += wmin * t.minutes
-                need["role", t.staff_role] += wmin * t.minutes
-            if t.counts_toward_hours:
-                most = t.weekly_max if t.weekly_max is not None else t.daily_max * days
-                countable += most * t.minutes
-        rest = max(0, slots_needed(p.week_hours_min, S) * S - countable)
-        if rest:
-            if not group_cap[pid]:
-                continue  # hours no group can give: the participant's own bound says so
-            share = rest // group_cap[pid]  # rounded down: never more than the true need
-            need["room", "group"] += share
-            need["room", "any"] += share
-            roles = {t.staff_role for t in program.session_types if t.is_group and eligible(p, t)}
-            if len(roles) == 1:
-                need["role", next(iter(roles))] += share
-        needs[pid] = dict(need)
-
-    def supply(window: frozenset[tuple[int, int]], resource: tuple[str, str]) -> int:
-        kind, name = resource
-        if kind == "room":
-            rooms = [r for r in program.rooms if name == "any" or name in r.kinds]
-            return len(rooms) * len(window) * S
-        total = 0
-        for s in program.staff:
-            if name not in s.roles:
-                continue
-            for day, slot in window:
-                start = program.rules.open + slot * S
-                if s.available(day, start, start + S):
-                    total += S
-        return total
-
+        need = _needs(program, people[pid], group_cap[pid])
+        if need is not None:
+            needs[pid] = need
     windows = {frozenset(f) for f in free.values()}
     windows.add(frozenset().union(*free.values()) if free else frozenset())
     m = cp_model.CpModel()
@@ -108,7 +58,7 @@ def capacity_bound(program: Program, wm: WeekModel, meetable: set[str]) -> Capac
         inside = [pid for pid in needs if free[pid] <= window]
         resources = sorted({r for pid in inside for r in needs[pid]})
         for resource in resources:
-            have = supply(window, resource)
+            have = _supply(program, window, resource)
             terms = [(x[pid], needs[pid][resource]) for pid in inside if needs[pid].get(resource)]
             if terms and sum(c for _v, c in terms) > have:
                 m.add(cp_model.LinearExpr.weighted_sum([v for v, _c in terms], [c for _v, c in terms]) <= have)
@@ -130,6 +80,73 @@ def capacity_bound(program: Program, wm: WeekModel, meetable: set[str]) -> Capac
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and best + unconstrained < len(meetable):
         binding = _binding(program, rows, solver, x, needs, S, frozenset().union(*free.values()))
     return CapacityBound(min(len(meetable), best + unconstrained), proven, binding)
+
+
+def _free_times(wm: WeekModel, meetable: set[str]) -> tuple[dict[str, set[tuple[int, int]]], dict[str, int]]:
+    """Each meetable participant's (day, slot)s they could attend something in, and the most
+    seats a group they may join can have."""
+    free: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    group_cap: dict[str, int] = defaultdict(int)
+    for (pid, oi) in wm.a:
+        if pid not in meetable:
+            continue
+        o = wm.options[oi]
+        free[pid].update((o.day, o.slot + k) for k in range(o.length))
+        if o.stype.is_group:
+            cap = max(effective_capacity(wm.classes[c], o.stype) for c in o.classes)
+            group_cap[pid] = max(group_cap[pid], cap)
+    return free, group_cap
+
+
+def _needs(program: Program, p: Participant, group_cap: int) -> dict[tuple[str, str], int] | None:
+    """What the participant needs, in minutes, by resource: ("room", kind | "any") and ("role",
+    name); a group's minutes shared by its seats. None: hours no group can give (the
+    participant's own bound says so)."""
+    S = program.rules.slot_minutes
+    need: dict[tuple[str, str], int] = defaultdict(int)
+    countable = 0
+    days = min(p.days_max, len(program.rules.days))
+    for t in program.session_types:
+        if t.is_group or not eligible(p, t):
+            continue
+        wmin = weekly_min_for(p, t)
+        if wmin:
+            need["room", t.kind] += wmin * t.minutes
+            need["room", "any"] += wmin * t.minutes
+            need["role", t.staff_role] += wmin * t.minutes
+        if t.counts_toward_hours:
+            most = t.weekly_max if t.weekly_max is not None else t.daily_max * days
+            countable += most * t.minutes
+    rest = max(0, slots_needed(p.week_hours_min, S) * S - countable)
+    if rest:
+        if not group_cap:
+            return None
+        share = rest // group_cap  # rounded down: never more than the true need
+        need["room", "group"] += share
+        need["room", "any"] += share
+        roles = {t.staff_role for t in program.session_types if t.is_group and eligible(p, t)}
+        if len(roles) == 1:
+            need["role", next(iter(roles))] += share
+    return dict(need)
+
+
+def _supply(program: Program, window: frozenset[tuple[int, int]], resource: tuple[str, str]) -> int:
+    """Minutes of a resource within a window of (day, slot)s: rooms of a kind, or the
+    available minutes of the staff holding a role."""
+    S = program.rules.slot_minutes
+    kind, name = resource
+    if kind == "room":
+        rooms = [r for r in program.rooms if name == "any" or name in r.kinds]
+        return len(rooms) * len(window) * S
+    total = 0
+    for s in program.staff:
+        if name not in s.roles:
+            continue
+        for day, slot in window:
+            start = program.rules.open + slot * S
+            if s.available(day, start, start + S):
+                total += S
+    return total
 
 
 def _binding(program: Program, rows, solver, x, needs, S: int, everywhere: frozenset) -> str:
