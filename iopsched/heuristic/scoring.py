@@ -47,21 +47,23 @@ class ScoredWeek(WeekState):
 
     def shortfall_units(self) -> int:
         """Unmet units of the greedy week, as the model's `unmet` term counts them."""
+        return sum(self.person_units(person) for person in self.people.values())
+
+    def person_units(self, person: PersonState) -> int:
+        """One participant's unmet units, as the model's `unmet` term counts them."""
         from iopsched.cpsat.model import UNMET_UNITS
 
         S = self.S
-        total = 0
-        for person in self.people.values():
-            p = person.p
-            days = [d for d, b in person.busy.items() if b]
-            total += UNMET_UNITS["days"] * max(0, p.days_min - len(days))
-            need_day = slots_needed(p.day_hours_min, S)
-            for d in days:
-                total += max(0, need_day - person.minutes[d] // S)
-            need_week = slots_needed(p.week_hours_min, S)
-            total += max(0, need_week - sum(person.minutes.values()) // S)
-            for t in self.prog.session_types:
-                total += UNMET_UNITS["session"] * max(0, weekly_min_for(p, t) - person.type_week[t.name])
+        p = person.p
+        days = [d for d, b in person.busy.items() if b]
+        total = UNMET_UNITS["days"] * max(0, p.days_min - len(days))
+        need_day = slots_needed(p.day_hours_min, S)
+        for d in days:
+            total += max(0, need_day - person.minutes[d] // S)
+        need_week = slots_needed(p.week_hours_min, S)
+        total += max(0, need_week - sum(person.minutes.values()) // S)
+        for t in self.prog.session_types:
+            total += UNMET_UNITS["session"] * max(0, weekly_min_for(p, t) - person.type_week[t.name])
         return total
 
     def terms(self) -> dict[str, int]:
