@@ -169,8 +169,8 @@ def admissions_stage(program: Program, req: Requirements, budget: Budget, settin
         seconds = max(0.0, seconds - (budget.clock() - began))
         complete_hint(wm)
         spent = 0.0
-        proven = True
-        for i, chunk in enumerate(chunks):
+        proven = set(ids) - hopeless <= adm_set  # everyone meetable admitted: nothing is better
+        for i, chunk in enumerate([] if proven else chunks):
             part = (seconds - spent) / (len(chunks) - i)
             began = budget.clock()
             score = sum(w * wm.met[rid] for rid, w in chunk)
@@ -189,8 +189,8 @@ def admissions_stage(program: Program, req: Requirements, budget: Budget, settin
             units = sum(int(solver.value(e)) for pid in care for e in units_of.get(pid, []))
             # proven: CP-SAT's bound says no week scores more (a score one higher would reach
             # scale * (found + 1) - (scale - 1), the referrals' units being below scale)
-            proven = proven and (status == cp_model.OPTIMAL
-                                 or solver.best_objective_bound < scale * found + 1 - 1e-6)
+            proven = (i == 0 or proven) and (status == cp_model.OPTIMAL
+                                             or solver.best_objective_bound < scale * found + 1 - 1e-6)
             m.add(score >= found)  # the earlier priorities keep what they reached
             hint_decisions(wm, best)
             if settings.interrupted.is_set():
