@@ -261,3 +261,22 @@ def test_without_referrals_the_schedule_is_as_before(tmp_path):
     path = workbook(tmp_path, program, rows=[], name="empty.xlsx")
     read, _ = read_program(path, program.rules)
     assert read.referrals == ()
+
+
+def test_a_referral_is_admitted_when_someone_in_care_moves_to_another_group_time():
+    """A packed morning: stage 1 seats P01 and P02 in the morning group (2 seats, one
+    counselor, one room); the referral can come only in the morning. Admitting them takes
+    one of those in care to an afternoon session of the group, which the search must find;
+    nobody in care loses a requirement."""
+    afternoon_busy = (Commitment(0, t("12:30"), t("20:00"), "work"),)
+    staff = [Staff("C1", frozenset({"counselor"}), windows=windows(["Mon"], "09:00", "17:00"))]
+    base = one_group_program(2, 2, [], staff=staff)
+    without = run(base)
+    (morning,) = [x for x in without.sessions if x.start == t("09:00")]  # (the packed week)
+    assert sorted(morning.participants) == ["P01", "P02"]
+    program = replace(base, referrals=(referral("A", 1, 9, commitments=afternoon_busy),))
+    s = run(program)
+    assert s.admitted == ["A"] and s.summary["admissions.status"] == "OPTIMAL"
+    assert validate_schedule(program, s) == []
+    assert care_units(base, without) == care_units(base, s)
+    assert not shortfalls(program.admitting(s.admitted), s)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from ortools.sat.python import cp_model
 
 from iopsched.cpsat.budget import (
+    RECKON_BOUND_MODEL,
     RECKON_BUILD,
     RECKON_GREEDY,
     Budget,
@@ -44,7 +45,8 @@ from iopsched.cpsat.values import (
     hint_decisions,
 )
 from iopsched.domain import Program, Referral
-from iopsched.heuristic import Greedy, decisions
+from iopsched.heuristic import Greedy, decisions, iteration_seconds
+from iopsched.heuristic.admit import Admitter
 from iopsched.schedule import Schedule
 from iopsched.solver.progress import Progress
 from iopsched.solver.stage_requirements import Requirements
@@ -56,8 +58,13 @@ ADMISSIONS_SHARE = 0.6
 # the NEIGHBOURS participants sharing the most of their times re-planned, at least
 # INSERT_SECONDS_MIN each), before the lexicographic objective on the whole model
 REQUIRED_SHARE = 0.7
-NEIGHBOURS = 16
+NEIGHBOURS = 10
 INSERT_SECONDS_MIN = 3.0
+# the heuristic's share of the stage (before CP-SAT), and its moves per referral: measured on
+# mix medium (60 in care, 6 referrals), a referral the moves admit is admitted within about 60
+HEURISTIC_SHARE = 0.5
+MOVES_MIN = 10
+MOVES_MAX = 60
 # the weights of one objective stay below this (CP-SAT's objective is exact well beyond it);
 # priorities whose weights would not fit are solved in further chunks
 MAX_WEIGHT = 2**32
@@ -108,6 +115,7 @@ def admissions_stage(program: Program, req: Requirements, budget: Budget, settin
     # the bound: a referral no schedule can meet, even with the program to themselves
     bound = requirements_bound(whole_program(program), wm, only=waiting)
     hopeless = frozenset(rid for rid in ids if not bound.meetable(rid))
+    budget.reckon(RECKON_BOUND_MODEL * bound.models)
     for rid in hopeless:
         m.add(wm.met[rid] == 0)
 
@@ -122,19 +130,10 @@ def admissions_stage(program: Program, req: Requirements, budget: Budget, settin
             # units than in the stage-1 week (0 for whoever it fully met)
             m.add(sum(units_of[pid]) <= cap)
 
-    # the greedy: each referral in rank order into the stage-1 week, kept when fully met
-    # with nobody in care above their units
-    for rid in ids:
-        if rid in hopeless:
-            continue
-        person = g.people[rid]
-        snap = g.snapshot()
-        g.place_blocks(person)
-        g.place_services(person)
-        ok = g.person_units(person) == 0 and all(g.person_units(g.people[pid]) <= caps[pid] for pid in care)
-        if not ok:
-            g.restore(snap)
-    budget.reckon(RECKON_GREEDY * len(program.participants))
+    # the heuristic: each referral in rank order into the stage-1 week, their blocks and
+    # services, then a short ruin and recreate aimed at them (heuristic/admit.py); kept when
+    # fully met with nobody in care above their units, else taken out again
+    _insert(g, caps, ids, hopeless, budget, settings, len(wm.program.participants))
     best: Decisions = GreedyValues(wm, *decisions(g))
     units = sum(g.person_units(g.people[pid]) for pid in care)
     adm_set = _admitted(wm, best, waiting)
@@ -208,6 +207,36 @@ def admissions_stage(program: Program, req: Requirements, budget: Budget, settin
     return Admissions(admitted=admitted, waitlisted=tuple(rid for rid in ids if rid not in adm_set),
                       hopeless=hopeless, proven=proven, method=method, seconds=budget.elapsed() - start,
                       chunks=len(chunks), requirements=carried, care_units=caps)
+
+
+def _insert(g: Greedy, caps: dict[str, int], ids: list[str], hopeless: frozenset[str], budget: Budget,
+            settings: SearchSettings, n: int) -> set[str]:
+    """The heuristic's admissions into the greedy week `g` (stage 1's), in rank order; returns
+    those admitted. Its moves are counted, never timed (deterministic runs repeat): at most
+    HEURISTIC_SHARE of the time left, MOVES_MAX per referral; reckoned at the local search's
+    measured cost per move. In wall-clock mode it also stops at its share of the wall clock."""
+    meetable = [rid for rid in ids if rid not in hopeless]
+    if not meetable:
+        return set()
+    cost = iteration_seconds(n)
+    share = budget.left() * ADMISSIONS_SHARE * HEURISTIC_SHARE
+    per = max(MOVES_MIN, min(MOVES_MAX, int(share / cost / len(meetable))))
+    end = budget.elapsed() + share
+    deadline = [end]  # wall-clock mode: each referral's share of what is left of the heuristic's
+
+    def stop() -> bool:
+        return settings.interrupted.is_set() or (not budget.deterministic and budget.elapsed() > deadline[0])
+
+    admitter = Admitter(g, caps, seed=settings.seed, stop=stop)
+    admitted = set()
+    for i, rid in enumerate(meetable):
+        deadline[0] = budget.elapsed() + max(0.0, end - budget.elapsed()) / (len(meetable) - i)
+        if admitter.admit(rid, per):
+            admitted.add(rid)
+        if settings.interrupted.is_set():
+            break
+    budget.reckon(RECKON_GREEDY * len(meetable) + cost * admitter.moves)
+    return admitted
 
 
 def _sharing(wm: WeekModel, values: Decisions, rid: str) -> set[str]:
