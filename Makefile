@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-quick bench-quality lint sample clean venv
+.PHONY: demo test bench bench-quick bench-quality bench-admissions lint sample clean venv
 
 venv: $(STAMP)
 
@@ -26,6 +26,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.stability
+	$(BIN)/python -m benchmarks.admissions
+
+# referrals (issue 19): each kind, small and medium, with 10% extra referrals: about 10 minutes
+bench-admissions: $(STAMP)
+	$(BIN)/python -m benchmarks.admissions
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.run --quick

@@ -134,6 +134,9 @@ def solve(
     deterministic: bool = typer.Option(False, "--deterministic",
                                        help="reproducible: the same input, config and seed give the same "
                                             "schedule (a deterministic budget; wall time may differ)"),
+    admit: bool = typer.Option(False, "--admit", help="admit referrals (sheet Referrals; also done whenever "
+                               "the sheet has rows): the most by priority, nobody in care losing a "
+                               "requirement; the rest to the Waitlist sheet"),
 ) -> None:
     """Solve the week and write the timetable workbook (--time-limit: the command's wall clock)."""
     from iopsched import STARTED_AT
@@ -155,6 +158,7 @@ def solve(
             suggest=suggest,
             deterministic=True if deterministic else None,
             started_at=STARTED_AT,
+            admit=admit,
         )
     except IopschedError as exc:
         _fail(exc)
@@ -252,12 +256,16 @@ def generate(
         None, "--rooms", min=1,
         help="keep N rooms (group rooms, offices, telehealth in proportion, biggest first); "
              "fewer than the kind plans for can make the week infeasible"),
+    referrals: float = typer.Option(
+        0.0, "--referrals", min=0.0,
+        help="add a Referrals sheet of PCT %% of the participants (people like those in care, "
+             "priorities 1-3), e.g. 10"),
 ) -> None:
     """Generate a realistic program workbook of a given size and kind."""
     from iopsched.generate.programs import write_generated
 
     try:
-        path = write_generated(size.value, seed, out, kind=kind.value, rooms=rooms)
+        path = write_generated(size.value, seed, out, kind=kind.value, rooms=rooms, referrals=referrals)
     except IopschedError as exc:
         _fail(exc)
     typer.echo(f"wrote {path}")

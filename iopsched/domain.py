@@ -7,7 +7,7 @@ Times are minutes since midnight; days are indices 0 (Mon) .. 6 (Sun).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 KINDS = ("group", "individual", "family", "medication")
@@ -157,6 +157,25 @@ class Participant:
 
 
 @dataclass(frozen=True)
+class Referral:
+    """A person referred to the program, not yet in care (the optional Referrals sheet): their
+    row of the Participants columns, when they were referred and how urgent they are."""
+
+    participant: Participant  # the Participants columns (and their commitments)
+    referral_date: dt.date
+    priority: int  # 1 = most urgent; a larger number waits behind a smaller one
+    row: int = 0  # spreadsheet row, for messages
+
+    @property
+    def referral_id(self) -> str:
+        return self.participant.participant_id
+
+    def rank_key(self) -> tuple[int, dt.date, str]:
+        """The order of admission: priority (1 first), then the earlier referral, then id."""
+        return (self.priority, self.referral_date, self.referral_id)
+
+
+@dataclass(frozen=True)
 class Pinned:
     session_type: str
     day: int
@@ -276,6 +295,8 @@ class Program:
     source_sha256: str = ""
     source_path: str = ""
     week_start: dt.date | None = None  # the Monday of the week being scheduled (dates matter only then)
+    # referrals waiting to start (the Referrals sheet): not participants until admitted
+    referrals: tuple[Referral, ...] = ()
 
     def staff_by_id(self) -> dict[str, Staff]:
         return {s.staff_id: s for s in self.staff}
@@ -288,6 +309,13 @@ class Program:
 
     def participant_by_id(self) -> dict[str, Participant]:
         return {p.participant_id: p for p in self.participants}
+
+    def admitting(self, referral_ids) -> Program:
+        """The program with these referrals among its participants (they start this week) and
+        no referrals left waiting: what the preference stage, the writer and the report see."""
+        ids = set(referral_ids)
+        admitted = tuple(r.participant for r in self.referrals if r.referral_id in ids)
+        return replace(self, participants=self.participants + admitted, referrals=())
 
 
 def eligible(p: Participant, t: SessionType) -> bool:

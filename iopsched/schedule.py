@@ -6,6 +6,7 @@ about the CP-SAT model.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from iopsched.domain import day_name, hhmm
@@ -15,6 +16,7 @@ SESSIONS_COLUMNS = ("session_id", "session_type", "kind", "day", "start", "end",
                     "co_leader_id")
 ATTENDANCE_COLUMNS = ("participant_id", "session_id", "session_type", "day", "start", "end", "staff_id", "room_id")
 UNMET_COLUMNS = ("participant_id", "requirement", "day", "required", "scheduled", "reason")
+WAITLIST_COLUMNS = ("rank", "referral_id", "priority", "referral_date", "reason")
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,21 @@ class Unmet:
         }
 
 
+@dataclass(frozen=True)
+class Waitlisted:
+    """A referral who could not start this week (the Waitlist sheet), in order of admission."""
+
+    rank: int
+    referral_id: str
+    priority: int
+    referral_date: dt.date
+    reason: str
+
+    def row(self) -> dict:
+        return {"rank": self.rank, "referral_id": self.referral_id, "priority": self.priority,
+                "referral_date": self.referral_date.isoformat(), "reason": self.reason}
+
+
 def _num(x: float) -> float | int:
     return int(x) if float(x).is_integer() else round(float(x), 2)
 
@@ -93,6 +110,10 @@ class Schedule:
     declared_sizes: dict[str, int | None] = field(default_factory=dict)
     source_rows: dict[str, int] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)  # checked changes (solve --suggest)
+    # referrals (issue 19): those who could not start (the Waitlist sheet; None: the program
+    # has no referrals, and the workbook no Waitlist sheet), and the ids of those admitted
+    waitlist: list[Waitlisted] | None = None
+    admitted: list[str] = field(default_factory=list)
 
     def attendance_rows(self) -> list[dict]:
         rows = []

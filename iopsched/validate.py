@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from iopsched.domain import (
 from iopsched.schedule import Schedule, Session, Unmet
 
 RULES = ("rule1", "rule2", "rule3", "rule4", "rule5", "rule6", "rule7", "rule8",
-         "requirement", "consistency")
+         "requirement", "referral", "consistency")
 EPS = 1e-9  # float tolerance on hour comparisons
 UNMET_TOLERANCE = 0.01  # an Unmet row's `scheduled` / `required` may be rounded this much
 SUMMARY_COUNTS = ("participants", "sessions", "participants_fully_met")
@@ -780,11 +780,13 @@ CHECKS = (check_rule1, check_rule2, check_rule3, check_rule4, check_rule5, check
 
 def validate_schedule(program: Program, schedule: Schedule) -> list[Violation]:
     """Every violation of the rules, requirements and workbook consistency, in a fixed order."""
-    ix = Index(program, schedule)
+    week = _admitted(program, schedule)
+    ix = Index(week, schedule)
     out: list[Violation] = []
     for check in CHECKS:
         out += check(ix)
     out += check_requirements(ix, schedule.unmet)
+    out += check_referrals(program, ix, schedule)
     out += check_consistency(ix, schedule)
     return out
 
@@ -792,8 +794,52 @@ def validate_schedule(program: Program, schedule: Schedule) -> list[Violation]:
 def hard_rule_violations(program: Program, schedule: Schedule) -> list[Violation]:
     """Violations of the hard rules (1-8) alone: the sessions and attendances, not the Unmet
     sheet or the Summary (the solve checks its own week with this before it returns it)."""
-    ix = Index(program, schedule)
+    ix = Index(_admitted(program, schedule), schedule)
     return [v for check in CHECKS for v in check(ix)]
+
+
+# --- referrals (issue 19) ----------------------------------------------------------------------
+
+
+def _admitted(program: Program, schedule: Schedule) -> Program:
+    """The program of the week: a referral with a session in the schedule is admitted, so a
+    participant of the week (checked by every rule like the others); the rest stay out."""
+    if not program.referrals:
+        return program
+    attending = {pid for s in schedule.sessions for pid in s.participants}
+    admitted = tuple(r.participant for r in program.referrals if r.referral_id in attending)
+    return replace(program, participants=program.participants + admitted, referrals=())
+
+
+def check_referrals(program: Program, ix: Index, schedule: Schedule) -> list[Violation]:
+    """An admitted referral (one with any session) is fully met; a referral on the Waitlist has
+    no session; the Waitlist names referrals only, each once."""
+    out = []
+    referrals = {r.referral_id: r for r in program.referrals}
+    for rid in sorted(referrals):
+        if rid not in ix.by_participant:
+            continue
+        p = ix.people[rid]
+        for sf in shortfalls_of(ix.program, p, ix.load(rid)):
+            day = day_name(sf.day) if sf.day is not None else ""
+            out.append(_v("referral", f"referral {rid} is admitted (has sessions) but falls short of "
+                          f"{_describe_requirement(sf.requirement, sf.day)}: scheduled {_n(sf.scheduled)}, "
+                          f"required {_n(sf.required)}; an admitted referral must be fully met",
+                          participant_id=rid, day=day))
+    listed: Counter = Counter()
+    for w in schedule.waitlist or []:
+        listed[w.referral_id] += 1
+        if w.referral_id not in referrals:
+            out.append(_v("referral", f"Waitlist row {w.referral_id}: not on sheet Referrals of the program",
+                          participant_id=w.referral_id))
+        elif w.referral_id in ix.by_participant:
+            first = ix.by_participant[w.referral_id][0]
+            out.append(_v("referral", f"referral {w.referral_id} is on the Waitlist but attends "
+                          f"{_desc(first)}", participant_id=w.referral_id, **_ids(first)))
+    for rid, n in sorted(listed.items()):
+        if n > 1:
+            out.append(_v("referral", f"referral {rid} is on the Waitlist {n} times", participant_id=rid))
+    return out
 
 
 def counts(violations: list[Violation]) -> dict[str, int]:

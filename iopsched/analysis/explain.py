@@ -166,7 +166,7 @@ def explain(program: Program, p: Participant, s: Shortfall, schedule: Schedule |
     sessions, busy leaders or rooms) only when `capacity_proven` (stage 1 proved that no
     schedule meets more participants). Otherwise the reason says the search ran out of time;
     `hopeless`: the participant alone cannot be met (the bound), whatever the data check finds."""
-    own = _own_reason(program, p, s)
+    own = own_reason(program, p, s)
     if own is not None:
         return own
     if hopeless:
@@ -176,7 +176,7 @@ def explain(program: Program, p: Participant, s: Shortfall, schedule: Schedule |
     return _capacity_reason(program, p, s, schedule)
 
 
-def _own_reason(program: Program, p: Participant, s: Shortfall) -> str | None:
+def own_reason(program: Program, p: Participant, s: Shortfall) -> str | None:
     """A cause of the shortfall in the participant's own time and the leaders' hours, or None."""
     caps = day_capacity_hours(program, p)
     possible = [d for d in program.rules.days if caps[d] + 1e-9 >= p.day_hours_min]

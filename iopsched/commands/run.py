@@ -41,6 +41,8 @@ class ProgressLine:
             met += f" (at most {self.upper} possible)"
         if p.phase == "requirements":
             text = f"{p.elapsed:6.1f}s  requirements  {met}"
+        elif p.phase == "admissions":
+            text = f"{p.elapsed:6.1f}s  admissions  admitted {p.admitted} of {p.referrals} referrals"
         else:
             local = p.phase == "local search"  # before CP-SAT: its weeks, and the counting bound only
             text = (f"{p.elapsed:6.1f}s  {met}  preferences{' (local search)' if local else ''}: "
@@ -67,6 +69,15 @@ def _bound_note(bound, gap: float) -> str:
     return f" (lower bound {bound:,.0f}, gap {gap:.1%})"
 
 
+def admissions_line(s: dict) -> str:
+    """'admissions: admitted 3 of 7 referrals (R02, R05, R01), 4 on the Waitlist (proven)'."""
+    ids = f" ({s['admissions.admitted_ids']})" if s["admissions.admitted_ids"] else ""
+    proof = ("proven: no week admits more by priority" if s["admissions.status"] == "OPTIMAL"
+             else "not proven: a longer --time-limit may admit more")
+    return (f"admissions: admitted {s['admissions.admitted']} of {s['admissions.referrals']} referrals{ids}, "
+            f"{s['admissions.waitlisted']} on the Waitlist ({proof})")
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
@@ -78,7 +89,7 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
               workers: int | None, seed: int | None, previous: Path | None = None, freeze: str | None = None,
               show_names: bool = False, progress: bool = True, week_of: str | None = None,
               suggest: bool = False, suggest_time_limit: float = 10.0, deterministic: bool | None = None,
-              started_at: float | None = None) -> int:
+              started_at: float | None = None, admit: bool = False) -> int:
     """`iopsched solve`. The time limit counts from `started_at` (the start of the command)."""
     started = time.monotonic() if started_at is None else started_at
     for src in [workbook, config, previous]:
@@ -94,6 +105,10 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
     program, warnings = read_program(workbook, rules)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if admit and not program.referrals:
+        raise InputError(f"--admit: {workbook} has no referrals to admit; add a Referrals sheet (the "
+                         "Participants columns plus referral_date and priority, 1 = most urgent) with a row "
+                         "per referral")
     last_week = None
     if previous is not None or freeze is not None:
         from iopsched.solver.continuity import prepare_previous
@@ -120,6 +135,8 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
               f"validator; {output} was not written. Please report this with the workbook and config "
               "(`iopsched solve --deterministic` repeats the run).", file=sys.stderr)
         return EXIT_NO_SCHEDULE
+    if program.referrals:  # the week's program: the admitted referrals are participants now
+        program = program.admitting(schedule.admitted)
     if suggest and schedule.unmet:
         from iopsched.solver.suggest import suggest as find_suggestions
 
@@ -145,6 +162,9 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
           f"requirement{'s' if unmet != 1 else ''}, {s['sessions']} sessions, {preferences} -> {output}")
     for line_ in summary_lines(compliance):  # two lines: the week as payers see it
         print(line_)
+    if schedule.waitlist is not None:
+        print(admissions_line(s))
+        print(f"free group seats (day: before 17:00): {s['admissions.free_group_seats']}")
     if s.get("stopped_by") == "interrupt":
         print("interrupted: the best schedule found so far was written", file=sys.stderr)
         return EXIT_INTERRUPTED

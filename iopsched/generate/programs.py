@@ -795,13 +795,18 @@ def config_text(size: str) -> str:
 
 
 def write_generated(size: str, seed: int, out: Path, kind: str = "classic",
-                    rooms: int | None = None) -> Path:
+                    rooms: int | None = None, referrals: float = 0.0) -> Path:
     """Write a generated program: to `out` if it ends .xlsx, else to `out/program.xlsx`.
+    `referrals`: a Referrals sheet of that many percent of the participants (`referrals.py`).
 
     In folder mode a matching `config.toml` (open days) is written beside it, and for a kind
     with planted participants `planted.json` (their ids and why no schedule can meet them).
     """
     g = generate(size, seed, kind, rooms)
+    if referrals:
+        from iopsched.generate.referrals import add_referrals
+
+        add_referrals(g.sheets, referrals, seed)
     out = Path(out)
     if out.suffix.lower() == ".xlsx":
         return write_program_workbook(out, g.sheets)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from iopsched.cpsat.model import high_tier, slots_needed
+from iopsched.cpsat.model import UNMET_UNITS, high_tier, slots_needed
 from iopsched.domain import PREFERRED_WINDOWS, Participant
 from iopsched.heuristic.state import PersonState, WeekState
 
@@ -48,21 +48,21 @@ class ScoredWeek(WeekState):
 
     def shortfall_units(self) -> int:
         """Unmet units of the greedy week, as the model's `unmet` term counts them."""
-        from iopsched.cpsat.model import UNMET_UNITS
+        return sum(self.person_units(person) for person in self.people.values())
 
+    def person_units(self, person: PersonState) -> int:
+        """One participant's unmet units, as the model's `unmet` term counts them."""
         S = self.S
-        total = 0
-        for person in self.people.values():
-            p = person.p
-            days = [d for d, b in person.busy.items() if b]
-            total += UNMET_UNITS["days"] * max(0, p.days_min - len(days))
-            need_day = slots_needed(p.day_hours_min, S)
-            for d in days:
-                total += max(0, need_day - person.minutes[d] // S)
-            need_week = slots_needed(p.week_hours_min, S)
-            total += max(0, need_week - person.week_minutes // S)
-            for t in self.prog.session_types:
-                total += UNMET_UNITS["session"] * max(0, person.need[t.name] - person.type_week[t.name])
+        p = person.p
+        days = [d for d, b in person.busy.items() if b]
+        total = UNMET_UNITS["days"] * max(0, p.days_min - len(days))
+        need_day = slots_needed(p.day_hours_min, S)
+        for d in days:
+            total += max(0, need_day - person.minutes[d] // S)
+        need_week = slots_needed(p.week_hours_min, S)
+        total += max(0, need_week - person.week_minutes // S)
+        for t in self.prog.session_types:
+            total += UNMET_UNITS["session"] * max(0, person.need[t.name] - person.type_week[t.name])
         return total
 
     def terms(self) -> dict[str, int]:

@@ -16,6 +16,8 @@ class Progress:
     participants: int
     phase: str = "search"  # "requirements" (stage 1), "local search", then "search" (stage 2)
     fully_met_bound: int | None = None  # no schedule fully meets more (stage 1's bound)
+    admitted: int = 0  # phase "admissions": referrals admitted so far, of `referrals`
+    referrals: int = 0
 
 
 def gap_of(objective: float | None, bound: float) -> float:

@@ -24,6 +24,7 @@ from dataclasses import replace
 from iopsched import __version__
 from iopsched.analysis.conflicts import check_pinned
 from iopsched.analysis.explain import unmet_rows
+from iopsched.analysis.waitlist import free_seats_text, waitlist
 from iopsched.cpsat.budget import Budget, SearchSettings
 from iopsched.cpsat.extract import extract
 from iopsched.cpsat.model import PinnedConflict
@@ -31,6 +32,7 @@ from iopsched.domain import Program
 from iopsched.errors import InputError, Problem
 from iopsched.schedule import Schedule
 from iopsched.solver.progress import Progress, gap_of
+from iopsched.solver.stage_admissions import Admissions, admissions_stage, ranked
 from iopsched.solver.stage_preferences import Preferences, preferences_stage, stage_one_week
 from iopsched.solver.stage_requirements import Requirements, requirements_stage
 from iopsched.validate import hard_rule_violations
@@ -106,12 +108,21 @@ def solve(
 def _stages(program: Program, budget: Budget, settings: SearchSettings, *,
             progress: Callable[[Progress], None] | None, previous: Schedule | None,
             freeze: str | None) -> Schedule | None:
-    """Stage 1, stage 2, the schedule and its Summary. None: --freeze made stage 2 infeasible."""
+    """Stage 1, the admissions (with referrals), stage 2, the schedule and its Summary. None:
+    --freeze made stage 2 infeasible."""
     req = requirements_stage(program, budget, settings, previous=previous, report=progress, extract=extract)
     t1 = budget.elapsed()
+    adm = None
+    week = program  # the program the week is of: with referrals, the admitted among its participants
+    if program.referrals and not settings.interrupted.is_set():
+        adm = admissions_stage(program, req, budget, settings, report=progress, extract=extract)
+        req = adm.requirements
+        week = program.admitting(adm.admitted)
+    elif program.referrals:
+        week = program.admitting(())
     pref = None
     if not settings.interrupted.is_set():
-        pref = preferences_stage(program, req, budget, settings, previous=previous, freeze=freeze,
+        pref = preferences_stage(week, req, budget, settings, previous=previous, freeze=freeze,
                                  report=progress)
         if pref is None:
             return None
@@ -124,15 +135,39 @@ def _stages(program: Program, budget: Budget, settings: SearchSettings, *,
     schedule = Schedule(sessions=sessions)
     # A week the independent validator rejects is a defect of a search (a greedy move that
     # missed a rule): fall back to stage 1's week if that one holds, and say so in the Summary
-    broken = hard_rule_violations(program, schedule)
-    if broken and sessions is not req.schedule.sessions and not hard_rule_violations(program, req.schedule):
+    broken = hard_rule_violations(week, schedule)
+    if broken and sessions is not req.schedule.sessions and not hard_rule_violations(week, req.schedule):
         schedule, broken = Schedule(sessions=list(req.schedule.sessions)), []
-        pref = stage_one_week(program, req, previous)
+        pref = stage_one_week(week, req, previous)
     # capacity reasons only where stage 1 proved that no schedule fully meets more participants
-    schedule.unmet = unmet_rows(program, schedule, proven=req.proven, hopeless=_hopeless(req))
-    schedule.summary = _summary(program, budget, settings, req, pref, schedule, t1, previous, freeze)
+    schedule.unmet = unmet_rows(week, schedule, proven=req.proven, hopeless=_hopeless(req))
+    schedule.summary = _summary(week, budget, settings, req, pref, schedule, t1, previous, freeze)
     schedule.summary["hard_rule_violations"] = len(broken)
+    if program.referrals:
+        _admissions_summary(program, week, schedule, adm)
     return schedule
+
+
+def _admissions_summary(program: Program, week: Program, schedule: Schedule, adm: Admissions | None) -> None:
+    """The Waitlist, the admitted ids, and the Summary's `admissions.*` rows."""
+    order = ranked(program)
+    admitted = adm.admitted if adm is not None else ()
+    waiting = [r for r in order if r.referral_id not in admitted]
+    proven = adm is not None and adm.proven
+    schedule.admitted = list(admitted)
+    schedule.waitlist = waitlist(week, schedule, waiting, hopeless=adm.hopeless if adm else frozenset(),
+                                 proven=proven)
+    schedule.summary.update({
+        "admissions.referrals": len(order),
+        "admissions.admitted": len(admitted),
+        "admissions.waitlisted": len(waiting),
+        "admissions.admitted_ids": ", ".join(admitted),
+        "admissions.status": "OPTIMAL" if proven else "FEASIBLE" if adm is not None else "UNKNOWN",
+        "admissions.method": adm.method if adm is not None else "none (interrupted)",
+        "admissions.seconds": round(adm.seconds, 3) if adm is not None else 0.0,
+        "admissions.objectives": adm.chunks if adm is not None else 0,
+        "admissions.free_group_seats": free_seats_text(week, schedule),
+    })
 
 
 def _hopeless(req: Requirements) -> frozenset[str]:

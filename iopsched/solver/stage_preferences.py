@@ -16,7 +16,7 @@ from ortools.sat.python import cp_model
 
 from iopsched.cpsat.budget import RECKON_BUILD, Budget, SearchSettings, run_cp_sat
 from iopsched.cpsat.hints import complete_hint
-from iopsched.cpsat.model import WeekModel, build
+from iopsched.cpsat.model import UNMET_UNITS, WeekModel, build, unit_kind
 from iopsched.cpsat.values import GreedyValues, HintValues, ScheduleValues, hint_decisions
 from iopsched.domain import Program
 from iopsched.heuristic import (
@@ -102,6 +102,11 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
             m.add(var == 0)
     if wm.terms.get("unmet"):
         m.add(sum(wm.terms["unmet"]) <= req.units)
+    # ... and, with referrals admitted, nobody in care gets more shortfall than stage 1 gave them
+    for pid, cap in req.unit_caps.items():
+        shorts = wm.shortfalls.get(pid, [])
+        if shorts:
+            m.add(sum(UNMET_UNITS[unit_kind(r)] * var for r, _day, var in shorts) <= cap)
     # ... and, week to week, every participant whose stage-1 week is last week's keeps it (stage
     # 1 kept as many as the requirements allow; stability comes before the other preferences)
     if previous is not None:
@@ -169,8 +174,9 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
 def stage_one_week(program: Program, req: Requirements, previous: Schedule | None) -> Preferences:
     """The stage-1 week as the result, its objective counted term by term (by the greedy's
     count, equal to the model's)."""
-    assert req.wm is not None, "stage 1 ran: it keeps its model"
-    g = Greedy(req.wm)
+    # (after admissions the program has new participants: its stage-1 model is built again)
+    wm = req.wm if req.wm is not None else build(program, preferences=False)
+    g = Greedy(wm)
     if previous is not None:
         g.remember(previous)
     g.place_pinned()
@@ -178,6 +184,6 @@ def stage_one_week(program: Program, req: Requirements, previous: Schedule | Non
     terms = g.terms()
     weights = program.rules.weights
     objective = float(sum(weights.get(t, 0) * v for t, v in terms.items()))
-    values = GreedyValues(req.wm, *decisions(g))
-    return Preferences(req.wm, values, objective, terms, "FEASIBLE", 0.0, 0, 0, None, 0.0, False, 0.0,
+    values = GreedyValues(wm, *decisions(g))
+    return Preferences(wm, values, objective, terms, "FEASIBLE", 0.0, 0, 0, None, 0.0, False, 0.0,
                        skipped=True)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
@@ -104,6 +104,8 @@ class Requirements:
     greedy_seconds: float = 0.0  # ... to the greedy week
     greedy_units: int = 0  # the greedy week's shortfall units
     week_to_week: str = ""  # with --previous: what stage 1 kept of last week
+    # admissions (issue 19): each participant in care's shortfall units may not rise above these
+    unit_caps: dict[str, int] = field(default_factory=dict)
 
     @property
     def proven(self) -> bool:

@@ -20,6 +20,7 @@ from iopsched.domain import (
     Participant,
     Pinned,
     Program,
+    Referral,
     Room,
     Rules,
     SessionType,
@@ -71,13 +72,20 @@ SCHEMA: dict[str, dict[str, bool]] = {
                "participants": False},
 }
 OPTIONAL_SHEETS = {"Pinned"}
+# extension (issue 19): referrals waiting to start, an optional sheet of the Participants
+# columns plus when they were referred and how urgent they are (1 = most urgent); a workbook
+# without it reads as before
+EXTRA_SCHEMA: dict[str, dict[str, bool]] = {
+    "Referrals": {**SCHEMA["Participants"], "referral_date": True, "priority": True},
+}
 # sheets a program cannot run without a row of (Commitments and Pinned may be empty)
 NONEMPTY_SHEETS = ("Staff", "StaffAvailability", "Rooms", "SessionTypes", "Participants")
 # the column naming a row's record, quoted beside the row number in its problems
 ID_COLUMNS = {"Staff": ("staff_id", "staff"), "StaffAvailability": ("staff_id", "staff"),
               "Rooms": ("room_id", "room"), "SessionTypes": ("session_type", "session type"),
               "Participants": ("participant_id", "participant"),
-              "Commitments": ("participant_id", "participant")}
+              "Commitments": ("participant_id", "participant"),
+              "Referrals": ("participant_id", "referral")}
 # columns a header may lack entirely (the sheet still reads); required ones must be present
 COMMITMENT_REASONS = ("work", "school", "caregiving", "transport", "other")
 
@@ -89,7 +97,7 @@ class _Sheet:
         self.file, self.name, self.table, self.problems = file, name, table, problems
         self.ids: dict[str, int] = {}  # id -> row, filled by the sheet's reader
         self._ids_by_row: dict[int, object] | None = None  # row -> its id cell, when a problem needs it
-        schema = SCHEMA[name]
+        schema = _schema(name)
         if table is None:
             return
         self.sheet = table.name
@@ -135,7 +143,7 @@ class _Sheet:
     def cell(self, row: int, record: dict, column: str, parser: Callable, default=None, required=None):
         """Parsed value of a cell; blank gives `default` (or a problem when the column is required)."""
         if required is None:
-            required = SCHEMA[self.name][column]
+            required = _schema(self.name)[column]
         value = record.get(column)
         if is_blank(value):
             if required:
@@ -146,6 +154,10 @@ class _Sheet:
         except CellError as exc:
             self.problem(row, column, "not understood", value=value, expected=exc.expected)
             return default
+
+
+def _schema(sheet: str) -> dict[str, bool]:
+    return SCHEMA[sheet] if sheet in SCHEMA else EXTRA_SCHEMA[sheet]
 
 
 def _ident(value: object) -> str:
@@ -176,7 +188,7 @@ def read_program(path: Path, rules: Rules) -> tuple[Program, list[Problem]]:
     notes = tables.pop("__notes__", None)
     if notes:
         problems += [cast(Problem, r["note"]) for _, r in notes.rows]
-    known = {s.lower(): s for s in SCHEMA}
+    known = {s.lower(): s for s in [*SCHEMA, *EXTRA_SCHEMA]}
     for key, t in tables.items():
         if key not in known:
             problems.append(Problem(f"unknown sheet '{t.name}' ignored", file=file, warning=True))
@@ -199,7 +211,9 @@ def read_program(path: Path, rules: Rules) -> tuple[Program, list[Problem]]:
     staff = _read_staff(sheets["Staff"], sheets["StaffAvailability"], rules)
     rooms = _read_rooms(sheets["Rooms"])
     types = _read_session_types(sheets["SessionTypes"], rules)
-    participants = _read_participants(sheets["Participants"], sheets["Commitments"], rules, staff)
+    referral_sheet = _Sheet(file, "Referrals", tables["referrals"], problems) if "referrals" in tables else None
+    participants, referrals = _read_participants(sheets["Participants"], sheets["Commitments"], rules, staff,
+                                                 referral_sheet)
     pinned = _read_pinned(sheets["Pinned"], rules, staff, rooms, types, participants)
     _cross_checks(file, rules, staff, rooms, types, participants, problems, sheets["SessionTypes"].ids)
 
@@ -214,6 +228,7 @@ def read_program(path: Path, rules: Rules) -> tuple[Program, list[Problem]]:
         session_types=tuple(types.values()),
         participants=tuple(participants.values()),
         pinned=tuple(pinned),
+        referrals=tuple(sorted(referrals.values(), key=Referral.rank_key)),
         source_sha256=digest,
         source_path=file,
     )
@@ -347,61 +362,19 @@ def _read_session_types(sh: _Sheet, rules: Rules) -> dict[str, SessionType]:
 _LEVEL_COLS = ("days_min", "days_max", "day_hours_min", "day_hours_max", "week_hours_min", "week_hours_max")
 
 
-def _read_participants(sh: _Sheet, cm: _Sheet, rules: Rules, staff: dict[str, Staff]) -> dict[str, Participant]:
+def _read_participants(sh: _Sheet, cm: _Sheet, rules: Rules, staff: dict[str, Staff],
+                       rf: _Sheet | None = None) -> tuple[dict[str, Participant], dict[str, Referral]]:
+    """The Participants sheet, the optional Referrals sheet (the same columns, read by the same
+    row parser, plus referral_date and priority) and everyone's Commitments."""
     people: dict[str, Participant] = {}
     seen: dict[str, int] = {}
     for row, r in sh.rows:
-        pid = sh.cell(row, r, "participant_id", _ident)
-        track = sh.cell(row, r, "track", _ident)
-        tags = sh.cell(row, r, "tags", parse_list, ())
-        level_name = sh.cell(row, r, "level", _ident, "IOP")
-        level = None
-        if level_name is not None:
-            level = {k.lower(): v for k, v in rules.levels.items()}.get(level_name.lower())
-            if level is None:
-                sh.problem(row, "level", "unknown level of care", value=level_name,
-                           expected="one of " + ", ".join(rules.levels))
-        values = {}
-        for col in _LEVEL_COLS:
-            parser = _nonneg_int if col.startswith("days") else _hours
-            v = sh.cell(row, r, col, parser)
-            if v is None and level is not None:
-                v = getattr(level, col)
-            values[col] = v
-        for lo, hi in (("days_min", "days_max"), ("day_hours_min", "day_hours_max"),
-                       ("week_hours_min", "week_hours_max")):
-            if values[lo] is not None and values[hi] is not None and values[lo] > values[hi]:
-                sh.problem(row, lo, f"{lo} {values[lo]:g} is above {hi} {values[hi]:g}", value=values[lo],
-                           expected=f"at most {hi} ({values[hi]:g}, from the level or this row)")
-        if values["days_max"] is not None and values["days_max"] > 7:
-            sh.problem(row, "days_max", "more than 7 days", value=values["days_max"], expected="0..7")
-        pt = sh.cell(row, r, "preferred_time", lambda v: word(v).lower())
-        if pt is not None and pt not in PREFERRED_TIMES:
-            sh.problem(row, "preferred_time", "unknown time of day", value=r.get("preferred_time"),
-                       expected="morning, afternoon, evening or blank")
-            pt = None
-        pdays = sh.cell(row, r, "preferred_days", parse_days, ())
-        therapist = sh.cell(row, r, "primary_therapist", _ident)
-        if therapist is not None and therapist not in staff:
-            sh.problem(row, "primary_therapist", "not a staff id", value=therapist,
-                       expected="a staff_id from sheet Staff")
-            therapist = None
-        med = sh.cell(row, r, "needs_medication", parse_bool, False)
-        fam = sh.cell(row, r, "family_sessions", parse_bool, False)
-        first = sh.cell(row, r, "start_date", parse_date)
-        last = sh.cell(row, r, "end_date", parse_date)
-        if first is not None and last is not None and last < first:
-            sh.problem(row, "end_date", f"end_date {last} is before start_date {first}",
-                       expected="an end_date on or after the start_date")
-        certified = sh.cell(row, r, "certified_until", parse_date)
-        if _unique(sh, row, "participant_id", pid, seen) and track is not None and level is not None \
-                and None not in values.values():
-            people[pid] = Participant(
-                participant_id=pid, track=track, level=level.name, name=text(r.get("name")),
-                tags=frozenset(t.lower() for t in tags), preferred_time=pt, preferred_days=frozenset(pdays or ()),
-                primary_therapist=therapist, needs_medication=bool(med), family_sessions=bool(fam),
-                start_date=first, end_date=last, certified_until=certified, **values,
-            )
+        pid, person = _person(sh, row, r, rules, staff)
+        if _unique(sh, row, "participant_id", pid, seen) and person is not None:
+            people[person.participant_id] = person
+    referrals: dict[str, Referral] = {}
+    if rf is not None:
+        referrals = _read_referrals(rf, rules, staff, seen)
     commitments: dict[str, list[Commitment]] = defaultdict(list)
     for row, r in cm.rows:
         pid = cm.cell(row, r, "participant_id", _ident)
@@ -409,9 +382,10 @@ def _read_participants(sh: _Sheet, cm: _Sheet, rules: Rules, staff: dict[str, St
         start = cm.cell(row, r, "start", parse_time)
         end = cm.cell(row, r, "end", parse_time)
         reason = cm.cell(row, r, "reason", lambda v: word(v).lower(), "other")
-        if pid is not None and pid not in seen:
+        if pid is not None and pid not in seen and (rf is None or pid not in rf.ids):
             cm.problem(row, "participant_id", "unknown participant id", value=pid,
-                       expected="a participant_id from sheet Participants")
+                       expected="a participant_id from sheet Participants"
+                       + (" or Referrals" if rf is not None else ""))
             continue
         if start is not None and end is not None and end <= start:
             cm.problem(row, "end", f"end {hhmm(end)} is not after start {hhmm(start)}",
@@ -420,12 +394,91 @@ def _read_participants(sh: _Sheet, cm: _Sheet, rules: Rules, staff: dict[str, St
         if reason not in COMMITMENT_REASONS:
             cm.problem(row, "reason", f"reason '{reason}' is not one of " + ", ".join(COMMITMENT_REASONS)
                        + "; kept as given", warning=True)
-        if None not in (pid, day, start, end) and pid in people:
+        if None not in (pid, day, start, end) and (pid in people or pid in referrals):
             commitments[pid].append(Commitment(day, start, end, reason))
-    for pid, p in list(people.items()):
-        cs = tuple(sorted(commitments.get(pid, []), key=lambda c: (c.day, c.start, c.end)))
-        people[pid] = replace(p, commitments=cs)
-    return people
+
+    def committed(p: Participant) -> Participant:
+        cs = tuple(sorted(commitments.get(p.participant_id, []), key=lambda c: (c.day, c.start, c.end)))
+        return replace(p, commitments=cs)
+
+    people = {pid: committed(p) for pid, p in people.items()}
+    referrals = {rid: replace(x, participant=committed(x.participant)) for rid, x in referrals.items()}
+    return people, referrals
+
+
+def _person(sh: _Sheet, row: int, r: dict, rules: Rules, staff: dict[str, Staff]) -> tuple[str | None, Participant | None]:
+    """One row of the Participants columns (sheet Participants or Referrals): (its id, the
+    participant, or None when a cell is bad; the problems are collected on the sheet)."""
+    pid = sh.cell(row, r, "participant_id", _ident)
+    track = sh.cell(row, r, "track", _ident)
+    tags = sh.cell(row, r, "tags", parse_list, ())
+    level_name = sh.cell(row, r, "level", _ident, "IOP")
+    level = None
+    if level_name is not None:
+        level = {k.lower(): v for k, v in rules.levels.items()}.get(level_name.lower())
+        if level is None:
+            sh.problem(row, "level", "unknown level of care", value=level_name,
+                       expected="one of " + ", ".join(rules.levels))
+    values = {}
+    for col in _LEVEL_COLS:
+        parser = _nonneg_int if col.startswith("days") else _hours
+        v = sh.cell(row, r, col, parser)
+        if v is None and level is not None:
+            v = getattr(level, col)
+        values[col] = v
+    for lo, hi in (("days_min", "days_max"), ("day_hours_min", "day_hours_max"),
+                   ("week_hours_min", "week_hours_max")):
+        if values[lo] is not None and values[hi] is not None and values[lo] > values[hi]:
+            sh.problem(row, lo, f"{lo} {values[lo]:g} is above {hi} {values[hi]:g}", value=values[lo],
+                       expected=f"at most {hi} ({values[hi]:g}, from the level or this row)")
+    if values["days_max"] is not None and values["days_max"] > 7:
+        sh.problem(row, "days_max", "more than 7 days", value=values["days_max"], expected="0..7")
+    pt = sh.cell(row, r, "preferred_time", lambda v: word(v).lower())
+    if pt is not None and pt not in PREFERRED_TIMES:
+        sh.problem(row, "preferred_time", "unknown time of day", value=r.get("preferred_time"),
+                   expected="morning, afternoon, evening or blank")
+        pt = None
+    pdays = sh.cell(row, r, "preferred_days", parse_days, ())
+    therapist = sh.cell(row, r, "primary_therapist", _ident)
+    if therapist is not None and therapist not in staff:
+        sh.problem(row, "primary_therapist", "not a staff id", value=therapist,
+                   expected="a staff_id from sheet Staff")
+        therapist = None
+    med = sh.cell(row, r, "needs_medication", parse_bool, False)
+    fam = sh.cell(row, r, "family_sessions", parse_bool, False)
+    first = sh.cell(row, r, "start_date", parse_date)
+    last = sh.cell(row, r, "end_date", parse_date)
+    if first is not None and last is not None and last < first:
+        sh.problem(row, "end_date", f"end_date {last} is before start_date {first}",
+                   expected="an end_date on or after the start_date")
+    certified = sh.cell(row, r, "certified_until", parse_date)
+    if track is None or level is None or None in values.values():
+        return pid, None
+    return pid, Participant(
+        participant_id=pid, track=track, level=level.name, name=text(r.get("name")),
+        tags=frozenset(t.lower() for t in tags), preferred_time=pt, preferred_days=frozenset(pdays or ()),
+        primary_therapist=therapist, needs_medication=bool(med), family_sessions=bool(fam),
+        start_date=first, end_date=last, certified_until=certified, **values,
+    )
+
+
+def _read_referrals(rf: _Sheet, rules: Rules, staff: dict[str, Staff],
+                    participants: dict[str, int]) -> dict[str, Referral]:
+    """The Referrals sheet: a Participants row each, plus referral_date and priority (a whole
+    number, 1 = most urgent). An id may not be a participant's too."""
+    referrals: dict[str, Referral] = {}
+    for row, r in rf.rows:
+        rid, person = _person(rf, row, r, rules, staff)
+        date = rf.cell(row, r, "referral_date", parse_date)
+        priority = rf.cell(row, r, "priority", _positive_int)
+        if rid is not None and rid in participants:
+            rf.problem(row, "participant_id", f"already a participant (sheet Participants, row {participants[rid]})",
+                       value=rid, expected="an id not on sheet Participants (a referral is not yet in care)")
+            continue
+        if _unique(rf, row, "participant_id", rid, rf.ids) and person is not None and date is not None \
+                and priority is not None:
+            referrals[person.participant_id] = Referral(person, date, priority, row=row)
+    return referrals
 
 
 def _read_pinned(sh: _Sheet, rules: Rules, staff, rooms, types, participants) -> list[Pinned]:

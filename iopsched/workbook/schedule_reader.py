@@ -1,4 +1,5 @@
-"""Read a schedule workbook's machine sheets (Sessions, Attendance, Unmet, Summary) into a `Schedule`.
+"""Read a schedule workbook's machine sheets (Sessions, Attendance, Unmet, Summary, and Waitlist
+when there is one) into a `Schedule`.
 
 Used by the validator, the exporters, `diff` and `--previous`. Works on files written by
 iopsched or edited by hand: sheet and column names match case-insensitively, every
@@ -7,15 +8,17 @@ problem is reported with its sheet, row and column.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 
 from iopsched.errors import InputError, Problem
-from iopsched.schedule import Schedule, Session, Unmet
+from iopsched.schedule import Schedule, Session, Unmet, Waitlisted
 from iopsched.workbook.parse import (
     CellError,
     is_blank,
     parse_bool,
+    parse_date,
     parse_day,
     parse_number,
     parse_time,
@@ -105,6 +108,19 @@ def read_schedule(path: Path) -> Schedule:
             scheduled = cell("Unmet", row, r, "scheduled", lambda v: parse_number(v, minimum=None), 0)
             if pid is not None and req is not None:
                 unmet.append(Unmet(pid, req, required, scheduled, text(r.get("reason")), day))
+    waitlist: list[Waitlisted] | None = None
+    t = tables.get("waitlist")
+    if t is not None:  # referrals who could not start (a program with referrals)
+        waitlist = []
+        for row, r in t.rows:
+            rid = cell("Waitlist", row, r, "referral_id", text)
+            rank = cell("Waitlist", row, r, "rank", lambda v: parse_number(v, integer=True), 0, required=False)
+            priority = cell("Waitlist", row, r, "priority", lambda v: parse_number(v, integer=True), 0,
+                            required=False)
+            date = cell("Waitlist", row, r, "referral_date", parse_date, None, required=False)
+            if rid is not None:
+                waitlist.append(Waitlisted(int(rank), rid, int(priority), date or dt.date.min,
+                                           text(r.get("reason"))))
     summary: dict[str, object] = {}
     t = tables.get("summary")
     if t is not None:
@@ -122,7 +138,7 @@ def read_schedule(path: Path) -> Schedule:
                                 s["room_id"], tuple(members.get(sid, ())), bool(s["pinned"]),
                                 s["co_leader_id"] or None))
     return Schedule(
-        sessions=sessions, unmet=unmet, summary=summary,
+        sessions=sessions, unmet=unmet, summary=summary, waitlist=waitlist,
         declared_sizes={sid: s["size"] for sid, s in raw_sessions.items()},
         source_rows={sid: s["row"] for sid, s in raw_sessions.items()},
     )

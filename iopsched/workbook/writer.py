@@ -1,7 +1,7 @@
 """Write a `Schedule` to the schedule workbook (WORKBOOK.md "Output").
 
-Machine sheets (Summary, Sessions, Attendance, Unmet: one row per record, header in
-row 1) come first, then sheets for people: a weekly grid, a weekly view per
+Machine sheets (Summary, Sessions, Attendance, Unmet, and Waitlist when the program has
+referrals: one row per record, header in row 1) come first, then sheets for people: a weekly grid, a weekly view per
 participant, per staff member and per room, and group rosters. Participants appear by
 id; names only with `show_names`. The file is written atomically (temp file + rename).
 """
@@ -17,7 +17,14 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from iopsched.domain import Program, day_name, hhmm
-from iopsched.schedule import ATTENDANCE_COLUMNS, SESSIONS_COLUMNS, UNMET_COLUMNS, Schedule, Session
+from iopsched.schedule import (
+    ATTENDANCE_COLUMNS,
+    SESSIONS_COLUMNS,
+    UNMET_COLUMNS,
+    WAITLIST_COLUMNS,
+    Schedule,
+    Session,
+)
 from iopsched.workbook.safe_io import append_row, atomic_path, set_cell
 
 PALETTE = ("DCE9F7", "FCE4D6", "E2EFDA", "FFF2CC", "EADCF2", "D9F2F2", "F8D7DA", "E7E6E6", "DDEBF7", "FBE5D6")
@@ -59,6 +66,9 @@ def write_schedule(schedule: Schedule, program: Program, path: Path, *, show_nam
     write_table(wb.create_sheet("Attendance"), ATTENDANCE_COLUMNS, schedule.attendance_rows())
     write_table(wb.create_sheet("Unmet"), UNMET_COLUMNS, [u.row() for u in schedule.unmet],
            widths=(14, 22, 6, 10, 10, 100))
+    if schedule.waitlist is not None:  # the program has referrals: those who could not start
+        write_table(wb.create_sheet("Waitlist"), WAITLIST_COLUMNS, [w.row() for w in schedule.waitlist],
+                    widths=(6, 14, 9, 14, 120))
     notes: dict[str, str] = {}
     if compliance is not None:
         write_table(wb.create_sheet("Compliance"), compliance.columns, compliance.rows)
