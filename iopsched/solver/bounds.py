@@ -47,18 +47,28 @@ NO_BOUND = CountingBound(0, 0, 0)
 def counting_bound(wm: WeekModel) -> CountingBound:
     """The bound and the counts behind it (NO_BOUND when a participant cannot be fully met
     even by counting, or `unmet` weighs 0)."""
-    prog = wm.program
-    rules = prog.rules
-    S = wm.slot_minutes
-    w = rules.weights
+    w = wm.program.rules.weights
     if w.get("unmet", 0) <= 0:
         return NO_BOUND
+    need = _group_sessions_needed(wm)
+    if need is None:
+        return NO_BOUND  # never fully met: the search reports the shortfall instead
+    groups = _groups(wm, need)
+    if groups is None:
+        return NO_BOUND
+    peak = _busiest_leader(wm.program, groups, wm.slot_minutes)
+    total = w.get("group_sessions", 0) * groups + w.get("staff_balance", 0) * peak
+    return CountingBound(min(w["unmet"], total), groups, peak)
 
-    # group sessions each participant attends in any week that meets their requirements
+
+def _group_sessions_needed(wm: WeekModel) -> dict[str, int] | None:
+    """Group sessions each participant attends in any week that meets their requirements
+    (None: someone's hours no group can give)."""
+    prog, S = wm.program, wm.slot_minutes
     need: dict[str, int] = {}
     for p in prog.participants:
         week = slots_needed(p.week_hours_min, S)
-        days = min(p.days_max, len(rules.days))
+        days = min(p.days_max, len(prog.rules.days))
         services = sum(
             (t.weekly_max if t.weekly_max is not None else t.daily_max * days) * (t.minutes // S)
             for t in prog.session_types
@@ -67,10 +77,15 @@ def counting_bound(wm: WeekModel) -> CountingBound:
                        if t.is_group and t.counts_toward_hours and eligible(p, t)), default=0)
         rest = max(0, week - services)
         if rest and not longest:
-            return NO_BOUND  # never fully met: the search reports the shortfall instead
+            return None
         need[p.participant_id] = math.ceil(rest / longest) if rest else 0
+    return need
 
-    # components: participants some group option could hold together
+
+def _groups(wm: WeekModel, need: dict[str, int]) -> int | None:
+    """The fewest group sessions: per component of participants some group option could hold
+    together, their sessions over the largest group's seats (and at least the most any one of
+    them attends). None: a component needs groups and has none."""
     parent = {pid: pid for pid in need}
 
     def root(x: str) -> str:
@@ -101,10 +116,13 @@ def counting_bound(wm: WeekModel) -> CountingBound:
     for r, k in seats.items():
         if k:
             if not capacity[r]:
-                return NO_BOUND
+                return None
             groups += max(math.ceil(k / capacity[r]), most[r])
+    return groups
 
-    # the busiest leader: services by role, and everything over everyone who leads
+
+def _busiest_leader(prog, groups: int, S: int) -> int:
+    """The busiest leader's slots at least: services by role, and everything over everyone who leads."""
     by_role: dict[str, int] = defaultdict(int)
     for p in prog.participants:
         for t in prog.session_types:
@@ -117,7 +135,4 @@ def counting_bound(wm: WeekModel) -> CountingBound:
              if minutes and (n := sum(1 for s in prog.staff if role in s.roles))]
     if leaders:
         loads.append(math.ceil((sum(by_role.values()) + groups * shortest) / (S * len(leaders))))
-    peak = max(loads, default=0)
-
-    total = w.get("group_sessions", 0) * groups + w.get("staff_balance", 0) * peak
-    return CountingBound(min(w["unmet"], total), groups, peak)
+    return max(loads, default=0)
