@@ -22,6 +22,9 @@ def _h(minutes: float) -> str:
 
 
 def check_program(program: Program) -> str:
+    """`iopsched check`'s report: the program in figures, staff and room hours per day, the
+    weekly demand for services against the staff who hold the roles, and the participants
+    whose own free time cannot hold their minimums whatever the schedule."""
     r = program.rules
     lines = [
         f"{len(program.participants)} participants, {len(program.staff)} staff, {len(program.rooms)} rooms, "
@@ -30,7 +33,27 @@ def check_program(program: Program) -> str:
         f"{r.close // 60:02d}:{r.close % 60:02d}, {r.slot_minutes}-minute slots",
         "",
         "per day: staff hours by role | room hours by kind",
+        *_per_day(program),
+        "", "weekly demand against supply per role (weekly minimums of non-group services):",
     ]
+    role_lines, warnings = _roles(program)
+    lines += role_lines
+    at_risk = _at_risk(program)
+    lines.append("")
+    if at_risk:
+        lines.append(f"{len(at_risk)} participant(s) cannot meet every requirement whatever the schedule:")
+        lines += at_risk
+    else:
+        lines.append("every participant's free time can hold their minimum days and hours")
+    for w in warnings:
+        lines.append(f"warning: {w}")
+    return "\n".join(lines)
+
+
+def _per_day(program: Program) -> list[str]:
+    """Staff hours by role and room hours by kind, a line per open day."""
+    r = program.rules
+    lines = []
     for day in r.days:
         roles: dict[str, int] = defaultdict(int)
         for s in program.staff:
@@ -43,7 +66,13 @@ def check_program(program: Program) -> str:
                 kinds[k] += r.close - r.open
         lines.append(f"  {day_name(day)}: " + ", ".join(f"{k} {_h(v)}" for k, v in sorted(roles.items()))
                      + " | " + ", ".join(f"{k} {_h(v)}" for k, v in sorted(kinds.items())))
-    lines += ["", "weekly demand against supply per role (weekly minimums of non-group services):"]
+    return lines
+
+
+def _roles(program: Program) -> tuple[list[str], list[str]]:
+    """Per role, the weekly minutes of non-group services needed against the staff's hours
+    (lines, and a warning where the need is more)."""
+    r = program.rules
     supply: dict[str, int] = defaultdict(int)
     for s in program.staff:
         week = sum(max(0, min(w.end, r.close) - max(w.start, r.open)) for w in s.windows if w.day in r.days)
@@ -60,12 +89,18 @@ def check_program(program: Program) -> str:
                 demand[t.staff_role] += t.weekly_min * t.minutes
                 if t.co_leader_role is not None:  # a co-led service needs its co-leader's time too
                     demand[t.co_leader_role] += t.weekly_min * t.minutes
-    warnings = []
+    lines, warnings = [], []
     for role in sorted(set(demand) | set(supply)):
         lines.append(f"  {role}: needs {_h(demand[role])}, staff hold {_h(supply[role])} (shared with groups)")
         if demand[role] > supply[role]:
             warnings.append(f"role '{role}': weekly minimums need {_h(demand[role])} but staff holding it are "
                             f"available {_h(supply[role])}")
+    return lines, warnings
+
+
+def _at_risk(program: Program) -> list[str]:
+    """A line per participant whose own free time cannot hold their minimums, with the reasons."""
+    r = program.rules
     at_risk = []
     for p in program.participants:
         caps = day_capacity_hours(program, p)
@@ -82,12 +117,4 @@ def check_program(program: Program) -> str:
                 reasons.append(explain(program, p, Shortfall(p.participant_id, t.name, None, t.weekly_min, 0)))
         if reasons:
             at_risk.append(f"  {p.participant_id}: " + "; ".join(reasons))
-    lines.append("")
-    if at_risk:
-        lines.append(f"{len(at_risk)} participant(s) cannot meet every requirement whatever the schedule:")
-        lines += at_risk
-    else:
-        lines.append("every participant's free time can hold their minimum days and hours")
-    for w in warnings:
-        lines.append(f"warning: {w}")
-    return "\n".join(lines)
+    return at_risk
