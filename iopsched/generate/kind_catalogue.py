@@ -6,12 +6,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from iopsched.generate.programs import (
+from iopsched.generate.common import (
     BUFFER,
     CLOSE,
     OPEN,
-    _every,
     _st,
+    every,
     hm,
 )
 
@@ -232,13 +232,13 @@ def arch_evening(rng: random.Random, open_days) -> list[tuple[int, int, int, str
     wd = _weekdays(open_days)
     kind = rng.choices(("0700", "0800", "0900", "4x10"), (30, 35, 25, 10))[0]
     if kind == "4x10":
-        out = _every(wd[:4], "07:00", "17:30", "work")
+        out = every(wd[:4], "07:00", "17:30", "work")
     else:
         start, end = {"0700": ("07:00", "15:30"), "0800": ("08:00", "17:00"),
                       "0900": ("09:00", "17:30")}[kind]
-        out = _every(wd, start, end, "work")
+        out = every(wd, start, end, "work")
     if 5 in open_days and rng.random() < 0.3:
-        out += _every((5,), "09:00", "15:00", "work")
+        out += every((5,), "09:00", "15:00", "work")
     return out
 
 
@@ -247,22 +247,22 @@ def arch_day(rng: random.Random, open_days) -> list[tuple[int, int, int, str]]:
     wd = _weekdays(open_days)
     kind = rng.choices(("second", "parent", "part_time", "night", "free"), (35, 25, 20, 10, 10))[0]
     if kind == "second":
-        out = _every(wd, "14:00", "22:00", "work")
+        out = every(wd, "14:00", "22:00", "work")
         if 5 in open_days and rng.random() < 0.4:
-            out += _every((5,), "14:00", "22:00", "work")
+            out += every((5,), "14:00", "22:00", "work")
         return out
     if kind == "parent":
-        out = _every(wd, rng.choice(("14:30", "15:00")), "16:00", "caregiving")
-        return out + _every(wd, "07:30", "08:00", "caregiving")
+        out = every(wd, rng.choice(("14:30", "15:00")), "16:00", "caregiving")
+        return out + every(wd, "07:30", "08:00", "caregiving")
     if kind == "part_time":
         days = [d for d in wd if rng.random() < 0.8] or list(wd[:3])
-        return _every(days, rng.choice(("14:00", "14:30")), "19:00", "work")
+        return every(days, rng.choice(("14:00", "14:30")), "19:00", "work")
     if kind == "night":
         out = []
         for d in wd[:4]:
             out += [(d, hm("23:00"), 24 * 60, "work"), (d + 1, 0, hm("07:00"), "work")]
         return out
-    return _every(wd, "15:00", "18:00", "transport") if rng.random() < 0.5 else []
+    return every(wd, "15:00", "18:00", "transport") if rng.random() < 0.5 else []
 
 
 def arch_afternoon(rng: random.Random, open_days) -> list[tuple[int, int, int, str]]:
@@ -271,8 +271,8 @@ def arch_afternoon(rng: random.Random, open_days) -> list[tuple[int, int, int, s
     if kind == "student":
         return [(d, hm("08:00"), hm(rng.choice(("11:00", "11:30"))), "school") for d in wd]
     if kind == "early_shift":
-        return _every(wd, "06:00", rng.choice(("10:30", "11:00")), "work")
-    return _every(wd, "08:00", "11:30", "caregiving")
+        return every(wd, "06:00", rng.choice(("10:30", "11:00")), "work")
+    return every(wd, "08:00", "11:30", "caregiving")
 
 
 def arch_flex(rng: random.Random, open_days) -> list[tuple[int, int, int, str]]:
@@ -285,7 +285,7 @@ def arch_flex(rng: random.Random, open_days) -> list[tuple[int, int, int, str]]:
 
 def arch_teen(rng: random.Random, open_days) -> list[tuple[int, int, int, str]]:
     wd = _weekdays(open_days)
-    out = _every(wd, "08:00", "15:00", "school")
+    out = every(wd, "08:00", "15:00", "school")
     if rng.random() < 0.3:
         out.append((rng.choice(wd), hm("15:30"), hm("17:30"), "other"))  # sports practice
     if 5 in open_days and rng.random() < 0.3:

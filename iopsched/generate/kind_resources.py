@@ -10,6 +10,16 @@ import random
 
 from iopsched.domain import DAY_NAMES
 from iopsched.errors import InputError
+from iopsched.generate.common import (
+    FIRST_NAMES,
+    LAST_NAMES,
+    Busy,
+    RoomSpec,
+    Size,
+    StaffMember,
+    hhmm,
+    hm,
+)
 from iopsched.generate.kind_catalogue import (
     BAND_WINDOWS,
     BANDS,
@@ -25,16 +35,6 @@ from iopsched.generate.kind_catalogue import (
     GSession,
     KBand,
     KPerson,
-)
-from iopsched.generate.programs import (
-    FIRST_NAMES,
-    LAST_NAMES,
-    Busy,
-    RoomSpec,
-    Size,
-    StaffMember,
-    hhmm,
-    hm,
 )
 
 

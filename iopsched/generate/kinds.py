@@ -1,6 +1,6 @@
 """Harder program kinds for `iopsched generate --kind K`: the regimes coordinators actually have.
 
-`classic` (iopsched.generate.programs's Planner) gives easy programs: cohorts that share a block,
+`classic` (iopsched.generate.classic's Planner) gives easy programs: cohorts that share a block,
 rooms about half used. The kinds here are planned the same way (a *witness* week is
 built while the program is invented, and only what that week can honour is written),
 but the witness is packed tight, so that a solver must pack too:
@@ -85,6 +85,16 @@ import itertools
 import math
 import random
 
+from iopsched.generate.common import (
+    CLOSE,
+    KINDS,
+    OPEN,
+    SLOT,
+    PlanningError,
+    Size,
+    every,
+    hm,
+)
 from iopsched.generate.kind_catalogue import (
     ARCHETYPES,
     BAND_WINDOWS,
@@ -102,16 +112,6 @@ from iopsched.generate.kind_catalogue import (
     weekly_needs,
 )
 from iopsched.generate.kind_resources import KindResources, band_use, resize_rooms
-from iopsched.generate.programs import (
-    CLOSE,
-    KINDS,
-    OPEN,
-    SLOT,
-    PlanningError,
-    Size,
-    _every,
-    hm,
-)
 
 __all__ = ["BAND_WINDOWS", "KINDS", "band_use", "plan_kind", "resize_rooms"]
 
@@ -457,7 +457,7 @@ class KindPlanner(KindResources):
     def planted_commitments(self, reason: str) -> list[tuple[int, int, int, str]]:
         days = list(self.days)
         if reason == "works_all_day":
-            return _every(days, "07:00", "20:00", "work")
+            return every(days, "07:00", "20:00", "work")
         if reason == "two_free_days":
             free = sorted(self.rng.sample(days, 2))
             return [(d, hm("07:00"), hm("21:30"), "caregiving") for d in days if d not in free]
@@ -470,7 +470,7 @@ class KindPlanner(KindResources):
                 if ws:
                     out.append((d, min(a for a, _ in ws), max(b for _, b in ws), "work"))
             return out
-        return _every(self.weekdays, "14:00", "22:00", "work")  # the level reasons: a day track
+        return every(self.weekdays, "14:00", "22:00", "work")  # the level reasons: a day track
 
     # the whole week ------------------------------------------------------------------------------
     def run(self) -> tuple[dict[str, list[dict]], list[dict], dict[str, str]]:
