@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from iopsched.domain import day_name, hhmm
+from iopsched.stats import SolveStats
 
 # co_leader_id (issue 19) comes last, so tools reading the columns by position keep working
 SESSIONS_COLUMNS = ("session_id", "session_type", "kind", "day", "start", "end", "staff_id", "room_id", "size", "pinned",
@@ -114,6 +115,7 @@ class Schedule:
     # has no referrals, and the workbook no Waitlist sheet), and the ids of those admitted
     waitlist: list[Waitlisted] | None = None
     admitted: list[str] = field(default_factory=list)
+    stats: SolveStats | None = None  # the solve's statistics, typed (the Summary is written from them)
 
     def attendance_rows(self) -> list[dict]:
         rows = []

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "iopsched"
 
 # layer of each top-level module or package of iopsched (higher may import lower)
 LAYERS = {
-    "__init__": 0, "domain": 0, "schedule": 0, "errors": 0,
+    "__init__": 0, "domain": 0, "schedule": 0, "errors": 0, "stats": 0,
     "workbook": 1,
     "analysis": 2, "validate": 2, "report": 2, "cpsat": 2, "export": 2, "generate": 2,
     "heuristic": 3,

@@ -13,6 +13,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -167,11 +168,18 @@ class SearchSettings:
             running.stop()
 
 
+# CP-SAT's workers for one search: a number, None (the settings'), or asked at each search
+# (stage 1 gives CP-SAT one core while ruin and recreate runs beside it, both once it ends)
+Workers = int | Callable[[], int | None] | None
+
+
 def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds: float, callback=None, *,
-               workers: int | None = None, local_search: bool = False,
+               workers: Workers = None, local_search: bool = False,
                subsolvers: tuple[str, ...] = ()) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
     solver = cp_model.CpSolver()
     p = solver.parameters
+    if callable(workers):
+        workers = workers()
     p.num_workers = settings.workers if workers is None else workers
     if local_search:
         p.use_ls_only = True  # feasibility jump / violation local search: finds packed weeks fast

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ortools.sat.python import cp_model
 
-from iopsched.cpsat.budget import Budget, SearchSettings, StoppingCallback, run_cp_sat
+from iopsched.cpsat.budget import Budget, SearchSettings, StoppingCallback, Workers, run_cp_sat
 from iopsched.cpsat.hints import complete_hint
 from iopsched.cpsat.model import WeekModel, unit_terms
 from iopsched.cpsat.values import Decisions, GreedyValues, SolverValues, hint_decisions
@@ -52,7 +52,7 @@ class BestWeek:
 
 def local_search(wm: WeekModel, state: BestWeek, required: list[str], closed: list[int], seconds: float,
                   budget: Budget, settings: SearchSettings, progress, target: int,
-                  fixed: Sequence[tuple[int, int]] = (), workers: int | None = None,
+                  fixed: Sequence[tuple[int, int]] = (), workers: Workers = None,
                   complete: bool = False, portfolio: bool = False) -> str:
     """CP-SAT's local search with every `required` participant fully met (hard), the `closed`
     leader variables at 0 and the `fixed` (variable index, value) pairs fixed; it stops at

@@ -8,7 +8,7 @@ participants no schedule can fully meet, one at a time, for the fewest shortfall
 
 from __future__ import annotations
 
-from iopsched.cpsat.budget import Budget, SearchSettings
+from iopsched.cpsat.budget import Budget, SearchSettings, Workers
 from iopsched.cpsat.model import WeekModel
 from iopsched.domain import weekly_min_for
 from iopsched.solver.best_week import BestWeek, local_search
@@ -36,7 +36,7 @@ def large(wm: WeekModel) -> bool:
 
 def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], budget: Budget,
                     settings: SearchSettings, seconds: float, progress, target: int, closed: list[int],
-                    workers: int | None = None) -> str:
+                    workers: Workers = None) -> str:
     """CP-SAT's local search on neighbourhoods of a large program: some participants still
     short (the `chosen`) and those whose sessions fall in the times they are free are
     re-planned, the chosen and whoever of the others was fully met required fully met;

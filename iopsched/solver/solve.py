@@ -35,6 +35,14 @@ from iopsched.solver.progress import Progress, gap_of
 from iopsched.solver.stage_admissions import Admissions, admissions_stage, ranked
 from iopsched.solver.stage_preferences import Preferences, preferences_stage, stage_one_week
 from iopsched.solver.stage_requirements import Requirements, requirements_stage
+from iopsched.stats import (
+    PreferencesStats,
+    RequirementsStats,
+    RunStats,
+    SolveStats,
+    Status,
+    StoppedBy,
+)
 from iopsched.validate import hard_rule_violations
 
 __all__ = ["Progress", "extract", "gap_of", "solve", "write_reserve"]
@@ -141,7 +149,8 @@ def _stages(program: Program, budget: Budget, settings: SearchSettings, *,
         pref = stage_one_week(week, req, previous)
     # capacity reasons only where stage 1 proved that no schedule fully meets more participants
     schedule.unmet = unmet_rows(week, schedule, proven=req.proven, hopeless=_hopeless(req))
-    schedule.summary = _summary(week, budget, settings, req, pref, schedule, t1, previous, freeze)
+    schedule.stats = _summary(week, budget, settings, req, pref, schedule, t1, previous, freeze)
+    schedule.summary = schedule.stats.summary()
     schedule.summary["hard_rule_violations"] = len(broken)
     if program.referrals:
         _admissions_summary(program, week, schedule, adm)
@@ -177,98 +186,76 @@ def _hopeless(req: Requirements) -> frozenset[str]:
 
 def _summary(program: Program, budget: Budget, settings: SearchSettings, req: Requirements,
              pref: Preferences | None, schedule: Schedule, t1: float, previous: Schedule | None,
-             freeze: str | None) -> dict[str, object]:
+             freeze: str | None) -> SolveStats:
+    """The solve's statistics (the Summary sheet is written from them)."""
     n = len(program.participants)
     fully_met = n - len({u.participant_id for u in schedule.unmet})
-    weights = program.rules.weights
-    unmet_floor = weights.get("unmet", 0) * req.lower_bound_units
-    if pref is not None:
-        wm = pref.wm
-        objective = pref.objective
-        counted = pref.counting_bound if fully_met == n else 0
-        bound = max(pref.cp_sat_bound, counted, unmet_floor)
-        pref_status = "OPTIMAL" if pref.status == "OPTIMAL" or objective <= bound + 1e-9 else pref.status
-    else:
-        wm, objective, bound, counted, pref_status = None, None, 0.0, 0, "UNKNOWN"
-    status = ("OPTIMAL" if req.units_proven and pref_status == "OPTIMAL"
-              else "FEASIBLE" if schedule.sessions or pref is not None or req.schedule.sessions else "UNKNOWN")
-    if settings.interrupted.is_set():
-        stopped_by = "interrupt"
-    elif status == "OPTIMAL":
-        stopped_by = "proof"
-    elif budget.stopped_by_wall:
-        stopped_by = "wall_clock_limit"
-    else:
-        stopped_by = "time_limit"
-    all_met = None
-    if req.found_seconds is not None and len(req.met) == n:
-        all_met = req.found_seconds
-    elif pref is not None and pref.first_all_met is not None:
-        all_met = pref.first_all_met
-    s: dict[str, object] = {
-        "status": status,
-        "objective": objective if objective is not None else "",
-        "best_bound": bound,
-        "gap": round(gap_of(objective, bound), 6) if objective is not None else "",
-        # stage 1: the requirements
-        "requirements_status": req.status,
-        "participants": n,
-        "participants_fully_met": fully_met,
-        "upper_bound_fully_met": req.upper_bound_fully_met,
-        "fully_met": f"{fully_met}/{n} (at most {req.upper_bound_fully_met} possible)",
-        "unmet_units": req.units,
-        "unmet_units_lower_bound": req.lower_bound_units,
-        "unmet_units_status": "OPTIMAL" if req.units_proven else "FEASIBLE",
-        "requirements_method": req.method,
-        "requirements_seconds": round(t1, 3),
-        "requirements_found_seconds": round(req.found_seconds, 3) if req.found_seconds is not None else "",
-        "requirements_bound_models": req.bound.models,
-        "capacity_bound_fully_met": req.capacity.fully_met_max if req.capacity is not None else "",
-        "capacity_bound_binding": req.capacity.binding if req.capacity is not None else "",
-        "requirements_bound_seconds": round(req.bound.seconds, 3),
-        "requirements_cp_sat_status": req.cp_status,
-        # stage 2: the preferences, given stage 1's result
-        "preferences_status": pref_status,
-        "preferences_objective": objective if objective is not None else "",
-        "preferences_bound": bound,
-        "preferences_gap": round(gap_of(objective, bound), 6) if objective is not None else "",
-        "cp_sat_bound": pref.cp_sat_bound if pref is not None else 0.0,
-        "counting_bound": counted,
-        "solve_seconds": round(pref.seconds, 3) if pref is not None else 0.0,
-        "total_seconds": round(budget.elapsed(), 3),
-        "build_seconds": round(req.build_seconds, 3),
-        "greedy_seconds": round(req.greedy_seconds, 3),
-        "greedy_unmet_units": req.greedy_units,
-        "first_solution_seconds": round(req.found_seconds, 3) if req.found_seconds is not None else "",
-        "all_met_seconds": round(all_met, 3) if all_met is not None else "",
-        "sessions": len(schedule.sessions),
-        "stopped_by": stopped_by,
-        "solutions_found": pref.solutions if pref is not None else 0,
-        "polish_iterations": pref.polish_iterations if pref is not None else 0,
-        "preferences_skipped": bool(pref is not None and pref.skipped),
-    }
-    for term in program.rules.weights:
-        s[f"objective.{term}"] = pref.terms.get(term, 0) if pref is not None else 0
-        s[f"weight.{term}"] = weights.get(term, 0)
-    s.update({
-        "variables": len(wm.model.proto.variables) if wm is not None else 0,
-        "constraints": len(wm.model.proto.constraints) if wm is not None else 0,
-        "time_limit_seconds": budget.limit,
-        "deterministic": budget.deterministic,
-        "workers": settings.workers,
-        "seed": settings.seed,
-        "input_sha256": program.source_sha256,
-        "iopsched_version": __version__,
-        "ortools_version": _ortools_version(),
-    })
+    preferences = _preferences_stats(program, req, pref, fully_met == n)
+    status = (Status.OPTIMAL if req.units_proven and preferences.status == Status.OPTIMAL
+              else Status.FEASIBLE if schedule.sessions or pref is not None or req.schedule.sessions
+              else Status.UNKNOWN)
+    requirements = RequirementsStats(
+        status=Status(req.status), participants=n, fully_met=fully_met,
+        upper_bound_fully_met=req.upper_bound_fully_met, units=req.units,
+        units_lower_bound=req.lower_bound_units,
+        units_status=Status.OPTIMAL if req.units_proven else Status.FEASIBLE, method=req.method, seconds=t1,
+        found_seconds=req.found_seconds, bound_models=req.bound.models, bound_seconds=req.bound.seconds,
+        cp_sat_status=req.cp_status,
+        capacity_fully_met=req.capacity.fully_met_max if req.capacity is not None else None,
+        capacity_binding=req.capacity.binding if req.capacity is not None else "")
+    week_to_week: dict[str, object] = {}
+    wm = pref.wm if pref is not None else None
     if previous is not None and wm is not None:
         from iopsched.solver.continuity import week_changes
 
-        s.update(week_changes(wm, previous, schedule))
-        s["previous.stage1"] = req.week_to_week
+        week_to_week.update(week_changes(wm, previous, schedule))
+        week_to_week["previous.stage1"] = req.week_to_week
         if freeze:
-            s["freeze"] = freeze
-    return s
+            week_to_week["freeze"] = freeze
+    return SolveStats(status, requirements, preferences, _run_stats(program, budget, settings, req, pref,
+                                                                    schedule, status),
+                      dict(program.rules.weights), week_to_week)
+
+
+def _preferences_stats(program: Program, req: Requirements, pref: Preferences | None,
+                       everyone_met: bool) -> PreferencesStats:
+    """Stage 2's objective and its bound: CP-SAT's, the counting bound (when everyone is
+    met) and the unmet units' floor, the best of them; proven when the objective reaches it."""
+    if pref is None:
+        return PreferencesStats(Status.UNKNOWN, None, 0.0, 0.0, 0, 0.0, 0, 0, False, {})
+    unmet_floor = program.rules.weights.get("unmet", 0) * req.lower_bound_units
+    counted = pref.counting_bound if everyone_met else 0
+    bound = max(pref.cp_sat_bound, counted, unmet_floor)
+    status = Status.OPTIMAL if pref.status == "OPTIMAL" or pref.objective <= bound + 1e-9 else Status(pref.status)
+    return PreferencesStats(status, pref.objective, bound, pref.cp_sat_bound, counted, pref.seconds, pref.solutions,
+                            pref.polish_iterations, bool(pref.skipped), pref.terms)
+
+
+def _run_stats(program: Program, budget: Budget, settings: SearchSettings, req: Requirements,
+               pref: Preferences | None, schedule: Schedule, status: Status) -> RunStats:
+    if settings.interrupted.is_set():
+        stopped_by = StoppedBy.INTERRUPT
+    elif status == Status.OPTIMAL:
+        stopped_by = StoppedBy.PROOF
+    elif budget.stopped_by_wall:
+        stopped_by = StoppedBy.WALL_CLOCK
+    else:
+        stopped_by = StoppedBy.TIME_LIMIT
+    all_met = None
+    if req.found_seconds is not None and len(req.met) == len(program.participants):
+        all_met = req.found_seconds
+    elif pref is not None and pref.first_all_met is not None:
+        all_met = pref.first_all_met
+    wm = pref.wm if pref is not None else None
+    return RunStats(
+        total_seconds=budget.elapsed(), build_seconds=req.build_seconds, greedy_seconds=req.greedy_seconds,
+        greedy_unmet_units=req.greedy_units, all_met_seconds=all_met, sessions=len(schedule.sessions),
+        stopped_by=stopped_by,
+        variables=len(wm.model.proto.variables) if wm is not None else 0,
+        constraints=len(wm.model.proto.constraints) if wm is not None else 0,
+        time_limit_seconds=budget.limit, deterministic=budget.deterministic, workers=settings.workers,
+        seed=settings.seed, input_sha256=program.source_sha256, iopsched_version=__version__,
+        ortools_version=_ortools_version())
 
 
 def _in_thread(work: Callable[[], Schedule | None]) -> Schedule | None:

@@ -41,6 +41,7 @@ from iopsched.cpsat.budget import (
     RECKON_GREEDY,
     Budget,
     SearchSettings,
+    Workers,
     run_cp_sat,
 )
 from iopsched.cpsat.model import WeekModel, build, unit_terms
@@ -75,6 +76,8 @@ ANCHOR_SHARE = 0.3
 # the greedy left at most MEND_FEW of the participants short
 MEND_SHARE = 0.25
 MEND_FEW = 0.1
+MEND_LARGE = 1  # a large program runs ruin and recreate beside CP-SAT (0: CP-SAT alone)
+SIDE_PATIENCE = 150  # moves without fewer units before ruin and recreate leaves CP-SAT both cores
 MEND_PATIENCE = 50  # moves without fewer shortfall units before it hands over to CP-SAT (in turn)
 # once everyone the bound allows is met, the share of the rest of stage 1 for re-planning the
 # participants still short one at a time (`neighbourhoods.fewer_units`)
@@ -224,7 +227,7 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
     short = len(set(g.unmet_ids()) - hopeless)
     # ruin and recreate suits a loose program, and a large one, where it meets more than
     # CP-SAT's neighbourhoods (adolescent, large: 145 against 123 fully met in 30 s)
-    few = short <= max(2, MEND_FEW * n) or large(wm)
+    few = short <= max(2, MEND_FEW * n) or (large(wm) and bool(MEND_LARGE))
     rr = RuinRecreate(g, settings.seed)
     rr.hopeless = hopeless
 
@@ -238,15 +241,21 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
         # side by side: CP-SAT's local search on one core, ruin and recreate on the other;
         # the first to meet everyone the bound allows stops the other
         result: dict[str, str] = {}
+        beside = threading.Event()  # ruin and recreate runs: CP-SAT's searches take one core
+        beside.set()
         thread = threading.Thread(
             target=lambda: result.update(status=_cp_sat_search(wm, state, hopeless, budget, settings, seconds,
-                                                               progress, target, done, workers=1)),
+                                                               progress, target, done,
+                                                               workers=lambda: 1 if beside.is_set() else None)),
             name="cp-sat-stage1", daemon=True)
         thread.start()
         rr.stop = lambda: done() or not thread.is_alive()
-        # no patience here: CP-SAT has the other core either way, and ruin and recreate
-        # improves in bursts hundreds of moves apart (adolescent, large: 13 -> 11 short took 440)
-        rr.run(MAX_ITERATIONS * 10, patience=MAX_ITERATIONS * 10)
+        # a patience of SIDE_PATIENCE moves: ruin and recreate improves in bursts a hundred moves
+        # apart (adolescent, large); once it stalls, CP-SAT's next searches get every core
+        # (planted, large: CP-SAT's neighbourhoods on two cores met everyone meetable in 13 s,
+        # on one beside ruin and recreate in 17-23 s)
+        rr.run(MAX_ITERATIONS * 10, patience=SIDE_PATIENCE)
+        beside.clear()
         while thread.is_alive():
             if done():
                 settings.stop_running()
@@ -265,7 +274,7 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
 
 def _cp_sat_search(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], budget: Budget,
                    settings: SearchSettings, seconds: float, progress, target: int, done,
-                   workers: int | None = None) -> str:
+                   workers: Workers = None) -> str:
     """CP-SAT's local search on the required form: a large program in neighbourhoods first;
     then on the greedy week's grid of group start times (a smaller model, and a week whose
     groups keep a routine), then in neighbourhoods (a few more participants at a time, at any

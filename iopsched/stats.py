@@ -1,0 +1,173 @@
+"""The solve's statistics, typed: what stage 1 (the requirements) and stage 2 (the
+preferences) reached, the objective's terms and bounds, and how the run went. The Summary
+sheet is written from them (`SolveStats.summary()`: its rows, in order, with the names of
+WORKBOOK.md's Summary and README's table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """A stage's (or the whole solve's) status: OPTIMAL = proven, FEASIBLE = a week, not proven."""
+
+    OPTIMAL = "OPTIMAL"
+    FEASIBLE = "FEASIBLE"
+    UNKNOWN = "UNKNOWN"
+
+
+class StoppedBy(StrEnum):
+    """Why the search ended."""
+
+    PROOF = "proof"
+    INTERRUPT = "interrupt"
+    WALL_CLOCK = "wall_clock_limit"
+    TIME_LIMIT = "time_limit"
+
+
+def _blank(x: object) -> object:
+    """None is an empty cell."""
+    return "" if x is None else x
+
+
+def _seconds(x: float | None) -> object:
+    return "" if x is None else round(x, 3)
+
+
+@dataclass(frozen=True)
+class RequirementsStats:
+    """Stage 1: the most participants fully met, then the fewest shortfall units."""
+
+    status: Status
+    participants: int
+    fully_met: int
+    upper_bound_fully_met: int
+    units: int
+    units_lower_bound: int
+    units_status: Status
+    method: str
+    seconds: float
+    found_seconds: float | None
+    bound_models: int
+    bound_seconds: float
+    cp_sat_status: str
+    capacity_fully_met: int | None = None  # the rooms' and leaders' bound, when it was computed
+    capacity_binding: str = ""
+
+
+@dataclass(frozen=True)
+class PreferencesStats:
+    """Stage 2: the weighted objective given stage 1's result (None: stage 2 did not run)."""
+
+    status: Status
+    objective: float | None
+    bound: float
+    cp_sat_bound: float
+    counting_bound: float
+    seconds: float
+    solutions: int
+    polish_iterations: int
+    skipped: bool
+    terms: dict[str, int]  # each weighted term's value (objective.<term>)
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """How the run went: times, the model's size, the settings and versions."""
+
+    total_seconds: float
+    build_seconds: float
+    greedy_seconds: float
+    greedy_unmet_units: int
+    all_met_seconds: float | None
+    sessions: int
+    stopped_by: StoppedBy
+    variables: int
+    constraints: int
+    time_limit_seconds: float
+    deterministic: bool
+    workers: int
+    seed: int
+    input_sha256: str
+    iopsched_version: str
+    ortools_version: str
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    status: Status  # OPTIMAL when both stages are proven
+    requirements: RequirementsStats
+    preferences: PreferencesStats
+    run: RunStats
+    weights: dict[str, int]
+    week_to_week: dict[str, object] = field(default_factory=dict)  # with --previous: what changed
+
+    @staticmethod
+    def gap(objective: float | None, bound: float) -> object:
+        if objective is None:
+            return ""
+        return round(abs(objective - bound) / max(1.0, abs(objective)), 6)
+
+    def summary(self) -> dict[str, object]:
+        """The Summary sheet's rows (key -> value), in order."""
+        r, p, run = self.requirements, self.preferences, self.run
+        gap = self.gap(p.objective, p.bound)
+        s: dict[str, object] = {
+            "status": self.status.value,
+            "objective": _blank(p.objective),
+            "best_bound": p.bound,
+            "gap": gap,
+            # stage 1: the requirements
+            "requirements_status": r.status.value,
+            "participants": r.participants,
+            "participants_fully_met": r.fully_met,
+            "upper_bound_fully_met": r.upper_bound_fully_met,
+            "fully_met": f"{r.fully_met}/{r.participants} (at most {r.upper_bound_fully_met} possible)",
+            "unmet_units": r.units,
+            "unmet_units_lower_bound": r.units_lower_bound,
+            "unmet_units_status": r.units_status.value,
+            "requirements_method": r.method,
+            "requirements_seconds": round(r.seconds, 3),
+            "requirements_found_seconds": _seconds(r.found_seconds),
+            "requirements_bound_models": r.bound_models,
+            "capacity_bound_fully_met": _blank(r.capacity_fully_met),
+            "capacity_bound_binding": r.capacity_binding,
+            "requirements_bound_seconds": round(r.bound_seconds, 3),
+            "requirements_cp_sat_status": r.cp_sat_status,
+            # stage 2: the preferences, given stage 1's result
+            "preferences_status": p.status.value,
+            "preferences_objective": _blank(p.objective),
+            "preferences_bound": p.bound,
+            "preferences_gap": gap,
+            "cp_sat_bound": p.cp_sat_bound,
+            "counting_bound": p.counting_bound,
+            "solve_seconds": round(p.seconds, 3),
+            "total_seconds": round(run.total_seconds, 3),
+            "build_seconds": round(run.build_seconds, 3),
+            "greedy_seconds": round(run.greedy_seconds, 3),
+            "greedy_unmet_units": run.greedy_unmet_units,
+            "first_solution_seconds": _seconds(r.found_seconds),
+            "all_met_seconds": _seconds(run.all_met_seconds),
+            "sessions": run.sessions,
+            "stopped_by": run.stopped_by.value,
+            "solutions_found": p.solutions,
+            "polish_iterations": p.polish_iterations,
+            "preferences_skipped": p.skipped,
+        }
+        for term, weight in self.weights.items():
+            s[f"objective.{term}"] = p.terms.get(term, 0)
+            s[f"weight.{term}"] = weight
+        s.update({
+            "variables": run.variables,
+            "constraints": run.constraints,
+            "time_limit_seconds": run.time_limit_seconds,
+            "deterministic": run.deterministic,
+            "workers": run.workers,
+            "seed": run.seed,
+            "input_sha256": run.input_sha256,
+            "iopsched_version": run.iopsched_version,
+            "ortools_version": run.ortools_version,
+        })
+        s.update(self.week_to_week)
+        return s
