@@ -90,7 +90,10 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
               show_names: bool = False, progress: bool = True, week_of: str | None = None,
               suggest: bool = False, suggest_time_limit: float = 10.0, deterministic: bool | None = None,
               started_at: float | None = None, admit: bool = False) -> int:
-    """`iopsched solve`. The time limit counts from `started_at` (the start of the command)."""
+    """`iopsched solve`. The time limit counts from `started_at` (the start of the command).
+
+    Long on purpose: the command end to end (read, solve, suggest, write, print), each step a
+    library call, in the order a coordinator sees them."""
     started = time.monotonic() if started_at is None else started_at
     for src in [workbook, config, previous]:
         if src is not None and _same_file(Path(src), Path(output)):

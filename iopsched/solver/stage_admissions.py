@@ -100,7 +100,10 @@ def admissions_stage(program: Program, req: Requirements, budget: Budget, settin
                      report: Callable[[Progress], None] | None = None,
                      extract: Callable[[WeekModel, object], list]) -> Admissions:
     """Admit the most referrals, by priority then referral date, without anyone in care losing
-    what stage 1 gave them. `extract(wm, values)` turns model values into sessions."""
+    what stage 1 gave them. `extract(wm, values)` turns model values into sessions.
+
+    Long on purpose: the stage's steps share one clock and one best week, and read in the
+    order they run (the bound, the heuristic insertion, the neighbourhoods, the objective)."""
     start = budget.elapsed()
     order = ranked(program)
     ids = [r.referral_id for r in order]

@@ -89,7 +89,10 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
                       report: Callable[[Progress], None] | None = None) -> Preferences | None:
     """Stage 2: the weighted preferences, keeping stage 1's result (whoever it fully met stays
     fully met, no more shortfall units), from the stage-1 week polished by the local search.
-    None: --freeze made the model infeasible."""
+    None: --freeze made the model infeasible.
+
+    Long on purpose: the model, its hint, the polish and CP-SAT share one time budget, read
+    in the order they run."""
     n = len(program.participants)
     if not budget.deterministic and budget.left() < STAGE_TWO_COST * req.build_cost + 1.0:
         return stage_one_week(program, req, previous)

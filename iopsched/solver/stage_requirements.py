@@ -130,7 +130,10 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
                        report: Callable[[Progress], None] | None = None,
                        extract: Callable[[WeekModel, object], list]) -> Requirements:
     """Stage 1: the most participants fully met, then the fewest shortfall units (proven
-    where the bound is reached). `extract(wm, values)` turns model values into sessions."""
+    where the bound is reached). `extract(wm, values)` turns model values into sessions.
+
+    Long on purpose: the searches in the order they run, sharing the stage's time (the
+    module docstring's steps 1-5, each a function of its own)."""
     n = len(program.participants)
     everyone = frozenset(p.participant_id for p in program.participants)
     before = budget.elapsed()
