@@ -77,6 +77,7 @@ ANCHOR_SHARE = 0.3
 MEND_SHARE = 0.25
 MEND_FEW = 0.1
 MEND_LARGE = 1  # a large program runs ruin and recreate beside CP-SAT (0: CP-SAT alone)
+SIDE_SHARE = 0.4  # ... and after this share of the search's time at most (then CP-SAT has both cores)
 SIDE_PATIENCE = 150  # moves without fewer units before ruin and recreate leaves CP-SAT both cores
 MEND_PATIENCE = 50  # moves without fewer shortfall units before it hands over to CP-SAT (in turn)
 # once everyone the bound allows is met, the share of the rest of stage 1 for re-planning the
@@ -252,7 +253,8 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
                                                                workers=lambda: 1 if beside.is_set() else None)),
             name="cp-sat-stage1", daemon=True)
         thread.start()
-        rr.stop = lambda: done() or not thread.is_alive()
+        until = budget.clock() + SIDE_SHARE * seconds
+        rr.stop = lambda: done() or not thread.is_alive() or budget.clock() > until
         # a patience of SIDE_PATIENCE moves: ruin and recreate improves in bursts a hundred moves
         # apart (adolescent, large); once it stalls, CP-SAT's next searches get every core
         # (planted, large: CP-SAT's neighbourhoods on two cores met everyone meetable in 13 s,
