@@ -118,16 +118,22 @@ def _leader(ix: Index, s: Session) -> list[Violation]:
     staff = ix.staff.get(sid)
     if staff is None:
         return [violation("rule3", f"{describe(s)} is led by {sid}, who is not on sheet Staff", **ids)]
-    out = []
     t = ix.type_of(s)
-    if t is not None and t.staff_role not in staff.roles:
+    return _role_and_window(s, sid, staff, t.staff_role if t is not None else None, "led", ids)
+
+
+def _role_and_window(s: Session, sid: str, staff, role: str | None, verb: str, ids: dict) -> list[Violation]:
+    """A leader (verb "led") or co-leader ("co-led") holds the role (None: not checked) and
+    works at the session's time."""
+    out = []
+    if role is not None and role not in staff.roles:
         roles = ", ".join(sorted(staff.roles)) or "none"
-        out.append(violation("rule3", f"{describe(s)} is led by {sid}, who lacks the role '{t.staff_role}' "
-                      f"(roles: {roles})", **ids))
+        out.append(violation("rule3", f"{describe(s)} is {verb} by {sid}, who lacks the role '{role}' "
+                             f"(roles: {roles})", **ids))
     if not inside_a_window(staff, s):
         windows = ", ".join(str(w) for w in staff.windows if w.day == s.day) or "none that day"
-        out.append(violation("rule3", f"{describe(s)} is led by {sid} outside their availability "
-                      f"(windows: {windows})", **ids))
+        out.append(violation("rule3", f"{describe(s)} is {verb} by {sid} outside their availability "
+                             f"(windows: {windows})", **ids))
     return out
 
 
@@ -158,16 +164,7 @@ def _co_leader(ix: Index, s: Session) -> list[Violation]:
     staff = ix.staff.get(cid)
     if staff is None:
         return [violation("rule3", f"{describe(s)} is co-led by {cid}, who is not on sheet Staff", **ids)]
-    out = []
-    if t.co_leader_role not in staff.roles:
-        roles = ", ".join(sorted(staff.roles)) or "none"
-        out.append(violation("rule3", f"{describe(s)} is co-led by {cid}, who lacks the role '{t.co_leader_role}' "
-                      f"(roles: {roles})", **ids))
-    if not inside_a_window(staff, s):
-        windows = ", ".join(str(w) for w in staff.windows if w.day == s.day) or "none that day"
-        out.append(violation("rule3", f"{describe(s)} is co-led by {cid} outside their availability "
-                      f"(windows: {windows})", **ids))
-    return out
+    return _role_and_window(s, cid, staff, t.co_leader_role, "co-led", ids)
 
 
 def _staff_hours(staff: Staff, sessions: list[Session]) -> list[Violation]:
