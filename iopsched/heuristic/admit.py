@@ -95,7 +95,7 @@ class Admitter:
         if over and rr.rng.random() < 0.7:
             self._mend(g.people[rr.rng.choice(over)])
             return
-        if i % 3 == 2 and _lacks_service(g, person):
+        if i % 3 == 2 and g.lacks_service(person):
             if rr.service_move(person):
                 return
         elif i % 3 == 1 and rr.rebook_services(person):
@@ -115,7 +115,7 @@ class Admitter:
         """A move for someone above their cap: their services booked again beside other groups,
         or they and a few who share their sessions or track taken out and put back."""
         rr, g = self.rr, self.g
-        if (_lacks_service(g, target) and rr.service_move(target)) or rr.rebook_services(target):
+        if (g.lacks_service(target) and rr.service_move(target)) or rr.rebook_services(target):
             return
         tid = target.p.participant_id
         mates = sorted({pid for sess in target.sessions for pid in sess.members if pid in self.caps} - {tid})
@@ -150,7 +150,3 @@ class Admitter:
         return (sorted(pid for pid in lacking - {rid} if pid in self.caps),
                 sorted(pid for pid in near - {rid} if pid in self.caps))
 
-
-def _lacks_service(g: Greedy, person: PersonState) -> bool:
-    return any(not t.is_group and person.type_week[t.name] < person.need[t.name]
-               for t in g.prog.session_types)

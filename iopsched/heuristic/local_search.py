@@ -38,10 +38,6 @@ class RuinRecreate:
         return not self.protect or not self.protect.intersection(self.g.unmet_ids())
 
 
-    def _lacks_service(self, person: PersonState) -> bool:
-        return any(not t.is_group and person.type_week[t.name] < person.need[t.name]
-                   for t in self.g.prog.session_types)
-
     def key(self) -> tuple[int, int, int]:
         """(shortfalls, weighted shortfalls and changes to last week, sessions run): the first
         says whether the week is better for requirements, the second trades them against
@@ -144,7 +140,7 @@ class RuinRecreate:
                 break
             self.iterations += 1
             target = g.people[self.rng.choice(unmet)]
-            if (self._lacks_service(target) and self.service_move(target)) or self.rebook_services(target):
+            if (self.g.lacks_service(target) and self.service_move(target)) or self.rebook_services(target):
                 best, snap, stall = self.key(), self.g.snapshot(), 0
                 self.on_better()
                 continue
@@ -155,7 +151,7 @@ class RuinRecreate:
             days = {d for d, b in target.busy.items() if b}
             rivals = sorted({pid for sess in g.sessions if not sess.option.stype.is_group
                              and sess.option.day in days for pid in sess.members}
-                            - {target.p.participant_id}) if self._lacks_service(target) else []
+                            - {target.p.participant_id}) if self.g.lacks_service(target) else []
             pool = sorted(set(mates) | set(self.rng.sample(same_track, min(3, len(same_track))))
                           | set(self.rng.sample(rivals, min(3, len(rivals)))))
             # the unmet participant first, the others in sampled order

@@ -92,17 +92,18 @@ class WeekState:
             return False
         return not (st.max_hours_week is not None and self.staff_minutes_week[s] + m > st.max_hours_week * 60)
 
-    def leaders_for(self, o: Option, prefer: str | None = None,
-                    fixed: str | None = None) -> tuple[str, str | None] | None:
+    def leaders_for(self, o: Option, prefer: str | None = None, fixed: str | None = None,
+                    prefer_co: str | None = None) -> tuple[str, str | None] | None:
         """A free leader and, for a co-led type, a free co-leader who is someone else:
         (leader, co-leader or None), or None when there is no such pair. `fixed`: the leader
-        is given (a pinned or last week's session); `prefer`: the leader to try first.
-        Versatile staff (therapists, prescribers) are kept free: fewest roles first."""
+        is given (a pinned or last week's session); `prefer` / `prefer_co`: the leader and the
+        co-leader to try first (last week's). Versatile staff (therapists, prescribers) are
+        kept free: fewest roles first."""
         def order(candidates, first):
             return sorted(candidates, key=lambda s: (s != first, len(self.staff[s].roles),
                                                      self.staff_minutes_week[s], s))
         leaders = [fixed] if fixed is not None else order(o.staff, prefer)
-        co_leaders = order(o.co_staff, None) if o.stype.co_led else []
+        co_leaders = order(o.co_staff, prefer_co) if o.stype.co_led else []
         for leader in leaders:
             if not self.staff_free(leader, o):
                 continue
@@ -161,7 +162,7 @@ class WeekState:
             ci = None
             co = None
             if sess is None:
-                pair = self._last_leaders(o, s)
+                pair = self.leaders_for(o, fixed=s.staff_id, prefer_co=s.co_leader_id)  # last week's
                 if pair is None:
                     continue
                 co = pair[1]
@@ -182,14 +183,6 @@ class WeekState:
             for ps in members[: max(0, room - len(sess.members))]:
                 self.join(ps, sess)
                 self.add_start(ps, o.slot)
-
-    def _last_leaders(self, o: Option, s) -> tuple[str, str | None] | None:
-        """Last week's leader of session s, with its co-leader when still free (else another)."""
-        co = s.co_leader_id
-        if (o.stype.co_led and co in o.co_staff and co != s.staff_id
-                and self.staff_free(s.staff_id, o) and self.staff_free(co, o)):
-            return s.staff_id, co
-        return self.leaders_for(o, fixed=s.staff_id)
 
     def _book_staff(self, s: str, o: Option, sign: int) -> None:
         """Mark staff member s busy (sign 1) or free (-1) for a session of option o."""
@@ -269,6 +262,11 @@ class WeekState:
             if person.week_minutes + t.minutes > p.week_hours_max * 60:
                 return False
         return not (person.days >= p.days_max and not person.busy.get(o.day))
+
+    def lacks_service(self, person: PersonState) -> bool:
+        """Is the participant below the weekly minimum of a non-group type?"""
+        return any(not t.is_group and person.type_week[t.name] < person.need[t.name]
+                   for t in self.prog.session_types)
 
     def add_start(self, person: PersonState, slot: int) -> None:
         """A block of the participant's starts at `slot` (their routine)."""
