@@ -21,7 +21,8 @@ terms. Every term is kept by name in `WeekModel.terms` so the Summary can report
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -98,6 +99,35 @@ class WeekModel:
     def option_by_key(self) -> dict[tuple[str, int, int], Option]:
         """(session type name, day, start minute) -> its option."""
         return {(o.stype.name, o.day, o.start): o for o in self.options}
+
+    @contextmanager
+    def narrowed(self, at_least_one: Iterable[int] = (), at_most_zero: Iterable[int] = (),
+                 fixed: Iterable[tuple[int, int]] = ()) -> Iterator[None]:
+        """For one search: boolean variables (by index) at 1, at 0, or fixed at a value; every
+        domain as it was afterwards (the stage-1 searches' required, closed and kept parts)."""
+        domains = self.model.proto.variables
+        saved: dict[int, tuple[int, int]] = {}
+
+        def narrow(i: int, lo: int | None, hi: int | None) -> None:
+            d = domains[i].domain
+            saved.setdefault(i, (d[0], d[1]))
+            if lo is not None:
+                d[0] = lo
+            if hi is not None:
+                d[1] = hi
+
+        for i in at_least_one:
+            narrow(i, 1, None)
+        for i in at_most_zero:
+            narrow(i, None, 0)
+        for i, v in fixed:
+            narrow(i, v, v)
+        try:
+            yield
+        finally:
+            for i, (lo, hi) in saved.items():
+                domains[i].domain[0] = lo
+                domains[i].domain[1] = hi
 
     @cached_property
     def room_class(self) -> dict[str, int]:

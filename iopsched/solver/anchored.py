@@ -37,7 +37,6 @@ def anchored(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Requirem
     kept = all(state.values.value(wm.a[pid, oi]) for pid, opts in anchored.items() for oi in opts)
     if reached and kept:  # the best week keeps them all (it may add sessions: stage 2 weighs those)
         return "", f"{len(anchored)} weeks kept, by the first week"
-    domains = wm.model.proto.variables
     fixed = []  # (variable index, value)
     for (pid, oi), var in wm.a.items():
         if pid in anchored:
@@ -45,20 +44,8 @@ def anchored(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Requirem
     forced = [wm.met[pid].index for pid in wm.met if bound.meetable(pid)]
     start = budget.clock()
     hint_decisions(wm, state.values)
-    saved = {i: (domains[i].domain[0], domains[i].domain[1]) for i, _v in fixed}
-    for i, v in fixed:
-        domains[i].domain[0] = v
-        domains[i].domain[1] = v
-    for i in forced:
-        domains[i].domain[0] = 1
-    try:
+    with wm.narrowed(at_least_one=forced, fixed=fixed):
         solver, status = run_cp_sat(wm, budget, settings, seconds, MetCallback(wm, progress, stop_at=len(forced)))
-    finally:
-        for i, (lo, hi) in saved.items():
-            domains[i].domain[0] = lo
-            domains[i].domain[1] = hi
-        for i in forced:
-            domains[i].domain[0] = 0
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         met, units = met_of(solver, wm)
         # as good as the best week for the requirements, and closer to last week: it wins

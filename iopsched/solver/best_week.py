@@ -61,29 +61,13 @@ def local_search(wm: WeekModel, state: BestWeek, required: list[str], closed: li
     solution and only improves it (without: prescriber, large, 124 fully met stayed 124 for
     17 s; with: 131). `portfolio`: CP-SAT's complete search instead (a small model that it
     may solve to the optimum)."""
-    domains = wm.model.proto.variables
     forced = [wm.met[pid].index for pid in required]
     hint_decisions(wm, state.values)  # the best week so far: most of it holds
-    for i in forced:
-        domains[i].domain[0] = 1
-    for i in closed:
-        domains[i].domain[1] = 0
-    for i, v in fixed:
-        domains[i].domain[0] = v
-        domains[i].domain[1] = v
-    try:
+    with wm.narrowed(at_least_one=forced, at_most_zero=closed, fixed=fixed):
         if complete:  # the hint made a complete week: the local search starts from a solution
             seconds = complete_the_hint(wm, budget, seconds, at_most=2.0)
         solver, status = run_cp_sat(wm, budget, settings, seconds, MetCallback(wm, progress, stop_at=target),
                                     local_search=not portfolio, workers=workers)
-    finally:
-        for i, _v in fixed:
-            domains[i].domain[0] = 0
-            domains[i].domain[1] = 1
-        for i in forced:
-            domains[i].domain[0] = 0
-        for i in closed:
-            domains[i].domain[1] = 1
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         met, units = met_of(solver, wm)
         state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat")

@@ -263,20 +263,10 @@ def _required(wm: WeekModel, values: Decisions, required: set[str], free: set[st
     """CP-SAT's complete search for a week admitting every `required` referral, the stage's
     constraints kept, only the participants in `free` re-planned (everyone else's
     attendance fixed at `values`, hinted)."""
-    domains = wm.model.proto.variables
     forced = [wm.met[rid].index for rid in required]
     fixed = [(var.index, values.value(var)) for (pid, _oi), var in wm.a.items() if pid not in free]
-    for i in forced:
-        domains[i].domain[0] = 1
-    for i, v in fixed:
-        domains[i].domain[0] = domains[i].domain[1] = v
-    try:
+    with wm.narrowed(at_least_one=forced, fixed=fixed):
         solver, status = run_cp_sat(wm, budget, settings, seconds)
-    finally:
-        for i in forced:
-            domains[i].domain[0] = 0
-        for i, _v in fixed:
-            domains[i].domain[0], domains[i].domain[1] = 0, 1
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return SolverValues(solver, wm)

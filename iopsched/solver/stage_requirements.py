@@ -339,17 +339,11 @@ def _complete(wm: WeekModel, state: BestWeek, bound: RequirementsBound, budget: 
     the bound allows must be fully met and the units are minimised; otherwise the weighted form
     (most fully met, then fewest units). (status, bound on fully met, bound on units) or None
     when it found nothing."""
-    domains = wm.model.proto.variables
     required = [wm.met[pid].index for pid in wm.met if bound.meetable(pid)] if require else []
-    for i in required:
-        domains[i].domain[0] = 1
-    try:
+    with wm.narrowed(at_least_one=required):
         hint_decisions(wm, state.values)
         seconds = complete_the_hint(wm, budget, seconds, at_most=10.0)  # LNS starts from a complete week
         solver, status = run_cp_sat(wm, budget, settings, seconds, MetCallback(wm, progress))
-    finally:
-        for i in required:
-            domains[i].domain[0] = 0
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     met, units = met_of(solver, wm)
