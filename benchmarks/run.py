@@ -27,13 +27,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks import common
+from benchmarks import best_known, common
 from benchmarks.common import KINDS, ROOT
 
 DEFAULT_KINDS = KINDS
 DEFAULT_SIZES = ("small", "medium", "large")  # xl takes 5+ minutes a run: ask for it
 DEFAULT_SEEDS = (1,)
-DEFAULT_LIMITS = {"small": 10.0, "medium": 10.0, "large": 30.0, "xl": 300.0}
+DEFAULT_LIMITS = {"sample": 10.0, "small": 10.0, "medium": 10.0, "large": 30.0, "xl": 300.0}
 QUICK_KINDS = ("classic", "evening")
 QUICK_SIZES = ("small", "medium")
 DEFAULT_OUT = common.RESULTS
@@ -52,6 +52,7 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {
+    "sample": Target(10, 500),
     "small": Target(10, 500),
     "medium": Target(10, 1024),
     "large": Target(30, 2048),
@@ -80,6 +81,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("objective", "objective"),
     ("objective_terms", "terms"),
     ("gap", "gap"),
+    ("best_objective", "best known"),
+    ("primal_gap", "primal gap"),
+    ("gap_target", "gap target"),
     ("status", "status"),
     ("peak_mem_mb", "peak MB"),
     ("valid", "valid"),
@@ -218,8 +222,15 @@ def _baseline_child() -> int:
 
 def generate_program(kind: str, size: str, seed: int, folder: Path,
                      rooms: int | None = None) -> Path:
-    """Write the generated program (program.xlsx + config.toml, + planted.json) into `folder`."""
+    """Write the generated program (program.xlsx + config.toml, + planted.json) into `folder`;
+    kind "sample": the bundled sample with the default config."""
     from iopsched.generate.programs import write_generated
+
+    if kind == best_known.SAMPLE:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "sample_data" / "program.xlsx", folder / "program.xlsx")
+        shutil.copy(ROOT / "configs" / "default.toml", folder / "config.toml")
+        return folder
 
     return write_generated(size, seed, folder, kind=kind, rooms=rooms)
 
@@ -308,8 +319,9 @@ def check_targets(row: dict) -> dict:
 def bench_one(kind: str, size: str, seed: int, limit: float, *, rooms: int | None = None,
               deterministic: bool = False, workers: int | None = None,
               solver_seed: int | None = None, progress: bool = False,
-              keep: Path | None = None) -> dict:
-    """One kind, size and seed: generate, run in a child process, measure, check targets."""
+              keep: Path | None = None, best: dict[str, best_known.Week] | None = None) -> dict:
+    """One kind, size and seed: generate, run in a child process, measure, check targets;
+    with `best` (benchmarks.best_known), the primal gap against the best-known week."""
     row: dict = {"kind": kind, "size": size, "seed": seed, "time_limit_s": limit,
                  "deterministic": deterministic, "rooms_asked": rooms}
     with tempfile.TemporaryDirectory(prefix=f"iopsched-bench-{kind}-{size}-{seed}-") as tmp:
@@ -350,6 +362,11 @@ def bench_one(kind: str, size: str, seed: int, limit: float, *, rooms: int | Non
             row["planted"] = len(planted)
             row["planted_reasons"] = planted
             row["planted_check"] = planted_check(sorted(planted), row.get("unmet_ids"))
+        if best is not None:
+            fingerprint = best_known.program_fingerprint(folder / "program.xlsx")
+            k = best_known.key(kind, size, seed, rooms)
+            row.update(best_known.compare(row, best, k, fingerprint, best_known.found_by(row, deterministic)))
+            row["gap_target"] = best_known.gap_target(row)
         if keep is not None:
             dest = keep / f"{kind}-{size}-seed{seed}"
             shutil.rmtree(dest, ignore_errors=True)
@@ -377,12 +394,12 @@ def _cell(key: str, row: dict) -> str:
         return common.terms_text(value if isinstance(value, dict) else None)
     if value is None or value == "":
         return ""
-    if key == "gap" and _number(value):
+    if key in ("gap", "primal_gap") and _number(value):
         return f"{value:.2%}"
     if key == "valid":
         return "yes" if value else "NO"
     if isinstance(value, float):
-        if key in ("objective", "best_bound"):
+        if key in ("objective", "best_bound", "best_objective"):
             return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
         return f"{value:.2f}" if key.endswith("_s") else f"{value:g}"
     return str(value).replace("|", "/")
@@ -393,6 +410,29 @@ def markdown_table(runs: list[dict], columns: Sequence[tuple[str, str]] = COLUMN
              "|" + "|".join("---" for _ in columns) + "|"]
     for row in runs:
         lines.append("| " + " | ".join(_cell(k, row) for k, _ in columns) + " |")
+    return "\n".join(lines)
+
+
+def terms_table(runs: list[dict]) -> str:
+    """Per run and objective term: the value at the limit / the best-known week's (issue 16);
+    `/ lb` the term's lower bound when the run computed one."""
+    terms = [t for t in common.TERMS if any((r.get("objective_terms") or {}).get(t) or
+                                            (r.get("best_terms") or {}).get(t) for r in runs)]
+    lines = ["| kind | size | seed | " + " | ".join(common.SHORT_TERMS.get(t, t) for t in terms) + " |",
+             "|---|---|---|" + "---|" * len(terms)]
+    for r in runs:
+        cells = []
+        for t in terms:
+            value = (r.get("objective_terms") or {}).get(t, "")
+            best = (r.get("best_terms") or {}).get(t)
+            lb = (r.get("bound_terms") or {}).get(t)
+            cell = f"{value}"
+            if best is not None:
+                cell += f" / {best}"
+            if lb is not None:
+                cell += f" / lb {lb}"
+            cells.append(cell)
+        lines.append(f"| {r.get('kind', '')} | {r.get('size', '')} | {r.get('seed', '')} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -464,6 +504,19 @@ def render_markdown(report: dict) -> str:
         "`valid`, `memory`. The gap is information only.",
         "",
         targets_table(),
+        "",
+        "## Against the best-known weeks (issue 16)",
+        "",
+        "`best known`: the best stage-2 objective any run found for the program "
+        "(benchmarks/best_known.json), `primal gap` = (objective - best known) / best known, "
+        "judged only when the run reached the best-known stage 1 (fully met and unmet units); "
+        "`gap target`: at most "
+        + ", ".join(f"{v:.0%} {k}" for k, v in best_known.GAP_TARGETS.items()) + ". "
+        f"Best-known weeks updated by this run: {report.get('best_updated', 0)}.",
+        "",
+        "Objective terms, unweighted: value at the limit / best-known week's value.",
+        "",
+        terms_table(runs),
     ]
     problems = [r for r in runs if not r.get("valid") or r.get("error")]
     if problems:
@@ -497,9 +550,12 @@ def run_benchmarks(kinds: Sequence[str], sizes: Sequence[str], seeds: Sequence[i
                    limits: dict[str, float], out: Path, *, rooms: int | None = None,
                    deterministic: bool = False, workers: int | None = None,
                    solver_seed: int | None = None, progress: bool = False, keep: bool = False,
-                   baseline: bool = True, command: str = "",
+                   baseline: bool = True, command: str = "", sample: bool = False,
+                   best_file: Path | None = best_known.FILE,
                    echo: Callable[[str], None] = print) -> dict:
-    """Run every kind x size x seed, write the reports into `out`, return the report."""
+    """Run every kind x size x seed (and the bundled sample first with `sample`), write the
+    reports into `out`, return the report. `best_file`: the best-known weeks compared
+    against and updated when a run beats one (None: neither)."""
     started = datetime.now().replace(microsecond=0)
     t0 = time.monotonic()
     out = Path(out)
@@ -509,18 +565,27 @@ def run_benchmarks(kinds: Sequence[str], sizes: Sequence[str], seeds: Sequence[i
     baseline_mb = measure_baseline() if baseline else ""
     runs = []
     plan = [(k, z, s) for k in kinds for z in sizes for s in seeds]
+    if sample:
+        plan.insert(0, (best_known.SAMPLE, best_known.SAMPLE, 0))
+    table = best_known.load(best_file) if best_file is not None else None
+    updated = 0
     for i, (kind, size, seed) in enumerate(plan, start=1):
-        limit = limits[size]
+        limit = limits.get(size, DEFAULT_LIMITS["small"])
         echo(f"[{i}/{len(plan)}] {kind} {size} seed {seed}: limit {limit:g} s ...")
         row = bench_one(kind, size, seed, limit, rooms=rooms, deterministic=deterministic,
                         workers=workers, solver_seed=solver_seed, progress=progress,
-                        keep=keep_dir)
+                        keep=keep_dir, best=table)
+        if table is not None and best_file is not None and best_known.record(
+                table, row, best_known.found_by(row, deterministic)):
+            best_known.save(table, best_file)
+            updated += 1
         echo(f"    {row.get('status')}  fully met {_cell('participants_fully_met', row) or '-'}"
              f"/{_cell('participants', row) or '-'} (at most "
              f"{_cell('upper_bound_fully_met', row) or '-'}, {row.get('requirements_status', '')})"
              f"  found {_cell('requirements_found_s', row) or '-'} s"
              f"  wall {_cell('wall_s', row) or '-'} s  peak {row.get('peak_mem_mb')} MB"
-             f"  valid {_cell('valid', row)}  {row.get('target')}")
+             f"  valid {_cell('valid', row)}  {row.get('target')}"
+             f"  primal gap {_cell('primal_gap', row) or '-'}")
         runs.append(row)
     report = {
         "started": started.isoformat(),
@@ -534,6 +599,7 @@ def run_benchmarks(kinds: Sequence[str], sizes: Sequence[str], seeds: Sequence[i
         "wall_slack_s": WALL_SLACK_S,
         "columns": [k for k, _ in COLUMNS],
         "kind_summaries": kind_summaries(runs),
+        "best_updated": updated,
         "runs": runs,
     }
     paths = write_reports(report, out)
@@ -563,6 +629,11 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--keep", action="store_true",
                     help="keep each generated program and its schedule under OUT/runs/")
     ap.add_argument("--progress", action="store_true", help="show the solver's progress line")
+    ap.add_argument("--sample", action="store_true", help="the bundled sample too (first, at the small limit)")
+    ap.add_argument("--best", type=Path, default=best_known.FILE,
+                    help="best-known weeks compared against, and updated when a run beats one "
+                         "(default benchmarks/best_known.json)")
+    ap.add_argument("--no-best", action="store_true", help="no best-known comparison or update")
     # internal: the child process
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
@@ -604,11 +675,12 @@ def main(argv: Sequence[str] | None = None, t0: float | None = None) -> int:
     sizes = args.sizes or list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     seeds = args.seeds or list(DEFAULT_SEEDS)
     limits = {s: args.time_limit if args.time_limit is not None else DEFAULT_LIMITS[s]
-              for s in sizes}
+              for s in (*sizes, "sample")}
     report = run_benchmarks(kinds, sizes, seeds, limits, args.out, rooms=args.rooms,
                             deterministic=args.deterministic, workers=args.workers,
                             solver_seed=args.solver_seed, progress=args.progress,
-                            keep=args.keep, command="python -m benchmarks.run " + " ".join(argv))
+                            keep=args.keep, command="python -m benchmarks.run " + " ".join(argv),
+                            sample=args.sample, best_file=None if args.no_best else args.best)
     print()
     print(markdown_table(report["runs"], SHORT_COLUMNS))
     print()
