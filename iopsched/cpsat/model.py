@@ -46,7 +46,6 @@ from iopsched.cpsat.rules import (
     option_days,
     rules_of,
     seats_of,
-    staff_day_minutes,
 )
 from iopsched.domain import (
     PREFERRED_WINDOWS,
@@ -128,6 +127,20 @@ class WeekModel:
             for i, (lo, hi) in saved.items():
                 domains[i].domain[0] = lo
                 domains[i].domain[1] = hi
+
+    @cached_property
+    def staff_day_minutes(self) -> dict[tuple[str, int], list]:
+        """(staff, day) -> (lead or co-lead variable, minutes) of every session they might lead
+        or co-lead that day (co-leading counts in the staff hours: rule 3). Read by rule 3's
+        staff hours and the staff balance; first read once the leaders and co-leaders exist
+        (after `build`'s `_sessions`)."""
+        out: dict[tuple[str, int], list] = defaultdict(list)
+        for o in self.options:
+            for s in o.staff:
+                out[s, o.day].append((self.y[o.index, s], o.stype.minutes))
+            for s in o.co_staff:
+                out[s, o.day].append((self.z[o.index, s], o.stype.minutes))
+        return out
 
     @cached_property
     def room_class(self) -> dict[str, int]:
@@ -236,7 +249,7 @@ def _co_leaders(wm: WeekModel, o: Option) -> None:
 
 def _staff_loads(wm: WeekModel) -> list:
     """Each staff member's weekly minutes of leading and co-leading, as expressions (staff balance)."""
-    day_minutes = staff_day_minutes(wm)
+    day_minutes = wm.staff_day_minutes
     loads = []
     for s in wm.program.staff:
         week = [term for day in option_days(wm) for term in day_minutes.get((s.staff_id, day), [])]
