@@ -42,11 +42,11 @@ class Problem:
             text += f" (found {_show(self.value)!s})"
         if self.expected:
             text += f"; expected {self.expected}"
-        return text.translate(_ESCAPES)
+        return text.translate(CONTROL_ESCAPES)
 
 
 # control characters and bidirectional overrides from a hostile file must not reach the terminal
-_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
+CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
     c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 }
 

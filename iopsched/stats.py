@@ -110,15 +110,26 @@ class SolveStats:
         return round(abs(objective - bound) / max(1.0, abs(objective)), 6)
 
     def summary(self) -> dict[str, object]:
-        """The Summary sheet's rows (key -> value), in order."""
-        r, p, run = self.requirements, self.preferences, self.run
-        gap = self.gap(p.objective, p.bound)
-        s: dict[str, object] = {
+        """The Summary sheet's rows (key -> value), in order: the headline, stage 1, stage 2, how
+        the run went, each term's value and weight, the settings and versions, then what changed
+        since last week (with --previous)."""
+        gap = self.gap(self.preferences.objective, self.preferences.bound)
+        return {**self._headline(gap), **self._requirements_rows(), **self._preferences_rows(gap),
+                **self._run_rows(), **self._term_rows(), **self._settings_rows(), **self.week_to_week}
+
+    def _headline(self, gap: object) -> dict[str, object]:
+        p = self.preferences
+        return {
             "status": self.status.value,
             "objective": _blank(p.objective),
             "best_bound": p.bound,
             "gap": gap,
-            # stage 1: the requirements
+        }
+
+    def _requirements_rows(self) -> dict[str, object]:
+        """Stage 1: the requirements."""
+        r = self.requirements
+        return {
             "requirements_status": r.status.value,
             "participants": r.participants,
             "participants_fully_met": r.fully_met,
@@ -135,7 +146,12 @@ class SolveStats:
             "capacity_bound_binding": r.capacity_binding,
             "requirements_bound_seconds": round(r.bound_seconds, 3),
             "requirements_cp_sat_status": r.cp_sat_status,
-            # stage 2: the preferences, given stage 1's result
+        }
+
+    def _preferences_rows(self, gap: object) -> dict[str, object]:
+        """Stage 2: the preferences, given stage 1's result."""
+        p = self.preferences
+        return {
             "preferences_status": p.status.value,
             "preferences_objective": _blank(p.objective),
             "preferences_bound": p.bound,
@@ -143,11 +159,17 @@ class SolveStats:
             "cp_sat_bound": p.cp_sat_bound,
             "counting_bound": p.counting_bound,
             "solve_seconds": round(p.seconds, 3),
+        }
+
+    def _run_rows(self) -> dict[str, object]:
+        """How the run went: its times, the week's sessions, why it stopped, the solutions."""
+        run, p = self.run, self.preferences
+        return {
             "total_seconds": round(run.total_seconds, 3),
             "build_seconds": round(run.build_seconds, 3),
             "greedy_seconds": round(run.greedy_seconds, 3),
             "greedy_unmet_units": run.greedy_unmet_units,
-            "first_solution_seconds": _seconds(r.found_seconds),
+            "first_solution_seconds": _seconds(self.requirements.found_seconds),
             "all_met_seconds": _seconds(run.all_met_seconds),
             "sessions": run.sessions,
             "stopped_by": run.stopped_by.value,
@@ -155,10 +177,19 @@ class SolveStats:
             "polish_iterations": p.polish_iterations,
             "preferences_skipped": p.skipped,
         }
+
+    def _term_rows(self) -> dict[str, object]:
+        """Each weighted term's value and weight (objective.<term>, weight.<term>)."""
+        s: dict[str, object] = {}
         for term, weight in self.weights.items():
-            s[f"objective.{term}"] = p.terms.get(term, 0)
+            s[f"objective.{term}"] = self.preferences.terms.get(term, 0)
             s[f"weight.{term}"] = weight
-        s.update({
+        return s
+
+    def _settings_rows(self) -> dict[str, object]:
+        """The model's size, the settings and the versions."""
+        run = self.run
+        return {
             "variables": run.variables,
             "constraints": run.constraints,
             "time_limit_seconds": run.time_limit_seconds,
@@ -168,6 +199,4 @@ class SolveStats:
             "input_sha256": run.input_sha256,
             "iopsched_version": run.iopsched_version,
             "ortools_version": run.ortools_version,
-        })
-        s.update(self.week_to_week)
-        return s
+        }

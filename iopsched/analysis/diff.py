@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from iopsched.domain import day_name, hhmm
-from iopsched.errors import _ESCAPES
+from iopsched.errors import CONTROL_ESCAPES
 from iopsched.schedule import Schedule, Session
 
 MINUTES_PER_DAY = 24 * 60
@@ -298,7 +298,7 @@ def diff_schedules(last: Schedule, this: Schedule) -> DiffReport:
 
 def _clean(value: str) -> str:
     """Ids from a hand-edited file: no control or bidirectional characters reach the notice."""
-    return value.translate(_ESCAPES)
+    return value.translate(CONTROL_ESCAPES)
 
 
 def _count(n: int, one: str, many: str) -> str:

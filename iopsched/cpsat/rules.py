@@ -262,18 +262,6 @@ def seats_of(wm: WeekModel, o: Option, attendees: list) -> None:
     wm.model.add(lsum(attendees) <= wsum([wm.rc[o.index, ci] for ci in o.classes], seats))
 
 
-def staff_day_minutes(wm: WeekModel) -> dict[tuple[str, int], list]:
-    """(staff, day) -> (lead or co-lead variable, minutes) of every session they might lead or
-    co-lead that day (co-leading counts in the staff hours: rule 3)."""
-    out: dict[tuple[str, int], list] = defaultdict(list)
-    for o in wm.options:
-        for s in o.staff:
-            out[s, o.day].append((wm.y[o.index, s], o.stype.minutes))
-        for s in o.co_staff:
-            out[s, o.day].append((wm.z[o.index, s], o.stype.minutes))
-    return out
-
-
 def rule3_leader_overlap(wm: WeekModel, attendees) -> None:
     """Rule 3: nobody leads two sessions at once; co-leading counts as leading (a co-leader is
     busy, and is never the leader of the same session)."""
@@ -292,7 +280,7 @@ def rule3_leader_overlap(wm: WeekModel, attendees) -> None:
 
 def rule3_staff_hours(wm: WeekModel, attendees) -> None:
     """Rule 3: a staff member's daily and weekly hours stay within their maxima."""
-    day_minutes = staff_day_minutes(wm)
+    day_minutes = wm.staff_day_minutes
     for s in wm.program.staff:
         week = []
         for day in option_days(wm):

@@ -38,7 +38,8 @@ def hhmm(minutes: int) -> str:
 
 # --- the catalogue of services ------------------------------------------------------------------
 
-def _st(name, kind, minutes, role, mn=None, mx=None, tracks="", tags="", wmin=None, wmax=None):
+def type_row(name, kind, minutes, role, mn=None, mx=None, tracks="", tags="", wmin=None, wmax=None):
+    """A row of the SessionTypes sheet (min_size mn, max_size mx, weekly_min wmin, weekly_max wmax)."""
     return {
         "session_type": name, "kind": kind, "minutes": minutes, "staff_role": role,
         "min_size": mn, "max_size": mx, "tracks": tracks, "tags_required": tags,
@@ -48,20 +49,20 @@ def _st(name, kind, minutes, role, mn=None, mx=None, tracks="", tags="", wmin=No
 
 ADULT = "SUD, MH, Dual"
 SESSION_TYPES: list[dict] = [
-    _st("Process Group", "group", 60, "counselor", 4, 12, ADULT),
-    _st("Relapse Prevention", "group", 60, "counselor", 4, 12, "SUD, Dual"),
-    _st("CBT Skills", "group", 60, "therapist", 3, 12, ADULT),
-    _st("DBT Skills", "group", 60, "therapist", 3, 12, "MH, Dual"),
-    _st("Psychoeducation", "group", 60, "counselor", 3, 12, ADULT),
-    _st("Life Skills", "group", 60, "counselor", 3, 12, ADULT),
-    _st("Women's Group", "group", 60, "counselor", 3, 10, ADULT, tags="women", wmax=2),
-    _st("Spanish Process Group", "group", 60, "bilingual", 3, 10, ADULT, tags="spanish", wmax=2),
-    _st("Teen Process Group", "group", 60, "counselor", 3, 8, "Adolescent"),
-    _st("Teen Skills Group", "group", 60, "therapist", 3, 8, "Adolescent"),
-    _st("Teen Psychoeducation", "group", 60, "counselor", 3, 8, "Adolescent"),
-    _st("Individual Therapy", "individual", 60, "therapist", wmin=1, wmax=1),
-    _st("Family Session", "family", 60, "therapist", wmin=1, wmax=1),
-    _st("Medication Management", "medication", 30, "prescriber", wmin=1, wmax=1),
+    type_row("Process Group", "group", 60, "counselor", 4, 12, ADULT),
+    type_row("Relapse Prevention", "group", 60, "counselor", 4, 12, "SUD, Dual"),
+    type_row("CBT Skills", "group", 60, "therapist", 3, 12, ADULT),
+    type_row("DBT Skills", "group", 60, "therapist", 3, 12, "MH, Dual"),
+    type_row("Psychoeducation", "group", 60, "counselor", 3, 12, ADULT),
+    type_row("Life Skills", "group", 60, "counselor", 3, 12, ADULT),
+    type_row("Women's Group", "group", 60, "counselor", 3, 10, ADULT, tags="women", wmax=2),
+    type_row("Spanish Process Group", "group", 60, "bilingual", 3, 10, ADULT, tags="spanish", wmax=2),
+    type_row("Teen Process Group", "group", 60, "counselor", 3, 8, "Adolescent"),
+    type_row("Teen Skills Group", "group", 60, "therapist", 3, 8, "Adolescent"),
+    type_row("Teen Psychoeducation", "group", 60, "counselor", 3, 8, "Adolescent"),
+    type_row("Individual Therapy", "individual", 60, "therapist", wmin=1, wmax=1),
+    type_row("Family Session", "family", 60, "therapist", wmin=1, wmax=1),
+    type_row("Medication Management", "medication", 30, "prescriber", wmin=1, wmax=1),
 ]
 TYPES = {t["session_type"]: t for t in SESSION_TYPES}
 # groups every participant of a band may attend: what the witness week uses

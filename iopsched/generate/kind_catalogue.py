@@ -10,9 +10,9 @@ from iopsched.generate.common import (
     BUFFER,
     CLOSE,
     OPEN,
-    _st,
     every,
     hm,
+    type_row,
 )
 
 MAX_GAP = 30
@@ -21,21 +21,21 @@ MAX_GAP = 30
 
 ADULT = "SUD, MH, Dual"
 KIND_TYPES: list[dict] = [
-    _st("Process Group", "group", 90, "counselor", 4, 12, ADULT, wmin=2),
-    _st("DBT Skills", "group", 90, "therapist", 4, 10, "MH, Dual"),
-    _st("Seeking Safety", "group", 90, "counselor", 4, 12, ADULT),
-    _st("Relapse Prevention", "group", 60, "counselor", 4, 12, "SUD, Dual"),
-    _st("CBT Skills", "group", 60, "therapist", 3, 12, ADULT),
-    _st("Psychoeducation", "group", 60, "counselor", 4, 14, ADULT),
-    _st("Life Skills", "group", 60, "peer_specialist", 3, 12, ADULT, wmax=3),
-    _st("Women's Group", "group", 60, "counselor", 3, 10, ADULT, tags="women", wmax=2),
-    _st("Teen Process Group", "group", 90, "counselor", 3, 8, "Adolescent"),
-    _st("Teen Skills Group", "group", 60, "therapist", 3, 8, "Adolescent"),
-    _st("Teen Psychoeducation", "group", 60, "counselor", 3, 8, "Adolescent"),
-    _st("Teen Life Skills", "group", 60, "counselor", 3, 8, "Adolescent"),
-    _st("Individual Therapy", "individual", 60, "therapist", wmin=1, wmax=2),
-    _st("Family Session", "family", 60, "family_therapist", wmin=1, wmax=1),
-    _st("Medication Management", "medication", 30, "prescriber", wmin=1, wmax=1),
+    type_row("Process Group", "group", 90, "counselor", 4, 12, ADULT, wmin=2),
+    type_row("DBT Skills", "group", 90, "therapist", 4, 10, "MH, Dual"),
+    type_row("Seeking Safety", "group", 90, "counselor", 4, 12, ADULT),
+    type_row("Relapse Prevention", "group", 60, "counselor", 4, 12, "SUD, Dual"),
+    type_row("CBT Skills", "group", 60, "therapist", 3, 12, ADULT),
+    type_row("Psychoeducation", "group", 60, "counselor", 4, 14, ADULT),
+    type_row("Life Skills", "group", 60, "peer_specialist", 3, 12, ADULT, wmax=3),
+    type_row("Women's Group", "group", 60, "counselor", 3, 10, ADULT, tags="women", wmax=2),
+    type_row("Teen Process Group", "group", 90, "counselor", 3, 8, "Adolescent"),
+    type_row("Teen Skills Group", "group", 60, "therapist", 3, 8, "Adolescent"),
+    type_row("Teen Psychoeducation", "group", 60, "counselor", 3, 8, "Adolescent"),
+    type_row("Teen Life Skills", "group", 60, "counselor", 3, 8, "Adolescent"),
+    type_row("Individual Therapy", "individual", 60, "therapist", wmin=1, wmax=2),
+    type_row("Family Session", "family", 60, "family_therapist", wmin=1, wmax=1),
+    type_row("Medication Management", "medication", 30, "prescriber", wmin=1, wmax=1),
 ]
 KIND_TYPES[-1]["counts_toward_hours"] = False
 TYPES = {t["session_type"]: t for t in KIND_TYPES}

@@ -1,7 +1,7 @@
 """The generated kinds' resources: names, rooms and staff, the lanes of group sessions in
 each band, bookings, the prescribers' days, staff maxima from the witness load, the witness
-and the sheets written (`KindResources`, which `kinds.KindPlanner` builds on); the rooms
-override and the band measure."""
+and the sheets written (`KindResources`, which `kind_weeks.KindWeeks` and then
+`kinds.KindPlanner` build on); the rooms override and the band measure."""
 
 from __future__ import annotations
 

@@ -14,10 +14,11 @@ import itertools
 import math
 from collections import defaultdict
 
+from iopsched.cpsat.draft import DraftSession
 from iopsched.cpsat.model import Option, WeekModel, effective_capacity
 from iopsched.domain import Participant
 from iopsched.heuristic.scoring import ScoredWeek, outside_time
-from iopsched.heuristic.state import Booked, PersonState
+from iopsched.heuristic.state import PersonState
 
 # a block that opens a new group for one participant ranks one step lower (docs/model.md, 4)
 OPEN_PENALTY = 1
@@ -31,7 +32,7 @@ class BlockBuilder(ScoredWeek):
         super().__init__(wm)
         self.fill = fill  # fraction of a group's seats the greedy fills before opening another
 
-    def _seat(self, o: Option) -> Booked | None:
+    def _seat(self, o: Option) -> DraftSession | None:
         """An open session of the option with a free seat, the fullest first."""
         if not o.stype.is_group:
             return None
@@ -206,7 +207,7 @@ class BlockBuilder(ScoredWeek):
         waiting = [ps for ps in self.people_at.get((day, slot), ()) if id(ps) in people
                    and self._needs_day(ps) and (not ps.busy.get(day) or self._service_only(ps, day))]
         chain: list[Option] = []
-        existing: list[Booked | None] = []  # a pinned session the block goes through
+        existing: list[DraftSession | None] = []  # a pinned session the block goes through
         u, minutes = slot, 0
         used: set[str] = set()
         while minutes < length:

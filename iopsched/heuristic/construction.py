@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import itertools
 
+from iopsched.cpsat.draft import DraftSession
 from iopsched.cpsat.model import Option, WeekModel
 from iopsched.heuristic.blocks import BlockBuilder
 from iopsched.heuristic.scoring import outside_time
-from iopsched.heuristic.state import Booked, PersonState
+from iopsched.heuristic.state import PersonState
 
 # (fill, scarce days) tried in turn, the week with the fewest shortfalls wins: `fill` is the
 # share of a group's seats filled before another session opens; services offered on
@@ -30,7 +31,7 @@ class Greedy(BlockBuilder):
         super().__init__(wm, fill)
         self.scarce_days = scarce_days
 
-    def _leave_day(self, person: PersonState, day: int) -> list[Booked] | None:
+    def _leave_day(self, person: PersonState, day: int) -> list[DraftSession] | None:
         """Take the participant out of a day when every group there stays at its minimum."""
         sessions = [g for g in person.sessions if g.option.day == day]
         if any(g.pinned or (g.option.stype.is_group and len(g.members) <= g.option.stype.min_size)
@@ -226,7 +227,7 @@ class Greedy(BlockBuilder):
                     for g in [g for g in person.sessions if g.option.day == day and not g.pinned]:
                         self.drop(person, g)
 
-    def run(self, previous=None) -> list[Booked]:
+    def run(self, previous=None) -> list[DraftSession]:
         order = sorted(self.people.values(),
                        key=lambda ps: (len(ps.options), ps.p.track, ps.p.participant_id))
         self.place_pinned()

@@ -15,18 +15,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from iopsched.cpsat.draft import DraftSession
 from iopsched.cpsat.model import Option, WeekModel, effective_capacity
 from iopsched.domain import Participant, weekly_min_for
-
-
-@dataclass
-class Booked:
-    option: Option
-    staff: str
-    ci: int
-    members: list[str] = field(default_factory=list)
-    pinned: bool = False
-    co_staff: str | None = None  # the co-leader of a co-led type's session (issue 19)
 
 
 @dataclass
@@ -37,7 +28,7 @@ class PersonState:
     minutes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     type_day: Counter = field(default_factory=Counter)
     type_week: Counter = field(default_factory=Counter)
-    sessions: list[Booked] = field(default_factory=list)
+    sessions: list[DraftSession] = field(default_factory=list)
     start_slots: Counter = field(default_factory=Counter)
     need: dict[str, int] = field(default_factory=dict)  # session type -> weekly minimum (theirs)
     week_minutes: int = 0  # sum(minutes.values()), kept by WeekState
@@ -54,8 +45,8 @@ class WeekState:
         self.staff_minutes_day: Counter = Counter()
         self.staff_minutes_week: Counter = Counter()
         self.room_used: Counter = Counter()  # (class, day, slot) -> rooms in use
-        self.sessions: list[Booked] = []
-        self.open_at: dict[int, list[Booked]] = defaultdict(list)  # option index -> sessions
+        self.sessions: list[DraftSession] = []
+        self.open_at: dict[int, list[DraftSession]] = defaultdict(list)  # option index -> sessions
         self.staff = wm.program.staff_by_id()
         self._version = 0  # bumped whenever a leader or room is taken or freed
         self._open_cache: dict[int, tuple[int, bool]] = {}
@@ -195,15 +186,15 @@ class WeekState:
         self.staff_minutes_day[s, o.day] += sign * o.stype.minutes
         self.staff_minutes_week[s] += sign * o.stype.minutes
 
-    def reserve(self, o: Option, leader: str, ci: int, co_leader: str | None = None) -> Booked:
-        sess = Booked(o, leader, ci, co_staff=co_leader)
+    def reserve(self, o: Option, leader: str, ci: int, co_leader: str | None = None) -> DraftSession:
+        sess = DraftSession(o, leader, ci, co_staff=co_leader)
         self._take(sess)
         self.sessions.append(sess)
         self.open_at[o.index].append(sess)
         self._undo.append((self._unreserve, (sess,)))
         return sess
 
-    def _take(self, sess: Booked, sign: int = 1) -> None:
+    def _take(self, sess: DraftSession, sign: int = 1) -> None:
         """The session's leader, co-leader and room are busy (sign 1) or free (-1) for its slots."""
         self._version += 1
         o = sess.option
@@ -212,16 +203,16 @@ class WeekState:
         for k in range(o.length):
             self.room_used[sess.ci, o.day, o.slot + k] += sign
 
-    def _free(self, sess: Booked) -> None:
+    def _free(self, sess: DraftSession) -> None:
         self._take(sess, -1)
 
-    def _unreserve(self, sess: Booked) -> None:
+    def _unreserve(self, sess: DraftSession) -> None:
         """Undo `reserve` (the session is the last one reserved: undo runs newest first)."""
         self._free(sess)
         self.sessions.pop()
         self.open_at[sess.option.index].pop()
 
-    def open_session(self, o: Option, prefer: str | None = None) -> Booked | None:
+    def open_session(self, o: Option, prefer: str | None = None) -> DraftSession | None:
         pair = self.leaders_for(o, prefer)
         if pair is None:
             return None
@@ -233,14 +224,14 @@ class WeekState:
             return None
         return self.reserve(o, pair[0], ci, pair[1])
 
-    def close_session(self, sess: Booked) -> None:
+    def close_session(self, sess: DraftSession) -> None:
         at, at_option = self.sessions.index(sess), self.open_at[sess.option.index].index(sess)
         self._free(sess)
         del self.sessions[at]
         del self.open_at[sess.option.index][at_option]
         self._undo.append((self._reopen, (sess, at, at_option)))
 
-    def _reopen(self, sess: Booked, at: int, at_option: int) -> None:
+    def _reopen(self, sess: DraftSession, at: int, at_option: int) -> None:
         """Undo `close_session`: back in its place in both lists."""
         self._take(sess)
         self.sessions.insert(at, sess)
@@ -289,26 +280,26 @@ class WeekState:
         person.start_slots.clear()
         person.start_slots.update(starts)
 
-    def join(self, person: PersonState, sess: Booked) -> None:
+    def join(self, person: PersonState, sess: DraftSession) -> None:
         sess.members.append(person.p.participant_id)
         person.sessions.append(sess)
         self._enter(person, sess.option, 1)
         self._undo.append((self._unjoin, (person, sess)))
 
-    def _unjoin(self, person: PersonState, sess: Booked) -> None:
+    def _unjoin(self, person: PersonState, sess: DraftSession) -> None:
         """Undo `join` (the newest member and session: undo runs newest first)."""
         sess.members.pop()
         person.sessions.pop()
         self._enter(person, sess.option, -1)
 
-    def leave(self, person: PersonState, sess: Booked) -> None:
+    def leave(self, person: PersonState, sess: DraftSession) -> None:
         at_member, at_session = sess.members.index(person.p.participant_id), person.sessions.index(sess)
         del sess.members[at_member]
         del person.sessions[at_session]
         self._enter(person, sess.option, -1)
         self._undo.append((self._rejoin, (person, sess, at_member, at_session)))
 
-    def _rejoin(self, person: PersonState, sess: Booked, at_member: int, at_session: int) -> None:
+    def _rejoin(self, person: PersonState, sess: DraftSession, at_member: int, at_session: int) -> None:
         """Undo `leave`: back in its place in both lists."""
         sess.members.insert(at_member, person.p.participant_id)
         person.sessions.insert(at_session, sess)
@@ -331,17 +322,17 @@ class WeekState:
         person.type_day[o.stype.name, o.day] += sign
         person.type_week[o.stype.name] += sign
 
-    def drop(self, person: PersonState, sess: Booked) -> None:
+    def drop(self, person: PersonState, sess: DraftSession) -> None:
         """Take the participant out of a session; a session left empty is closed (unless pinned)."""
         self.leave(person, sess)
         if not sess.members and not sess.pinned:
             self.close_session(sess)
 
-    def held(self, person: PersonState, sess: Booked) -> bool:
+    def held(self, person: PersonState, sess: DraftSession) -> bool:
         """Is the participant pinned to this session (rule 8: they stay in it)?"""
         return sess.pinned and person.p.participant_id in self.pinned_people(sess)
 
-    def pinned_people(self, sess: Booked) -> set[str]:
+    def pinned_people(self, sess: DraftSession) -> set[str]:
         o = sess.option
         return {pid for pin in self.prog.pinned
                 if (pin.session_type, pin.day, pin.start, pin.staff_id) == (o.stype.name, o.day, o.start, sess.staff)

@@ -84,22 +84,7 @@ def anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[int
         if len(free) < min(size, len(wm.met)):  # nobody else shares their times: everyone
             free = set(wm.met)
         everyone = len(free) >= len(wm.met)
-        m = wm.model.clone()
-        copy = replace(wm, model=m)
-        keep = {pid: m.new_bool_var(f"keep_{pid}") for pid in sorted(anchored) if pid in free}
-        domains = m.proto.variables
-        for (pid, oi), a in wm.a.items():
-            if pid in keep:
-                m.add_implication(keep[pid], m.get_bool_var_from_proto_index(a.index)
-                                  if oi in anchored[pid] else ~m.get_bool_var_from_proto_index(a.index))
-            elif pid in anchored:  # kept: last week's attendance, fixed
-                domains[a.index].domain[0] = domains[a.index].domain[1] = int(oi in anchored[pid])
-        units = sum(unit_terms(wm, lambda v, m=m: m.get_int_var_from_proto_index(v.index)))
-        m.proto.clear_objective()
-        m.minimize((len(keep) + 1) * units + sum(1 - k for k in keep.values()))
-        hint_decisions(copy, state.values)
-        for i in forced:
-            domains[i].domain[0] = 1
+        copy, keep = _replanned(wm, anchored, free, forced, state)
         part = left if everyone else min(left, max(1.0, left / 3))
         solver, cp_status = run_cp_sat(copy, budget, settings, part, MetCallback(wm, progress))
         status = solver.status_name(cp_status)
@@ -123,3 +108,29 @@ def anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[int
             break
         size *= 2
     return status, note
+
+
+def _replanned(wm: WeekModel, anchored: dict[str, set[int]], free: set[str], forced: list[int],
+               state: BestWeek) -> tuple[WeekModel, dict[str, cp_model.IntVar]]:
+    """`anchored_most`'s model for one neighbourhood, on a copy of the model: the anchored
+    participants outside `free` keep last week's attendance (fixed), those in it have a `keep`
+    literal (exactly last week's week); the objective is the fewest shortfall units, then the
+    most kept; hinted with the best week; everyone in `forced` fully met. Returns the copy and
+    the `keep` literals by participant."""
+    m = wm.model.clone()
+    copy = replace(wm, model=m)
+    keep = {pid: m.new_bool_var(f"keep_{pid}") for pid in sorted(anchored) if pid in free}
+    domains = m.proto.variables
+    for (pid, oi), a in wm.a.items():
+        if pid in keep:
+            m.add_implication(keep[pid], m.get_bool_var_from_proto_index(a.index)
+                              if oi in anchored[pid] else ~m.get_bool_var_from_proto_index(a.index))
+        elif pid in anchored:  # kept: last week's attendance, fixed
+            domains[a.index].domain[0] = domains[a.index].domain[1] = int(oi in anchored[pid])
+    units = sum(unit_terms(wm, lambda v: m.get_int_var_from_proto_index(v.index)))
+    m.proto.clear_objective()
+    m.minimize((len(keep) + 1) * units + sum(1 - k for k in keep.values()))
+    hint_decisions(copy, state.values)
+    for i in forced:
+        domains[i].domain[0] = 1
+    return copy, keep

@@ -242,30 +242,7 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
     rr.on_better = improved
     cost = iteration_seconds(n)
     if few and not budget.deterministic:
-        # side by side: CP-SAT's local search on one core, ruin and recreate on the other;
-        # the first to meet everyone the bound allows stops the other
-        result: dict[str, str] = {}
-        beside = threading.Event()  # ruin and recreate runs: CP-SAT's searches take one core
-        beside.set()
-        thread = threading.Thread(
-            target=lambda: result.update(status=_cp_sat_search(wm, state, hopeless, budget, settings, seconds,
-                                                               progress, target, done,
-                                                               workers=lambda: 1 if beside.is_set() else None)),
-            name="cp-sat-stage1", daemon=True)
-        thread.start()
-        until = budget.clock() + SIDE_SHARE * seconds
-        rr.stop = lambda: done() or not thread.is_alive() or budget.clock() > until
-        # a patience of SIDE_PATIENCE moves: ruin and recreate improves in bursts a hundred moves
-        # apart (adolescent, large); once it stalls, CP-SAT's next searches get every core
-        # (planted, large: CP-SAT's neighbourhoods on two cores met everyone meetable in 13 s,
-        # on one beside ruin and recreate in 17-23 s)
-        rr.run(MAX_ITERATIONS * 10, patience=SIDE_PATIENCE)
-        beside.clear()
-        while thread.is_alive():
-            if done():
-                settings.stop_running()
-            thread.join(0.05)
-        return result.get("status", "")
+        return _side_by_side(wm, rr, state, hopeless, budget, settings, seconds, progress, target, done)
     rr_seconds = seconds * MEND_SHARE if few else 0.0
     if rr_seconds > 0:  # deterministic: in turn, a reckoned number of moves first
         rr.stop = done
@@ -275,6 +252,36 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
     if done():
         return ""
     return _cp_sat_search(wm, state, hopeless, budget, settings, seconds - rr_seconds, progress, target, done)
+
+
+def _side_by_side(wm: WeekModel, rr: RuinRecreate, state: BestWeek, hopeless: frozenset[str], budget: Budget,
+                  settings: SearchSettings, seconds: float, progress, target: int,
+                  done: Callable[[], bool]) -> str:
+    """`_mend_and_search` with a wall clock: CP-SAT's local search on one core, ruin and
+    recreate on the other; the first to meet everyone the bound allows stops the other.
+    Returns CP-SAT's status ('' if it did not run)."""
+    result: dict[str, str] = {}
+    beside = threading.Event()  # ruin and recreate runs: CP-SAT's searches take one core
+    beside.set()
+    thread = threading.Thread(
+        target=lambda: result.update(status=_cp_sat_search(wm, state, hopeless, budget, settings, seconds,
+                                                           progress, target, done,
+                                                           workers=lambda: 1 if beside.is_set() else None)),
+        name="cp-sat-stage1", daemon=True)
+    thread.start()
+    until = budget.clock() + SIDE_SHARE * seconds
+    rr.stop = lambda: done() or not thread.is_alive() or budget.clock() > until
+    # a patience of SIDE_PATIENCE moves: ruin and recreate improves in bursts a hundred moves
+    # apart (adolescent, large); once it stalls, CP-SAT's next searches get every core
+    # (planted, large: CP-SAT's neighbourhoods on two cores met everyone meetable in 13 s,
+    # on one beside ruin and recreate in 17-23 s)
+    rr.run(MAX_ITERATIONS * 10, patience=SIDE_PATIENCE)
+    beside.clear()
+    while thread.is_alive():
+        if done():
+            settings.stop_running()
+        thread.join(0.05)
+    return result.get("status", "")
 
 
 def _cp_sat_search(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], budget: Budget,

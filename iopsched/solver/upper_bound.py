@@ -28,11 +28,11 @@ from ortools.sat.python import cp_model
 from iopsched.cpsat.model import (
     Option,
     WeekModel,
-    add_participant,
     attendable,
     build_options,
     room_classes,
 )
+from iopsched.cpsat.participant import add_participant
 from iopsched.domain import Participant, Program, weekly_min_for
 
 # CP-SAT's deterministic time per participant model (each is solved in milliseconds; the cap

@@ -241,7 +241,7 @@ def _attendance_table(path: Path):
     Called after `read_schedule` has read and vetted the same file.
     """
     from iopsched.errors import InputError
-    from iopsched.workbook.tables import _table, norm, read_tables
+    from iopsched.workbook.tables import norm, read_tables, table_of_rows
 
     if path.is_dir() or path.suffix.lower() not in (".xlsx", ".xlsm"):
         return read_tables(path).get("attendance")
@@ -254,7 +254,7 @@ def _attendance_table(path: Path):
     try:
         for ws in wb.worksheets:
             if norm(ws.title) == "attendance":
-                return _table(str(path), ws.title, ws.iter_rows(values_only=True))
+                return table_of_rows(str(path), ws.title, ws.iter_rows(values_only=True))
     finally:
         wb.close()
     return None

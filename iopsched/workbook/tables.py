@@ -114,7 +114,7 @@ def _read_xlsx(path: Path) -> dict[str, Table]:
                 continue
             ws.reset_dimensions()  # read-only mode trusts the file's <dimension>; a wrong one cuts rows
             rows_iter = ws.iter_rows(values_only=True)
-            tables[norm(ws.title)] = _table(str(path), ws.title, rows_iter)
+            tables[norm(ws.title)] = table_of_rows(str(path), ws.title, rows_iter)
     except InputError:
         raise
     except Exception as exc:
@@ -181,14 +181,17 @@ def _read_csv_folder(folder: Path) -> dict[str, Table]:
             rows = list(csv.reader(io.StringIO(data, newline=""), delimiter=delimiter))  # \r, \n, \r\n
         except csv.Error as exc:
             raise InputError(f"{f}: cannot parse as CSV ({exc})") from None
-        tables[norm(f.stem)] = _table(str(f), f.stem, iter(rows))
+        tables[norm(f.stem)] = table_of_rows(str(f), f.stem, iter(rows))
     if not tables:
         raise InputError(f"{folder}: the folder holds no .csv files (one per sheet, e.g. Staff.csv)")
     _attach_notes(tables, notes)
     return tables
 
 
-def _table(file: str, sheet: str, rows_iter) -> Table:
+def table_of_rows(file: str, sheet: str, rows_iter) -> Table:
+    """One sheet's rows (the first is the header) as a Table: cells stripped, blank rows left
+    out; a sheet of more than MAX_ROWS rows (refused at the first row over, not walked to its
+    end) or a cell of more than MAX_CELL_CHARS characters is refused."""
     header: list[str] = []
     raw_header: list[str] = []
     rows: list[tuple[int, dict[str, object]]] = []
