@@ -24,7 +24,7 @@ test: $(STAMP)
 # the requirements bench (6 kinds x small, medium, large) then week-to-week stability:
 # about 15 minutes on 2 cores; benchmarks/README.md
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run --sample
+	$(BIN)/python -m benchmarks.run --sample --bounds 10
 	$(BIN)/python -m benchmarks.stability
 	$(BIN)/python -m benchmarks.admissions
 

@@ -84,6 +84,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("best_objective", "best known"),
     ("primal_gap", "primal gap"),
     ("gap_target", "gap target"),
+    ("bound_total", "lower bound"),
+    ("bound_ratio", "bound / best"),
     ("status", "status"),
     ("peak_mem_mb", "peak MB"),
     ("valid", "valid"),
@@ -106,9 +108,11 @@ def _number(value: object) -> bool:
 def solve_one(program_dir: Path, *, time_limit: float, deterministic: bool = False,
               workers: int | None = None, solver_seed: int | None = None,
               progress: bool = False, schedule_out: Path | None = None,
-              t0: float | None = None) -> dict:
+              t0: float | None = None, bound_s: float = 0.0) -> dict:
     """Read `program_dir/program.xlsx` (+ config.toml if present), solve, write the schedule,
-    then validate: one row. `t0` (time.monotonic()) is the command's start; default now."""
+    then validate: one row. `t0` (time.monotonic()) is the command's start; default now.
+    `bound_s` > 0: afterwards (not counted in the wall time) the bound per objective term
+    (`solver.term_bounds`, issue 16) given the week's stage 1, with that many seconds."""
     t0 = time.monotonic() if t0 is None else t0
     from iopsched.workbook.config import load_config
     from iopsched.workbook.reader import read_program
@@ -139,7 +143,8 @@ def solve_one(program_dir: Path, *, time_limit: float, deterministic: bool = Fal
     t1 = time.monotonic()
     violations = validate_schedule(program, schedule)
     validate_s = time.monotonic() - t1
-    return {
+    bounds = _term_bounds(program, schedule, bound_s, solver_seed) if bound_s > 0 else {}
+    return bounds | {
         "participants": len(program.participants),
         "staff": len(program.staff),
         "rooms": len(program.rooms),
@@ -192,13 +197,30 @@ def solve_one(program_dir: Path, *, time_limit: float, deterministic: bool = Fal
     }
 
 
+def _term_bounds(program, schedule, seconds: float, seed: int | None) -> dict:
+    """The bound per objective term given the week's stage 1 (who is fully met, its units)."""
+    from iopsched.solver.term_bounds import term_bounds
+
+    s = schedule.summary
+    unmet = {u.participant_id for u in schedule.unmet}
+    units = s.get("unmet_units")
+    b = term_bounds(program, met=[p.participant_id for p in program.participants if p.participant_id not in unmet],
+                    unmet_units=int(units) if _number(units) else 0,
+                    units_proven=s.get("unmet_units_status") == "OPTIMAL",
+                    units_lower_bound=int(s.get("unmet_units_lower_bound") or 0),
+                    time_limit=seconds, seed=seed or 0)
+    return {"bound_terms": dict(b.terms), "bound_total": b.total, "bound_s": round(b.seconds, 3),
+            "bound_proven_terms": list(b.proven)}
+
+
 def _child(args: argparse.Namespace, t0: float) -> int:
     result = Path(args.result)
     try:
         row = solve_one(Path(args.one), time_limit=args.time_limit,
                         deterministic=args.deterministic, workers=args.workers,
                         solver_seed=args.solver_seed, progress=args.progress,
-                        schedule_out=Path(args.schedule_out) if args.schedule_out else None, t0=t0)
+                        schedule_out=Path(args.schedule_out) if args.schedule_out else None, t0=t0,
+                        bound_s=args.bounds or 0.0)
         code = 0
     except BaseException:  # the parent reports the traceback
         row = {"status": "CRASH", "error": traceback.format_exc(), "valid": False}
@@ -319,7 +341,8 @@ def check_targets(row: dict) -> dict:
 def bench_one(kind: str, size: str, seed: int, limit: float, *, rooms: int | None = None,
               deterministic: bool = False, workers: int | None = None,
               solver_seed: int | None = None, progress: bool = False,
-              keep: Path | None = None, best: dict[str, best_known.Week] | None = None) -> dict:
+              keep: Path | None = None, best: dict[str, best_known.Week] | None = None,
+              bounds: float = 0.0) -> dict:
     """One kind, size and seed: generate, run in a child process, measure, check targets;
     with `best` (benchmarks.best_known), the primal gap against the best-known week."""
     row: dict = {"kind": kind, "size": size, "seed": seed, "time_limit_s": limit,
@@ -348,7 +371,9 @@ def bench_one(kind: str, size: str, seed: int, limit: float, *, rooms: int | Non
             argv += ["--solver-seed", str(solver_seed)]
         if progress:
             argv.append("--progress")
-        code, peak_mb, timed_out = run_child(argv, child_timeout(limit))
+        if bounds > 0:
+            argv += ["--bounds", str(bounds)]
+        code, peak_mb, timed_out = run_child(argv, child_timeout(limit) + 2 * bounds)
         if result.exists():
             row.update(json.loads(result.read_text(encoding="utf-8")))
         else:
@@ -367,6 +392,8 @@ def bench_one(kind: str, size: str, seed: int, limit: float, *, rooms: int | Non
             k = best_known.key(kind, size, seed, rooms)
             row.update(best_known.compare(row, best, k, fingerprint, best_known.found_by(row, deterministic)))
             row["gap_target"] = best_known.gap_target(row)
+            if _number(row.get("bound_total")) and _number(row.get("best_objective")) and row["best_objective"] > 0:
+                row["bound_ratio"] = round(min(1.0, row["bound_total"] / row["best_objective"]), 4)
         if keep is not None:
             dest = keep / f"{kind}-{size}-seed{seed}"
             shutil.rmtree(dest, ignore_errors=True)
@@ -394,7 +421,7 @@ def _cell(key: str, row: dict) -> str:
         return common.terms_text(value if isinstance(value, dict) else None)
     if value is None or value == "":
         return ""
-    if key in ("gap", "primal_gap") and _number(value):
+    if key in ("gap", "primal_gap", "bound_ratio") and _number(value):
         return f"{value:.2%}"
     if key == "valid":
         return "yes" if value else "NO"
@@ -514,7 +541,13 @@ def render_markdown(report: dict) -> str:
         + ", ".join(f"{v:.0%} {k}" for k, v in best_known.GAP_TARGETS.items()) + ". "
         f"Best-known weeks updated by this run: {report.get('best_updated', 0)}.",
         "",
-        "Objective terms, unweighted: value at the limit / best-known week's value.",
+        "`lower bound`: the weighted objective's bound given the run's stage 1 (`--bounds`, "
+        "solve --prove's models, docs/model.md section 14); `bound / best` = lower bound / "
+        "best known (issue 16's target: at least 90 % on the sample and small, 70 % on "
+        "medium and large).",
+        "",
+        "Objective terms, unweighted: value at the limit / best-known week's value / lb: the "
+        "term's lower bound (with `--bounds`).",
         "",
         terms_table(runs),
     ]
@@ -550,7 +583,7 @@ def run_benchmarks(kinds: Sequence[str], sizes: Sequence[str], seeds: Sequence[i
                    limits: dict[str, float], out: Path, *, rooms: int | None = None,
                    deterministic: bool = False, workers: int | None = None,
                    solver_seed: int | None = None, progress: bool = False, keep: bool = False,
-                   baseline: bool = True, command: str = "", sample: bool = False,
+                   baseline: bool = True, command: str = "", sample: bool = False, bounds: float = 0.0,
                    best_file: Path | None = best_known.FILE,
                    echo: Callable[[str], None] = print) -> dict:
     """Run every kind x size x seed (and the bundled sample first with `sample`), write the
@@ -574,7 +607,7 @@ def run_benchmarks(kinds: Sequence[str], sizes: Sequence[str], seeds: Sequence[i
         echo(f"[{i}/{len(plan)}] {kind} {size} seed {seed}: limit {limit:g} s ...")
         row = bench_one(kind, size, seed, limit, rooms=rooms, deterministic=deterministic,
                         workers=workers, solver_seed=solver_seed, progress=progress,
-                        keep=keep_dir, best=table)
+                        keep=keep_dir, best=table, bounds=bounds)
         if table is not None and best_file is not None and best_known.record(
                 table, row, best_known.found_by(row, deterministic)):
             best_known.save(table, best_file)
@@ -634,6 +667,9 @@ def parser() -> argparse.ArgumentParser:
                     help="best-known weeks compared against, and updated when a run beats one "
                          "(default benchmarks/best_known.json)")
     ap.add_argument("--no-best", action="store_true", help="no best-known comparison or update")
+    ap.add_argument("--bounds", type=common.positive(float),
+                    help="after each run (not in its wall time), the bound per objective term "
+                         "(solve --prove's model) with this many seconds (default: none)")
     # internal: the child process
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
@@ -680,7 +716,8 @@ def main(argv: Sequence[str] | None = None, t0: float | None = None) -> int:
                             deterministic=args.deterministic, workers=args.workers,
                             solver_seed=args.solver_seed, progress=args.progress,
                             keep=args.keep, command="python -m benchmarks.run " + " ".join(argv),
-                            sample=args.sample, best_file=None if args.no_best else args.best)
+                            sample=args.sample, best_file=None if args.no_best else args.best,
+                            bounds=args.bounds or 0.0)
     print()
     print(markdown_table(report["runs"], SHORT_COLUMNS))
     print()
