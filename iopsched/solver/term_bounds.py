@@ -29,7 +29,7 @@ Operations Research 2013):
 - The participant's own terms (routine, time and day preferences, continuity, services per
   day, the higher tier): each participant stage 1 fully met alone, on the options the full
   model gives them (`model.attendable`), with the model's own participant code
-  (`model.add_participant`: rules 1, 6, 7, their pins) and every requirement a hard
+  (`participant.add_participant`: rules 1, 6, 7, their pins) and every requirement a hard
   constraint; the other participants, group sizes, rooms and the other staff are dropped,
   and the primary therapist leads whatever they could lead. The least weighted sum of the
   participant's own terms bounds their share of the objective; the least of each term
@@ -58,7 +58,6 @@ from iopsched.cpsat.model import (
     Option,
     RoomClass,
     WeekModel,
-    add_participant,
     attendable,
     build_options,
     effective_capacity,
@@ -66,6 +65,7 @@ from iopsched.cpsat.model import (
     room_classes,
     slots_needed,
 )
+from iopsched.cpsat.participant import add_participant
 from iopsched.domain import Participant, Program, Staff, weekly_min_for
 from iopsched.schedule import Schedule
 from iopsched.solver.bounds import group_sessions_counted
@@ -73,7 +73,7 @@ from iopsched.solver.bounds import group_sessions_counted
 lsum = cp_model.LinearExpr.sum
 
 # the program's own terms, bounded by the group model and the staff count; every other term
-# but `unmet` and `stability` is a participant's own (added by `model.add_participant`)
+# but `unmet` and `stability` is a participant's own (added by `participant.add_participant`)
 PROGRAM_TERMS = ("group_sessions", "staff_balance")
 # of the bound's time, the share of the group sessions model (it runs first; the participant
 # models have the rest)
