@@ -198,7 +198,8 @@ def _term_bounds(program: Program, req: Requirements, budget: Budget, settings: 
     seconds = PROVE_SHARE * budget.left()
     tb = term_bounds(program, met=req.met, unmet_units=req.units, units_proven=req.units_proven,
                      units_lower_bound=req.lower_bound_units, previous=previous, time_limit=seconds,
-                     seed=settings.seed, deterministic=budget.deterministic, wm=req.wm)
+                     seed=settings.seed, deterministic=budget.deterministic, wm=req.wm,
+                     stop=settings.interrupted.is_set)
     budget.reckon(min(seconds, tb.reckoned))
     return TermBoundStats(tb.terms, tb.total, tb.proven, tb.seconds)
 

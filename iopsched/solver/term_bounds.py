@@ -48,7 +48,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -98,7 +98,8 @@ class TermBounds:
 
 def term_bounds(program: Program, *, met: Iterable[str], unmet_units: int, units_proven: bool,
                 units_lower_bound: int = 0, previous: Schedule | None = None, time_limit: float = 10.0,
-                seed: int = 0, deterministic: bool = False, wm: WeekModel | None = None) -> TermBounds:
+                seed: int = 0, deterministic: bool = False, wm: WeekModel | None = None,
+                stop: Callable[[], bool] | None = None) -> TermBounds:
     """The bound of every term given stage 1's result (see the module docstring).
 
     `met`: the participants stage 1 fully met; `unmet_units` its shortfall units,
@@ -106,8 +107,10 @@ def term_bounds(program: Program, *, met: Iterable[str], unmet_units: int, units
     any week has. `time_limit`: seconds for everything (deterministic: reckoned, so that
     the same input gives the same bound). `wm`: a model of the same program whose options
     and attendance variables are reused (else they are built). `previous`: last week's
-    schedule (the `stability` term, bounded by 0)."""
+    schedule (the `stability` term, bounded by 0). `stop()` true (Ctrl-C) ends it between two
+    models, with the bounds found so far."""
     t0 = time.monotonic()
+    stopped = stop or (lambda: False)
     budget = Budget(max(0.0, time_limit), deterministic, t0)
     weights = {t: w for t, w in program.rules.weights.items()}
     met_ids = frozenset(met)
@@ -136,13 +139,14 @@ def term_bounds(program: Program, *, met: Iterable[str], unmet_units: int, units
     # the group sessions first (the larger part where anything is known), for at most
     # GROUP_SHARE of the time: a proof hands the rest on to the participants
     t_groups = time.monotonic()
-    groups = _group_bound(program, options, classes, people, by_p, budget, seed, GROUP_SHARE)
+    groups = _group_bound(program, options, classes, [] if stopped() else people, by_p, budget, seed,
+                          GROUP_SHARE)
     bounds["group_sessions"] = groups.sessions
     bounds["staff_balance"] = _staff_bound(program, options, classes, people, groups.sessions, seed)
     if groups.proven:
         proven |= {"group_sessions", "staff_balance"}
     t_own = time.monotonic()
-    own = _participant_bounds(program, people, by_p, pins, weights, budget, seed)
+    own = _participant_bounds(program, people, by_p, pins, weights, budget, seed, stopped)
     bounds.update(own.terms)
     proven |= own.proven
 
@@ -170,7 +174,8 @@ class _Own:
 
 
 def _participant_bounds(program: Program, people: list[Participant], by_p: dict[str, list[Option]],
-                        pins: dict[str, set], weights: dict[str, int], budget: Budget, seed: int) -> _Own:
+                        pins: dict[str, set], weights: dict[str, int], budget: Budget, seed: int,
+                        stopped: Callable[[], bool]) -> _Own:
     """Each participant alone, for the rest of the budget: their least weighted own terms
     and the least of each own term. Participants not reached in time contribute 0."""
     own = _Own({}, 0, set(), 0, 0)
@@ -181,7 +186,7 @@ def _participant_bounds(program: Program, people: list[Participant], by_p: dict[
     # the most constrained first (fewest options): the likeliest to have a positive bound
     # when the time runs out before everyone is bounded
     for p in sorted(people, key=lambda p: len(by_p.get(p.participant_id, []))):
-        if budget.clock() >= until:
+        if budget.clock() >= until or stopped():
             complete = False
             break
         pid = p.participant_id
