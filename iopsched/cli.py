@@ -137,6 +137,9 @@ def solve(
     admit: bool = typer.Option(False, "--admit", help="admit referrals (sheet Referrals; also done whenever "
                                "the sheet has rows): the most by priority, nobody in care losing a "
                                "requirement; the rest to the Waitlist sheet"),
+    prove: bool = typer.Option(False, "--prove", help="after the requirements, bound each objective term on "
+                               "its own (a quarter of the time left at most) and write the bounds to the "
+                               "Summary as bound.<term>"),
 ) -> None:
     """Solve the week and write the timetable workbook (--time-limit: the command's wall clock)."""
     from iopsched import STARTED_AT
@@ -159,6 +162,7 @@ def solve(
             deterministic=True if deterministic else None,
             started_at=STARTED_AT,
             admit=admit,
+            prove=prove,
         )
     except IopschedError as exc:
         _fail(exc)

@@ -73,6 +73,17 @@ class PreferencesStats:
 
 
 @dataclass(frozen=True)
+class TermBoundStats:
+    """`--prove` (issue 16): a lower bound of each objective term given stage 1's result, from a
+    smaller model per part (`solver/term_bounds.py`)."""
+
+    terms: dict[str, int]  # term -> the least its unweighted value can be (bound.<term>)
+    total: int  # the least the weighted objective can be
+    proven_terms: tuple[str, ...]  # terms whose bound models all ended in optimality
+    seconds: float
+
+
+@dataclass(frozen=True)
 class RunStats:
     """How the run went: times, the model's size, the settings and versions."""
 
@@ -102,6 +113,7 @@ class SolveStats:
     run: RunStats
     weights: dict[str, int]
     week_to_week: dict[str, object] = field(default_factory=dict)  # with --previous: what changed
+    bounds: TermBoundStats | None = None  # with --prove: a bound per term
 
     @staticmethod
     def gap(objective: float | None, bound: float) -> object:
@@ -111,11 +123,12 @@ class SolveStats:
 
     def summary(self) -> dict[str, object]:
         """The Summary sheet's rows (key -> value), in order: the headline, stage 1, stage 2, how
-        the run went, each term's value and weight, the settings and versions, then what changed
-        since last week (with --previous)."""
+        the run went, each term's value and weight, each term's bound (with --prove), the settings
+        and versions, then what changed since last week (with --previous)."""
         gap = self.gap(self.preferences.objective, self.preferences.bound)
         return {**self._headline(gap), **self._requirements_rows(), **self._preferences_rows(gap),
-                **self._run_rows(), **self._term_rows(), **self._settings_rows(), **self.week_to_week}
+                **self._run_rows(), **self._term_rows(), **self._bound_rows(), **self._settings_rows(),
+                **self.week_to_week}
 
     def _headline(self, gap: object) -> dict[str, object]:
         p = self.preferences
@@ -184,6 +197,17 @@ class SolveStats:
         for term, weight in self.weights.items():
             s[f"objective.{term}"] = self.preferences.terms.get(term, 0)
             s[f"weight.{term}"] = weight
+        return s
+
+    def _bound_rows(self) -> dict[str, object]:
+        """With --prove: each term's bound (bound.<term>), their weighted total, the time and
+        the terms whose bound models all ended in optimality (none without --prove)."""
+        if self.bounds is None:
+            return {}
+        b = self.bounds
+        s: dict[str, object] = {f"bound.{term}": b.terms.get(term, 0) for term in self.weights}
+        s.update({"bound.total": b.total, "bound.seconds": round(b.seconds, 3),
+                  "bound.proven_terms": ", ".join(b.proven_terms)})
         return s
 
     def _settings_rows(self) -> dict[str, object]:

@@ -89,7 +89,7 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
               workers: int | None, seed: int | None, previous: Path | None = None, freeze: str | None = None,
               show_names: bool = False, progress: bool = True, week_of: str | None = None,
               suggest: bool = False, suggest_time_limit: float = 10.0, deterministic: bool | None = None,
-              started_at: float | None = None, admit: bool = False) -> int:
+              started_at: float | None = None, admit: bool = False, prove: bool = False) -> int:
     """`iopsched solve`. The time limit counts from `started_at` (the start of the command).
 
     Long on purpose: the command end to end (read, solve, suggest, write, print), each step a
@@ -122,7 +122,7 @@ def run_solve(*, workbook: Path, config: Path | None, output: Path, time_limit: 
     line = ProgressLine() if progress else None
     schedule = solve(program, time_limit=time_limit, workers=workers, seed=seed, progress=line,
                      previous=last_week, freeze=freeze, interruptible=True, deterministic=deterministic,
-                     started_at=started)
+                     started_at=started, prove=prove)
     if line:
         line.done()
     s = schedule.summary

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from iopsched.cpsat.model import WeekModel, effective_capacity, slots_needed
-from iopsched.domain import eligible, weekly_min_for
+from iopsched.cpsat.model import Option, RoomClass, WeekModel, effective_capacity, slots_needed
+from iopsched.domain import Participant, Program, eligible, weekly_min_for
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,10 @@ def counting_bound(wm: WeekModel) -> CountingBound:
     w = wm.program.rules.weights
     if w.get("unmet", 0) <= 0:
         return NO_BOUND
-    need = _group_sessions_needed(wm)
+    need = _group_sessions_needed(wm.program, wm.program.participants)
     if need is None:
         return NO_BOUND  # never fully met: the search reports the shortfall instead
-    groups = _groups(wm, need)
+    groups = _groups(wm.options, wm.classes, wm.a, need)
     if groups is None:
         return NO_BOUND
     peak = _busiest_leader(wm.program, groups, wm.slot_minutes)
@@ -61,12 +62,23 @@ def counting_bound(wm: WeekModel) -> CountingBound:
     return CountingBound(min(w["unmet"], total), groups, peak)
 
 
-def _group_sessions_needed(wm: WeekModel) -> dict[str, int] | None:
+def group_sessions_counted(program: Program, options: list[Option], classes: list[RoomClass],
+                           pairs: Iterable[tuple[str, int]], participants: Iterable[Participant]) -> int | None:
+    """The fewest group sessions, by counting, of a week fully meeting `participants` (some
+    of the program's), who may attend the options of `pairs` (participant id, option index);
+    the other participants are left out (`term_bounds`). None: no count."""
+    people = list(participants)
+    need = _group_sessions_needed(program, people)
+    ids = {p.participant_id for p in people}
+    return None if need is None else _groups(options, classes, [(pid, oi) for pid, oi in pairs if pid in ids], need)
+
+
+def _group_sessions_needed(prog: Program, participants: Iterable[Participant]) -> dict[str, int] | None:
     """Group sessions each participant attends in any week that meets their requirements
     (None: someone's hours no group can give)."""
-    prog, S = wm.program, wm.slot_minutes
+    S = prog.rules.slot_minutes
     need: dict[str, int] = {}
-    for p in prog.participants:
+    for p in participants:
         week = slots_needed(p.week_hours_min, S)
         days = min(p.days_max, len(prog.rules.days))
         services = sum(
@@ -82,7 +94,8 @@ def _group_sessions_needed(wm: WeekModel) -> dict[str, int] | None:
     return need
 
 
-def _groups(wm: WeekModel, need: dict[str, int]) -> int | None:
+def _groups(options: list[Option], classes: list[RoomClass], pairs: Iterable[tuple[str, int]],
+            need: dict[str, int]) -> int | None:
     """The fewest group sessions: per component of participants some group option could hold
     together, their sessions over the largest group's seats (and at least the most any one of
     them attends). None: a component needs groups and has none."""
@@ -95,8 +108,8 @@ def _groups(wm: WeekModel, need: dict[str, int]) -> int | None:
         return x
 
     first: dict[int, str] = {}
-    for (pid, oi) in sorted(wm.a):
-        if not wm.options[oi].stype.is_group:
+    for (pid, oi) in sorted(pairs):
+        if not options[oi].stype.is_group:
             continue
         if oi in first:
             parent[root(pid)] = root(first[oi])
@@ -104,8 +117,8 @@ def _groups(wm: WeekModel, need: dict[str, int]) -> int | None:
             first[oi] = pid
     capacity: dict[str, int] = defaultdict(int)
     for oi, pid in first.items():
-        o = wm.options[oi]
-        cap = max(effective_capacity(wm.classes[c], o.stype) for c in o.classes)
+        o = options[oi]
+        cap = max(effective_capacity(classes[c], o.stype) for c in o.classes)
         capacity[root(pid)] = max(capacity[root(pid)], cap)
     seats: dict[str, int] = defaultdict(int)
     most: dict[str, int] = defaultdict(int)  # a participant's sessions are distinct sessions

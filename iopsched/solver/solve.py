@@ -35,6 +35,7 @@ from iopsched.solver.progress import Progress, gap_of
 from iopsched.solver.stage_admissions import Admissions, admissions_stage, ranked
 from iopsched.solver.stage_preferences import Preferences, preferences_stage, stage_one_week
 from iopsched.solver.stage_requirements import Requirements, requirements_stage
+from iopsched.solver.term_bounds import term_bounds
 from iopsched.stats import (
     PreferencesStats,
     RequirementsStats,
@@ -42,10 +43,14 @@ from iopsched.stats import (
     SolveStats,
     Status,
     StoppedBy,
+    TermBoundStats,
 )
 from iopsched.validate import hard_rule_violations
 
 __all__ = ["Progress", "extract", "gap_of", "solve", "write_reserve"]
+
+# --prove: the term bounds may use this share of the time left after stage 1 (stage 2 the rest)
+PROVE_SHARE = 0.25
 
 
 def write_reserve(participants: int) -> float:
@@ -80,11 +85,14 @@ def solve(
     log: bool = False,
     deterministic: bool | None = None,
     started_at: float | None = None,
+    prove: bool = False,
 ) -> Schedule:
     """Solve the week. Always returns a Schedule (empty when no schedule was found).
 
     `started_at` (time.monotonic()) is when the command began: the limit counts from then.
-    `log`: CP-SAT's search log on the `iopsched.cpsat` logger (INFO); the library never prints."""
+    `log`: CP-SAT's search log on the `iopsched.cpsat` logger (INFO); the library never prints.
+    `prove`: after stage 1, bound each objective term on its own (`term_bounds`, at most
+    PROVE_SHARE of the time left) and write the bounds to the Summary (`bound.<term>`)."""
     started = time.monotonic() if started_at is None else started_at
     check_pinned(program)
     limit, n_workers, seed_ = solver_parameters(program, time_limit, workers, seed)
@@ -95,7 +103,8 @@ def solve(
 
     def work() -> Schedule | None:
         try:
-            return _stages(program, budget, settings, progress=progress, previous=previous, freeze=freeze)
+            return _stages(program, budget, settings, progress=progress, previous=previous, freeze=freeze,
+                           prove=prove)
         except PinnedConflict as exc:
             raise InputError(Problem(f"pinned session cannot run: {exc.why}", file=program.source_path,
                                      sheet="Pinned", row=exc.pin.row or None)) from None
@@ -108,14 +117,14 @@ def solve(
         relaxed = replace(program, rules=replace(program.rules, weights=weights))
         schedule = solve(relaxed, time_limit=time_limit, workers=workers, seed=seed, progress=progress,
                          previous=previous, freeze=None, interruptible=interruptible, log=log,
-                         deterministic=det, started_at=started)
+                         deterministic=det, started_at=started, prove=prove)
         schedule.summary["freeze"] = f"{freeze}: relaxed to a preference (the frozen assignments conflict)"
     return schedule
 
 
 def _stages(program: Program, budget: Budget, settings: SearchSettings, *,
             progress: Callable[[Progress], None] | None, previous: Schedule | None,
-            freeze: str | None) -> Schedule | None:
+            freeze: str | None, prove: bool = False) -> Schedule | None:
     """Stage 1, the admissions (with referrals), stage 2, the schedule and its Summary. None:
     --freeze made stage 2 infeasible."""
     req = requirements_stage(program, budget, settings, previous=previous, report=progress, extract=extract)
@@ -128,6 +137,9 @@ def _stages(program: Program, budget: Budget, settings: SearchSettings, *,
         week = program.admitting(adm.admitted)
     elif program.referrals:
         week = program.admitting(())
+    bounds = None
+    if prove and not settings.interrupted.is_set():
+        bounds = _term_bounds(week, req, budget, settings, previous)
     pref = None
     if not settings.interrupted.is_set():
         pref = preferences_stage(week, req, budget, settings, previous=previous, freeze=freeze,
@@ -149,7 +161,7 @@ def _stages(program: Program, budget: Budget, settings: SearchSettings, *,
         pref = stage_one_week(week, req, previous)
     # capacity reasons only where stage 1 proved that no schedule fully meets more participants
     schedule.unmet = unmet_rows(week, schedule, proven=req.proven, hopeless=_hopeless(req))
-    schedule.stats = _summary(week, budget, settings, req, pref, schedule, t1, previous, freeze)
+    schedule.stats = _summary(week, budget, settings, req, pref, schedule, t1, previous, freeze, bounds)
     schedule.summary = schedule.stats.summary()
     schedule.summary["hard_rule_violations"] = len(broken)
     if program.referrals:
@@ -179,6 +191,19 @@ def _admissions_summary(program: Program, week: Program, schedule: Schedule, adm
     })
 
 
+def _term_bounds(program: Program, req: Requirements, budget: Budget, settings: SearchSettings,
+                 previous: Schedule | None) -> TermBoundStats:
+    """--prove: the bound of each term given stage 1's result, in at most PROVE_SHARE of the
+    time left (deterministic runs reckon what it used, so that stage 2 repeats)."""
+    seconds = PROVE_SHARE * budget.left()
+    tb = term_bounds(program, met=req.met, unmet_units=req.units, units_proven=req.units_proven,
+                     units_lower_bound=req.lower_bound_units, previous=previous, time_limit=seconds,
+                     seed=settings.seed, deterministic=budget.deterministic, wm=req.wm,
+                     stop=settings.interrupted.is_set)
+    budget.reckon(min(seconds, tb.reckoned))
+    return TermBoundStats(tb.terms, tb.total, tb.proven, tb.seconds)
+
+
 def _hopeless(req: Requirements) -> frozenset[str]:
     """Participants whose own data proves them unmet (the bound)."""
     return frozenset(pid for pid, b in req.bound.participants.items() if not b.meetable)
@@ -186,11 +211,11 @@ def _hopeless(req: Requirements) -> frozenset[str]:
 
 def _summary(program: Program, budget: Budget, settings: SearchSettings, req: Requirements,
              pref: Preferences | None, schedule: Schedule, t1: float, previous: Schedule | None,
-             freeze: str | None) -> SolveStats:
+             freeze: str | None, bounds: TermBoundStats | None = None) -> SolveStats:
     """The solve's statistics (the Summary sheet is written from them)."""
     n = len(program.participants)
     fully_met = n - len({u.participant_id for u in schedule.unmet})
-    preferences = _preferences_stats(program, req, pref, fully_met == n)
+    preferences = _preferences_stats(program, req, pref, fully_met == n, bounds)
     status = (Status.OPTIMAL if req.units_proven and preferences.status == Status.OPTIMAL
               else Status.FEASIBLE if schedule.sessions or pref is not None or req.schedule.sessions
               else Status.UNKNOWN)
@@ -214,18 +239,19 @@ def _summary(program: Program, budget: Budget, settings: SearchSettings, req: Re
             week_to_week["freeze"] = freeze
     return SolveStats(status, requirements, preferences, _run_stats(program, budget, settings, req, pref,
                                                                     schedule, status),
-                      dict(program.rules.weights), week_to_week)
+                      dict(program.rules.weights), week_to_week, bounds)
 
 
 def _preferences_stats(program: Program, req: Requirements, pref: Preferences | None,
-                       everyone_met: bool) -> PreferencesStats:
+                       everyone_met: bool, bounds: TermBoundStats | None = None) -> PreferencesStats:
     """Stage 2's objective and its bound: CP-SAT's, the counting bound (when everyone is
-    met) and the unmet units' floor, the best of them; proven when the objective reaches it."""
+    met), the unmet units' floor and, with --prove, the sum of the term bounds, the best of
+    them; proven when the objective reaches it."""
     if pref is None:
         return PreferencesStats(Status.UNKNOWN, None, 0.0, 0.0, 0, 0.0, 0, 0, False, {})
     unmet_floor = program.rules.weights.get("unmet", 0) * req.lower_bound_units
     counted = pref.counting_bound if everyone_met else 0
-    bound = max(pref.cp_sat_bound, counted, unmet_floor)
+    bound = max(pref.cp_sat_bound, counted, unmet_floor, bounds.total if bounds is not None else 0)
     status = Status.OPTIMAL if pref.status == "OPTIMAL" or pref.objective <= bound + 1e-9 else Status(pref.status)
     return PreferencesStats(status, pref.objective, bound, pref.cp_sat_bound, counted, pref.seconds, pref.solutions,
                             pref.polish_iterations, bool(pref.skipped), pref.terms)
