@@ -136,7 +136,10 @@ def compare(row: dict, table: dict[str, Week], k: str, fingerprint: str, found_b
         out["beats_best"] = True
         return out
     gap = primal_gap(week, best)
-    out["primal_gap"] = round(gap, 6) if gap is not None else "stage 1 behind"
+    if gap is not None:
+        out["primal_gap"] = round(gap, 6)
+    else:  # a new best stage 1 (the week replaces the best known), or behind it
+        out["primal_gap"] = "stage 1 ahead" if week.rank()[:2] < best.rank()[:2] else "stage 1 behind"
     out["beats_best"] = week.rank() < best.rank()
     return out
 

@@ -584,11 +584,12 @@ def run_benchmarks(kinds: Sequence[str], sizes: Sequence[str], seeds: Sequence[i
                    deterministic: bool = False, workers: int | None = None,
                    solver_seed: int | None = None, progress: bool = False, keep: bool = False,
                    baseline: bool = True, command: str = "", sample: bool = False, bounds: float = 0.0,
-                   best_file: Path | None = best_known.FILE,
+                   best_file: Path | None = None,
                    echo: Callable[[str], None] = print) -> dict:
     """Run every kind x size x seed (and the bundled sample first with `sample`), write the
     reports into `out`, return the report. `best_file`: the best-known weeks compared
-    against and updated when a run beats one (None: neither)."""
+    against and updated when a run beats one (None, the default of the library call: neither;
+    the command line's default is benchmarks/best_known.json)."""
     started = datetime.now().replace(microsecond=0)
     t0 = time.monotonic()
     out = Path(out)
@@ -711,7 +712,7 @@ def main(argv: Sequence[str] | None = None, t0: float | None = None) -> int:
     sizes = args.sizes or list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     seeds = args.seeds or list(DEFAULT_SEEDS)
     limits = {s: args.time_limit if args.time_limit is not None else DEFAULT_LIMITS[s]
-              for s in (*sizes, "sample")}
+              for s in (*sizes, *(("sample",) if args.sample else ()))}
     report = run_benchmarks(kinds, sizes, seeds, limits, args.out, rooms=args.rooms,
                             deterministic=args.deterministic, workers=args.workers,
                             solver_seed=args.solver_seed, progress=args.progress,

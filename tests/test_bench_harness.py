@@ -152,8 +152,15 @@ def test_one_run_in_a_child_writes_the_reports(monkeypatch, tmp_path):
     out = tmp_path / "results"
     (out).mkdir()
     (out / "latest.png").write_bytes(b"old plot")
+    # a best-known week of the same program, far worse than any run: the run replaces it
+    from benchmarks import best_known
+
+    fingerprint = best_known.program_fingerprint(tiny("planted", "small", 1, tmp_path / "same"))
+    best_file = tmp_path / "best.json"
+    worse = best_known.Week(0, 10**6, 10.0**9, {"unmet": 10**6}, fingerprint, {"limit_s": 1})
+    best_known.save({"planted-small-1": worse}, best_file)
     report = bench.run_benchmarks(["planted"], ["small"], [1], {"small": 2.0}, out, workers=1,
-                                  baseline=False, echo=lambda _: None)
+                                  baseline=False, echo=lambda _: None, best_file=best_file, bounds=2.0)
 
     data = json.loads((out / "latest.json").read_text(encoding="utf-8"))
     stamped = [p for p in out.glob("*.json") if p.name != "latest.json"]
@@ -173,6 +180,13 @@ def test_one_run_in_a_child_writes_the_reports(monkeypatch, tmp_path):
     assert row["planted"] == 1 and row["planted_check"].startswith("planted but met: P99")
     assert row["target"].startswith("MISS") and "planted" in row["target"]
     assert set(row["objective_terms"]) >= {"unmet", "routine"}
+    # issue 16: the best known compared against and replaced, the bound per term after the run
+    assert row["best_objective"] == 10.0**9 and row["beats_best"] is True
+    assert row["primal_gap"] == "stage 1 ahead"  # fewer units than the old week: a new stage 1
+    new = best_known.load(best_file)["planted-small-1"]
+    assert new.objective == row["objective"] and new.fully_met == row["participants_fully_met"]
+    assert report["best_updated"] == 1
+    assert 0 <= row["bound_total"] <= row["objective"] and row["bound_terms"]["unmet"] >= 0
 
     md = (out / "latest.md").read_text(encoding="utf-8")
     header = next(line for line in md.splitlines() if line.startswith("| kind | size"))
