@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from iopsched.cpsat.model import Option, RoomClass, WeekModel, effective_capacity, slots_needed
@@ -94,12 +94,12 @@ def _group_sessions_needed(prog: Program, participants: Iterable[Participant]) -
     return need
 
 
-def _groups(options: list[Option], classes: list[RoomClass], pairs: Iterable[tuple[str, int]],
-            need: dict[str, int]) -> int | None:
-    """The fewest group sessions: per component of participants some group option could hold
-    together, their sessions over the largest group's seats (and at least the most any one of
-    them attends). None: a component needs groups and has none."""
-    parent = {pid: pid for pid in need}
+def group_components(options: list[Option], people: Iterable[str],
+                     pairs: Iterable[tuple[str, int]]) -> tuple[Callable[[str], str], dict[int, str]]:
+    """Participants linked by a group option they could both attend (union-find over the
+    (participant, option index) pairs, in the order given): the root of each participant's
+    component, and each group option's first possible attendee (so its component)."""
+    parent = {pid: pid for pid in people}
 
     def root(x: str) -> str:
         while parent[x] != x:
@@ -108,13 +108,22 @@ def _groups(options: list[Option], classes: list[RoomClass], pairs: Iterable[tup
         return x
 
     first: dict[int, str] = {}
-    for (pid, oi) in sorted(pairs):
+    for (pid, oi) in pairs:
         if not options[oi].stype.is_group:
             continue
         if oi in first:
             parent[root(pid)] = root(first[oi])
         else:
             first[oi] = pid
+    return root, first
+
+
+def _groups(options: list[Option], classes: list[RoomClass], pairs: Iterable[tuple[str, int]],
+            need: dict[str, int]) -> int | None:
+    """The fewest group sessions: per component of participants some group option could hold
+    together, their sessions over the largest group's seats (and at least the most any one of
+    them attends). None: a component needs groups and has none."""
+    root, first = group_components(options, need, sorted(pairs))
     capacity: dict[str, int] = defaultdict(int)
     for oi, pid in first.items():
         o = options[oi]

@@ -68,7 +68,7 @@ from iopsched.cpsat.model import (
 from iopsched.cpsat.participant import add_participant
 from iopsched.domain import Participant, Program, Staff, weekly_min_for
 from iopsched.schedule import Schedule
-from iopsched.solver.bounds import group_sessions_counted
+from iopsched.solver.bounds import group_components, group_sessions_counted
 
 lsum = cp_model.LinearExpr.sum
 
@@ -400,22 +400,8 @@ class _SessionsModel:
     def components(self, pairs: dict[str, list[Option]]) -> None:
         """Participants linked by a group option they could both attend; each group option
         belongs to the component of its possible attendees."""
-        parent: dict[str, str] = {pid: pid for pid in pairs}
-
-        def root(x: str) -> str:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        first: dict[int, str] = {}
-        for pid in sorted(pairs):
-            for o in pairs[pid]:
-                if o.stype.is_group:
-                    if o.index in first:
-                        parent[root(pid)] = root(first[o.index])
-                    else:
-                        first[o.index] = pid
+        root, first = group_components(self.options, pairs,
+                                       [(pid, o.index) for pid in sorted(pairs) for o in pairs[pid]])
         self.component = {oi: root(pid) for oi, pid in first.items()}
 
     def participant(self, p: Participant, opts: list[Option]) -> None:
