@@ -58,17 +58,19 @@ from iopsched.cpsat.model import (
     Option,
     RoomClass,
     WeekModel,
-    attendable,
-    build_options,
     effective_capacity,
     high_tier,
-    room_classes,
     slots_needed,
 )
-from iopsched.cpsat.participant import add_participant
 from iopsched.domain import Participant, Program, Staff, weekly_min_for
 from iopsched.schedule import Schedule
 from iopsched.solver.bounds import group_components, group_sessions_counted
+from iopsched.solver.upper_bound import (
+    alone_model,
+    options_by_participant,
+    pins_by_participant,
+    requirements_signature,
+)
 
 lsum = cp_model.LinearExpr.sum
 
@@ -112,19 +114,11 @@ def term_bounds(program: Program, *, met: Iterable[str], unmet_units: int, units
     t0 = time.monotonic()
     stopped = stop or (lambda: False)
     budget = Budget(max(0.0, time_limit), deterministic, t0)
-    weights = {t: w for t, w in program.rules.weights.items()}
+    weights = dict(program.rules.weights)
     met_ids = frozenset(met)
-    if wm is not None and wm.program is program:
-        options, classes = wm.options, wm.classes
-        pairs = [(pid, options[oi]) for pid, oi in wm.a]
-    else:
-        classes = room_classes(program)
-        options = build_options(program, classes)
-        pairs = [(p.participant_id, o) for p, o in attendable(program, options)]
-    by_p: dict[str, list[Option]] = defaultdict(list)
-    for pid, o in pairs:
-        by_p[pid].append(o)
-    pins = _pins_by_participant(program)
+    options, classes, by_p = options_by_participant(program, wm if wm is not None and wm.program is program
+                                                    else None)
+    pins = pins_by_participant(program)
 
     bounds: dict[str, int] = dict.fromkeys(weights, 0)
     proven: set[str] = set()
@@ -212,11 +206,10 @@ def _own_terms(weights: dict[str, int]) -> list[str]:
 
 
 def _signature(program: Program, p: Participant, opts: list[Option], pins: set) -> tuple:
-    """Participants with equal signatures have equal single-participant models."""
-    return (tuple(o.index for o in opts), p.days_min, p.days_max, p.day_hours_min, p.day_hours_max,
-            p.week_hours_min, p.week_hours_max, tuple(weekly_min_for(p, t) for t in program.session_types),
-            tuple(sorted(pins)), p.preferred_time, tuple(sorted(p.preferred_days)), p.primary_therapist,
-            high_tier(program.rules, p))
+    """Participants with equal signatures have equal single-participant models: the same
+    requirements (`upper_bound`) and the same preferences."""
+    return (*requirements_signature(program, p, opts, pins), p.preferred_time, tuple(sorted(p.preferred_days)),
+            p.primary_therapist, high_tier(program.rules, p))
 
 
 def _alone(program: Program, p: Participant, opts: list[Option], pins: set, weights: dict[str, int],
@@ -224,19 +217,8 @@ def _alone(program: Program, p: Participant, opts: list[Option], pins: set, weig
     """(least weighted sum of p's own terms, least of each own term, the terms not proven)
     for p alone with every requirement met."""
     pid = p.participant_id
-    m = cp_model.CpModel()
-    wm = WeekModel(program, m, opts, [], slot_minutes=program.rules.slot_minutes, grid_open=program.rules.open)
-    wm.terms = {name: [] for name in weights}
-    by_day: dict[tuple[str, int], list[Option]] = defaultdict(list)
-    for o in opts:
-        wm.a[pid, o.index] = m.new_bool_var(f"a_{o.index}")
-        by_day[pid, o.day].append(o)
-        if (o.stype.name, o.day, o.start) in pins:
-            m.add(wm.a[pid, o.index] == 1)  # rule 8: a pinned session of theirs
-        if p.primary_therapist in o.staff:
-            # leaders relaxed: the primary therapist leads whatever they could lead
-            wm.y[o.index, p.primary_therapist] = m.new_bool_var(f"y_{o.index}")
-    add_participant(wm, p, by_day, preferences=True)
+    wm = alone_model(program, p, opts, pins, preferences=True, terms=weights)
+    m = wm.model
     for _req, _day, var in wm.shortfalls.get(pid, []):
         m.add(var == 0)  # stage 1 fully met them: stage 2 keeps it
     terms = {t: wm.terms.get(t, []) for t in _own_terms(weights)}
@@ -257,11 +239,8 @@ def _alone(program: Program, p: Participant, opts: list[Option], pins: set, weig
     m.clear_assumptions()
     m.minimize(sum(weights[t] * lsum(exprs) for t, exprs in terms.items()))
     status, solver = _solve_small(m, budget, until, seed)
-    if status == cp_model.OPTIMAL:
-        weighted = round(solver.objective_value)
-    elif status == cp_model.FEASIBLE:
-        weighted = max(0, math.ceil(solver.best_objective_bound - 1e-6))
-    else:  # not solved in time, or (never expected) infeasible: nothing is claimed
+    weighted = _least(status, solver)
+    if weighted is None:  # not solved in time, or (never expected) infeasible: nothing is claimed
         return 0, {}, set(terms)
     values = {t: round(sum(solver.value(e) for e in exprs)) for t, exprs in terms.items()}
     least: dict[str, int] = {}
@@ -272,15 +251,20 @@ def _alone(program: Program, p: Participant, opts: list[Option], pins: set, weig
             continue
         m.minimize(lsum(exprs))
         status_t, solver_t = _solve_small(m, budget, until, seed)
-        if status_t == cp_model.OPTIMAL:
-            least[t] = round(solver_t.objective_value)
-        elif status_t == cp_model.FEASIBLE:
-            least[t] = max(0, math.ceil(solver_t.best_objective_bound - 1e-6))
-            open_terms.add(t)
-        else:
-            least[t] = 0
+        least[t] = _least(status_t, solver_t) or 0
+        if status_t != cp_model.OPTIMAL:
             open_terms.add(t)
     return weighted, least, open_terms
+
+
+def _least(status: cp_model.CpSolverStatus, solver: cp_model.CpSolver) -> int | None:
+    """The least value of a minimisation the solve proves: its optimum, or the bound of a
+    search stopped by its limit (rounded up, at least 0); None when it found nothing."""
+    if status == cp_model.OPTIMAL:
+        return round(solver.objective_value)
+    if status == cp_model.FEASIBLE:
+        return max(0, math.ceil(solver.best_objective_bound - 1e-6))
+    return None
 
 
 def _solve_small(m: cp_model.CpModel, budget: Budget, until: float,
@@ -299,14 +283,6 @@ def _solve_small(m: cp_model.CpModel, budget: Budget, until: float,
     status = solver.solve(m)
     budget.charge(solver, variables, seconds)
     return status, solver
-
-
-def _pins_by_participant(program: Program) -> dict[str, set[tuple[str, int, int]]]:
-    pins: dict[str, set[tuple[str, int, int]]] = defaultdict(set)
-    for pin in program.pinned:
-        for pid in pin.participants:
-            pins[pid].add((pin.session_type, pin.day, pin.start))
-    return pins
 
 
 # --- group sessions: staff identity relaxed ------------------------------------------------
@@ -354,12 +330,7 @@ def _group_bound(program: Program, options: list[Option], classes: list[RoomClas
     budget.configure(solver, seconds, variables)
     status = solver.solve(m)
     budget.charge(solver, variables, seconds)
-    if status == cp_model.OPTIMAL:
-        found = round(solver.objective_value)
-    elif status == cp_model.FEASIBLE:
-        found = max(0, math.ceil(solver.best_objective_bound - 1e-6))
-    else:
-        found = 0
+    found = _least(status, solver) or 0
     return _Groups(max(found, counted), status == cp_model.OPTIMAL, found, counted,
                    solver.status_name(status))
 
@@ -571,11 +542,7 @@ def _staff_bound(program: Program, options: list[Option], classes: list[RoomClas
     prm.catch_sigint_signal = False
     prm.max_deterministic_time = MODEL_DETERMINISTIC_LIMIT
     status = solver.solve(m)
-    if status == cp_model.OPTIMAL:
-        return round(solver.objective_value)
-    if status == cp_model.FEASIBLE:
-        return max(0, math.ceil(solver.best_objective_bound - 1e-6))
-    return 0  # (infeasible: the hours cannot carry the work; nothing is claimed)
+    return _least(status, solver) or 0  # (infeasible: the hours cannot carry the work; nothing is claimed)
 
 
 def _most_minutes(s: Staff) -> int | None:

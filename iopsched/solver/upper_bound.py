@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from iopsched.cpsat.model import (
     Option,
+    RoomClass,
     WeekModel,
     attendable,
     build_options,
@@ -81,19 +83,8 @@ def requirements_bound(program: Program, wm: WeekModel | None = None,
     `only`: the participants to schedule alone; the others are known to be meetable (a
     week meeting them was found), so their own optimum is 0."""
     t0 = time.monotonic()
-    if wm is None:
-        options = build_options(program, room_classes(program))
-        pairs = [(p.participant_id, o) for p, o in attendable(program, options)]
-    else:
-        options = wm.options
-        pairs = [(pid, options[oi]) for pid, oi in wm.a]
-    by_p: dict[str, list[Option]] = defaultdict(list)
-    for pid, o in pairs:
-        by_p[pid].append(o)
-    pinned_to: dict[str, set[tuple[str, int, int]]] = defaultdict(set)
-    for pin in program.pinned:
-        for pid in pin.participants:
-            pinned_to[pid].add((pin.session_type, pin.day, pin.start))
+    _options, _classes, by_p = options_by_participant(program, wm)
+    pinned_to = pins_by_participant(program)
 
     solved: dict[tuple, tuple[int, bool]] = {}
     out: dict[str, ParticipantBound] = {}
@@ -103,7 +94,7 @@ def requirements_bound(program: Program, wm: WeekModel | None = None,
             out[pid] = ParticipantBound(pid, 0, True)
             continue
         opts = sorted(by_p.get(pid, []), key=lambda o: o.index)
-        key = _signature(program, p, opts, pinned_to.get(pid, set()))
+        key = requirements_signature(program, p, opts, pinned_to.get(pid, set()))
         if key not in solved:
             solved[key] = _solve_alone(program, p, opts, pinned_to.get(pid, set()))
         units, proven = solved[key]
@@ -111,18 +102,49 @@ def requirements_bound(program: Program, wm: WeekModel | None = None,
     return RequirementsBound(out, time.monotonic() - t0, len(solved))
 
 
-def _signature(program: Program, p: Participant, opts: list[Option], pins: set) -> tuple:
-    """Participants with equal signatures have equal single-participant models."""
+def options_by_participant(program: Program, wm: WeekModel | None = None
+                           ) -> tuple[list[Option], list[RoomClass], dict[str, list[Option]]]:
+    """The week's options, room classes and each participant's attendable options: those of
+    `wm` (its attendance variables) when given, else built from the program."""
+    if wm is None:
+        classes = room_classes(program)
+        options = build_options(program, classes)
+        pairs = [(p.participant_id, o) for p, o in attendable(program, options)]
+    else:
+        options, classes = wm.options, wm.classes
+        pairs = [(pid, options[oi]) for pid, oi in wm.a]
+    by_p: dict[str, list[Option]] = defaultdict(list)
+    for pid, o in pairs:
+        by_p[pid].append(o)
+    return options, classes, by_p
+
+
+def pins_by_participant(program: Program) -> dict[str, set[tuple[str, int, int]]]:
+    """participant id -> the (session type, day, start) of the Pinned sessions naming them."""
+    pinned_to: dict[str, set[tuple[str, int, int]]] = defaultdict(set)
+    for pin in program.pinned:
+        for pid in pin.participants:
+            pinned_to[pid].add((pin.session_type, pin.day, pin.start))
+    return pinned_to
+
+
+def requirements_signature(program: Program, p: Participant, opts: list[Option], pins: set) -> tuple:
+    """Participants with equal signatures have equal single-participant requirement models."""
     return (tuple(o.index for o in opts), p.days_min, p.days_max, p.day_hours_min, p.day_hours_max,
             p.week_hours_min, p.week_hours_max,
             tuple(weekly_min_for(p, t) for t in program.session_types), tuple(sorted(pins)))
 
 
-def _solve_alone(program: Program, p: Participant, opts: list[Option], pins: set) -> tuple[int, bool]:
-    """(fewest shortfall units, proven) for p scheduled alone."""
+def alone_model(program: Program, p: Participant, opts: list[Option], pins: set, *, preferences: bool,
+                terms: Iterable[str] = ()) -> WeekModel:
+    """The week of p alone: an attendance variable per option, their pins kept (rule 8), and
+    the model's own participant part (rules 1, 6, 7, the requirements as soft minimums, with
+    `preferences` their preference terms, the primary therapist then leading whatever they
+    could lead). `terms`: the objective terms collected (in `wm.terms`) from the start."""
     m = cp_model.CpModel()
     wm = WeekModel(program, m, opts, [], slot_minutes=program.rules.slot_minutes,
                    grid_open=program.rules.open)
+    wm.terms = {name: [] for name in terms}
     by_day: dict[tuple[str, int], list[Option]] = defaultdict(list)
     pid = p.participant_id
     for o in opts:
@@ -130,7 +152,17 @@ def _solve_alone(program: Program, p: Participant, opts: list[Option], pins: set
         by_day[pid, o.day].append(o)
         if (o.stype.name, o.day, o.start) in pins:
             m.add(wm.a[pid, o.index] == 1)  # rule 8: a pinned session of theirs
-    add_participant(wm, p, by_day, preferences=False)
+        if preferences and p.primary_therapist in o.staff:
+            # leaders relaxed: the primary therapist leads whatever they could lead
+            wm.y[o.index, p.primary_therapist] = m.new_bool_var(f"y_{o.index}")
+    add_participant(wm, p, by_day, preferences=preferences)
+    return wm
+
+
+def _solve_alone(program: Program, p: Participant, opts: list[Option], pins: set) -> tuple[int, bool]:
+    """(fewest shortfall units, proven) for p scheduled alone."""
+    wm = alone_model(program, p, opts, pins, preferences=False)
+    m, pid = wm.model, p.participant_id
     units = wm.terms.get("unmet", [])
     if not units:
         return 0, True
