@@ -119,9 +119,9 @@ def primal_gap(week: Week, best: Week) -> float | None:
     return (week.objective - best.objective) / best.objective
 
 
-def compare(row: dict, table: dict[str, Week], k: str, fingerprint: str, found_by: dict) -> dict:
+def compare(row: dict, table: dict[str, Week], k: str, fingerprint: str) -> dict:
     """The row's fields against the best known (and whether the run beats it)."""
-    week = week_of(row, fingerprint, found_by)
+    week = week_of(row, fingerprint, {})  # (how it was found is recorded by `record`)
     best = table.get(k)
     if best is not None and best.fingerprint != fingerprint:
         best = None  # another program under the same key (the generator changed)

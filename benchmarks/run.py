@@ -390,7 +390,7 @@ def bench_one(kind: str, size: str, seed: int, limit: float, *, rooms: int | Non
         if best is not None:
             fingerprint = best_known.program_fingerprint(folder / "program.xlsx")
             k = best_known.key(kind, size, seed, rooms)
-            row.update(best_known.compare(row, best, k, fingerprint, best_known.found_by(row, deterministic)))
+            row.update(best_known.compare(row, best, k, fingerprint))
             row["gap_target"] = best_known.gap_target(row)
             if _number(row.get("bound_total")) and _number(row.get("best_objective")) and row["best_objective"] > 0:
                 row["bound_ratio"] = round(min(1.0, row["bound_total"] / row["best_objective"]), 4)

@@ -40,30 +40,30 @@ def test_primal_gap_on_stage_two_only_when_stage_one_matches():
 def test_compare_and_record_keep_the_better_week():
     table = {"mix-small-1": _week(objective=100)}
     worse = _row(objective=120.0)
-    worse.update(best_known.compare(worse, table, "mix-small-1", "f", {}))
+    worse.update(best_known.compare(worse, table, "mix-small-1", "f"))
     assert worse["primal_gap"] == 0.2 and worse["beats_best"] is False
     assert best_known.gap_target(worse) == "MISS"  # small: at most 5 %
     assert not best_known.record(table, worse, {})
     assert table["mix-small-1"].objective == 100
     better = _row(objective=96.0)
-    better.update(best_known.compare(better, table, "mix-small-1", "f", {}))
+    better.update(best_known.compare(better, table, "mix-small-1", "f"))
     assert better["beats_best"] is True and best_known.gap_target(better) == "ok"
     assert best_known.record(table, better, {"limit_s": 10})
     assert table["mix-small-1"].objective == 96.0 and table["mix-small-1"].found_by == {"limit_s": 10}
     # a run fully meeting fewer never replaces a week, however low its objective
     fewer = _row(met=19, objective=5.0)
-    fewer.update(best_known.compare(fewer, table, "mix-small-1", "f", {}))
+    fewer.update(best_known.compare(fewer, table, "mix-small-1", "f"))
     assert fewer["primal_gap"] == "stage 1 behind" and not best_known.record(table, fewer, {})
     # an invalid schedule counts for nothing
     broken = _row(objective=1.0, valid=False)
-    broken.update(best_known.compare(broken, table, "mix-small-1", "f", {}))
+    broken.update(best_known.compare(broken, table, "mix-small-1", "f"))
     assert "primal_gap" not in broken and not best_known.record(table, broken, {})
 
 
 def test_another_program_under_the_same_key_is_not_compared(tmp_path: Path):
     table = {"mix-small-1": _week(objective=10, fingerprint="old")}
     row = _row(objective=500.0)
-    row.update(best_known.compare(row, table, "mix-small-1", "new", {}))
+    row.update(best_known.compare(row, table, "mix-small-1", "new"))
     assert "best_objective" not in row and row["beats_best"] is True
     assert best_known.record(table, row, {})
     path = tmp_path / "best.json"
@@ -92,7 +92,7 @@ def test_the_repository_table_covers_the_bench_programs():
 
 def test_the_report_shows_the_gap_and_the_terms():
     row = _row(objective=120.0)
-    row.update(best_known.compare(row, {"mix-small-1": _week(objective=100)}, "mix-small-1", "f", {}))
+    row.update(best_known.compare(row, {"mix-small-1": _week(objective=100)}, "mix-small-1", "f"))
     row["gap_target"] = best_known.gap_target(row)
     report = {"runs": [row], "started": "2026-12-03T10:00:00", "wall_seconds": 1.0, "command": "x",
               "machine": {"cpus": 2, "platform": "p", "python": "3", "ortools": "9", "iopsched": "0",
