@@ -604,7 +604,7 @@ def run_benchmarks(kinds: Sequence[str], sizes: Sequence[str], seeds: Sequence[i
     table = best_known.load(best_file) if best_file is not None else None
     updated = 0
     for i, (kind, size, seed) in enumerate(plan, start=1):
-        limit = limits.get(size, DEFAULT_LIMITS["small"])
+        limit = limits.get(size, DEFAULT_LIMITS[size])
         echo(f"[{i}/{len(plan)}] {kind} {size} seed {seed}: limit {limit:g} s ...")
         row = bench_one(kind, size, seed, limit, rooms=rooms, deterministic=deterministic,
                         workers=workers, solver_seed=solver_seed, progress=progress,
