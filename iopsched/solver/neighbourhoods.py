@@ -34,9 +34,19 @@ def large(wm: WeekModel) -> bool:
     return len(wm.a) > NEIGHBOURHOOD_MIN_ATTENDANCES
 
 
+def first_size(n: int) -> int:
+    """Participants re-planned at once at first, of `n`."""
+    return min(NEIGHBOURHOOD_MAX, max(NEIGHBOURHOOD_MIN, int(NEIGHBOURHOOD_SHARE * n)))
+
+
+def whole(wm: WeekModel) -> bool:
+    """A small program: its first neighbourhood is every participant."""
+    return first_size(len(wm.met)) >= len(wm.met)
+
+
 def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], budget: Budget,
                     settings: SearchSettings, seconds: float, progress, target: int, closed: list[int],
-                    workers: Workers = None) -> str:
+                    workers: Workers = None, after_grid: bool = False) -> str:
     """CP-SAT's local search on neighbourhoods of a large program: some participants still
     short (the `chosen`) and those whose sessions fall in the times they are free are
     re-planned, the chosen and whoever of the others was fully met required fully met;
@@ -45,12 +55,16 @@ def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
     the greedy week's grid, `closed`) and only those already met required, the objective
     meeting what it can of the chosen, and the neighbourhoods after one that met more that
     way are tried that way too; after both fail, fewer participants are chosen (others next
-    time) and the neighbourhood grows."""
+    time) and the neighbourhood grows. `after_grid`: the whole model's search on the grid
+    has just failed; where a neighbourhood is the whole program (a small one), its first try
+    would repeat that search, so the searches start with the second try."""
     n = len(state.everyone)
-    size = min(NEIGHBOURHOOD_MAX, max(NEIGHBOURHOOD_MIN, int(NEIGHBOURHOOD_SHARE * n)))
+    size = first_size(n)
     status = ""
     take = max(1, size // 4)
-    failures = 0
+    # (mix, small, seed 7: the grid's search failed for 4 s, the first try then for 4.7 s
+    # more, and the second met the last 3 participants in 1.5 s)
+    failures = 1 if after_grid and size >= n else 0
     spent = 0.0  # seconds charged to the neighbourhoods (at least ATTEMPT_SECONDS each)
     while spent < seconds - 0.5 and not settings.interrupted.is_set() and len(state.met) < target:
         attempt = budget.clock()

@@ -24,6 +24,7 @@ from dataclasses import replace
 from iopsched import __version__
 from iopsched.analysis.conflicts import check_pinned
 from iopsched.analysis.explain import unmet_rows
+from iopsched.analysis.requirements import shortfalls
 from iopsched.analysis.waitlist import free_seats_text, waitlist
 from iopsched.cpsat.budget import Budget, SearchSettings
 from iopsched.cpsat.extract import extract
@@ -159,8 +160,11 @@ def _stages(program: Program, budget: Budget, settings: SearchSettings, *,
     if broken and sessions is not req.schedule.sessions and not hard_rule_violations(week, req.schedule):
         schedule, broken = Schedule(sessions=list(req.schedule.sessions)), []
         pref = stage_one_week(week, req, previous)
-    # capacity reasons only where stage 1 proved that no schedule fully meets more participants
-    schedule.unmet = unmet_rows(week, schedule, proven=req.proven, hopeless=_hopeless(req))
+    # capacity reasons only where it is proven that no schedule fully meets more participants:
+    # by stage 1, or by the final week reaching the bound (stage 2 may meet the last ones)
+    short = {s.participant_id for s in shortfalls(week, schedule)}
+    proven = req.proven or len(week.participants) - len(short) >= req.upper_bound_fully_met
+    schedule.unmet = unmet_rows(week, schedule, proven=proven, hopeless=_hopeless(req))
     schedule.stats = _summary(week, budget, settings, req, pref, schedule, t1, previous, freeze, bounds)
     schedule.summary = schedule.stats.summary()
     schedule.summary["hard_rule_violations"] = len(broken)
@@ -216,14 +220,19 @@ def _summary(program: Program, budget: Budget, settings: SearchSettings, req: Re
     n = len(program.participants)
     fully_met = n - len({u.participant_id for u in schedule.unmet})
     preferences = _preferences_stats(program, req, pref, fully_met == n, bounds)
-    status = (Status.OPTIMAL if req.units_proven and preferences.status == Status.OPTIMAL
+    # the requirements of the final week: stage 2 keeps stage 1's and may meet more (stage 1
+    # stopped short of the bound; stage 2's model, from its week, met the last ones)
+    proven = fully_met >= req.upper_bound_fully_met
+    units = pref.terms.get("unmet", req.units) if pref is not None else req.units
+    units_proven = proven and units <= req.lower_bound_units
+    status = (Status.OPTIMAL if units_proven and preferences.status == Status.OPTIMAL
               else Status.FEASIBLE if schedule.sessions or pref is not None or req.schedule.sessions
               else Status.UNKNOWN)
     requirements = RequirementsStats(
-        status=Status(req.status), participants=n, fully_met=fully_met,
-        upper_bound_fully_met=req.upper_bound_fully_met, units=req.units,
+        status=Status.OPTIMAL if proven else Status.FEASIBLE, participants=n, fully_met=fully_met,
+        upper_bound_fully_met=req.upper_bound_fully_met, units=units,
         units_lower_bound=req.lower_bound_units,
-        units_status=Status.OPTIMAL if req.units_proven else Status.FEASIBLE, method=req.method, seconds=t1,
+        units_status=Status.OPTIMAL if units_proven else Status.FEASIBLE, method=req.method, seconds=t1,
         found_seconds=req.found_seconds, bound_models=req.bound.models, bound_seconds=req.bound.seconds,
         cp_sat_status=req.cp_status,
         capacity_fully_met=req.capacity.fully_met_max if req.capacity is not None else None,

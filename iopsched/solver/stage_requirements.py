@@ -59,7 +59,7 @@ from iopsched.schedule import Schedule
 from iopsched.solver.anchored import anchored
 from iopsched.solver.best_week import BestWeek, MetCallback, complete_the_hint, local_search, met_of
 from iopsched.solver.capacity_bound import CapacityBound, capacity_bound
-from iopsched.solver.neighbourhoods import fewer_units, grid_closed, large, neighbourhoods
+from iopsched.solver.neighbourhoods import fewer_units, grid_closed, large, neighbourhoods, whole
 from iopsched.solver.progress import Progress
 from iopsched.solver.upper_bound import RequirementsBound, requirements_bound
 
@@ -67,8 +67,11 @@ from iopsched.solver.upper_bound import RequirementsBound, requirements_bound
 REQUIREMENTS_SHARE = 0.85
 # of stage 1's CP-SAT time, the share the satisfaction form gets before the weighted form
 SATISFACTION_SHARE = 0.85
-# of CP-SAT's local search, the share on the greedy week's grid of group start times
+# of CP-SAT's local search, the share on the greedy week's grid of group start times; a small
+# program, whose neighbourhoods are the whole model at any start time, less (mix, small, seed
+# 7, deterministic 10 s: 18/20 fully met with 0.5, 20/20 with 0.25 and 0.1)
 GRID_SHARE = 0.5
+GRID_SHARE_SMALL = 0.2
 # week to week: of the local searches' time, the share of the attempt that keeps last week's
 # attendances for everyone they still fit
 ANCHOR_SHARE = 0.3
@@ -314,11 +317,12 @@ def _cp_sat_search(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
     # medium programs, deterministic 10 s: planted seed 1 46/55, adolescent seed 3 54/60;
     # neighbourhoods met all 18, docs/model.md 10)
     if left() > 0.5:  # (after large neighbourhoods little is left: loading the model alone takes 2 s)
-        status = local_search(wm, state, required, grid, left() * GRID_SHARE if grid else left(), budget,
+        share = GRID_SHARE_SMALL if whole(wm) else GRID_SHARE
+        status = local_search(wm, state, required, grid, left() * share if grid else left(), budget,
                                settings, progress, target, workers=workers)
     if not done() and left() > 0.5:
         status = neighbourhoods(wm, state, hopeless, budget, settings, left(), progress, target, grid,
-                                 workers=workers)
+                                 workers=workers, after_grid=True)
     return status
 
 
