@@ -64,7 +64,7 @@ def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
     take = max(1, size // 4)
     # (mix, small, seed 7: the grid's search failed for 4 s, the first try then for 4.7 s
     # more, and the second met the last 3 participants in 1.5 s)
-    failures = 1 if after_grid and size >= n else 0
+    failures = 1 if after_grid and whole(wm) else 0
     spent = 0.0  # seconds charged to the neighbourhoods (at least ATTEMPT_SECONDS each)
     while spent < seconds - 0.5 and not settings.interrupted.is_set() and len(state.met) < target:
         attempt = budget.clock()

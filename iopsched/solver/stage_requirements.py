@@ -124,10 +124,6 @@ class Requirements:
         """... and no schedule meeting as many has fewer shortfall units."""
         return self.proven and self.units <= self.lower_bound_units
 
-    @property
-    def status(self) -> str:
-        return "OPTIMAL" if self.proven else "FEASIBLE"
-
 
 def requirements_stage(program: Program, budget: Budget, settings: SearchSettings, *,
                        previous: Schedule | None = None,
