@@ -227,24 +227,39 @@ def test_a_neighbourhood_holds_the_short_and_those_in_their_times():
 
 @pytest.mark.slow
 def test_neighbourhoods_meet_a_packed_program(kinds_dir, monkeypatch):
-    """The neighbourhood search of large programs, forced on a small one: it meets everyone."""
+    """The neighbourhood search of large programs, forced on a small one: it meets everyone.
+    Each neighbourhood is tried open first (any start time, from a complete week, CP-SAT
+    without its presolve: the strict try first met no one in most neighbourhoods of
+    adolescent large), and once the neighbourhoods have met everyone the bounds allow,
+    stage 1 runs no search on the whole model (prescriber large: 3 s spent after that)."""
     import iopsched.solver.neighbourhoods as stages
+    import iopsched.solver.stage_requirements as stage1
 
     monkeypatch.setattr(stages, "NEIGHBOURHOOD_MIN_ATTENDANCES", 0)
     monkeypatch.setattr(stages, "NEIGHBOURHOOD_MIN", 8)
-    calls = []
-    real = stages.local_search  # a spy on the search it wraps
+    calls: list[dict] = []
+    whole_model: list[int] = []
+    real = stages.local_search  # spies on the search the neighbourhoods and stage 1 wrap
 
-    def spy(*args, **kw):
-        calls.append(len(kw.get("fixed", ())))
+    def spy(wm, state, required, closed, *args, **kw):
+        calls.append({"fixed": len(kw.get("fixed", ())), "closed": len(closed),
+                      "complete": kw.get("complete"), "presolve": kw.get("presolve", True)})
+        return real(wm, state, required, closed, *args, **kw)
+
+    def whole_spy(*args, **kw):
+        whole_model.append(1)
         return real(*args, **kw)
 
     monkeypatch.setattr(stages, "local_search", spy)
+    monkeypatch.setattr(stage1, "local_search", whole_spy)
     program = _kind(kinds_dir, "evening", "small", 1)
     schedule = solve(program, time_limit=20, workers=2, seed=0, deterministic=True)
     s = schedule.summary
-    assert calls and calls[0] > 0  # a neighbourhood: the others' attendance fixed
+    assert calls and calls[0]["fixed"] > 0  # a neighbourhood: the others' attendance fixed
+    assert calls[0] == {"fixed": calls[0]["fixed"], "closed": 0, "complete": True, "presolve": False}
     assert s["participants_fully_met"] == s["upper_bound_fully_met"] == len(program.participants)
+    assert s["requirements_method"] == "cp-sat"  # the neighbourhoods met them
+    assert whole_model == []
     assert validate_schedule(program, schedule) == []
 
 

@@ -174,7 +174,7 @@ Workers = int | Callable[[], int | None] | None
 
 
 def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds: float, callback=None, *,
-               workers: Workers = None, local_search: bool = False,
+               workers: Workers = None, local_search: bool = False, presolve: bool = True,
                subsolvers: tuple[str, ...] = ()) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
     solver = cp_model.CpSolver()
     p = solver.parameters
@@ -196,6 +196,10 @@ def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds:
     p.cp_model_probing_level = 0
     p.symmetry_level = 0
     p.max_presolve_iterations = 1
+    # `presolve=False`: a neighbourhood, most variables fixed: presolving the whole model took
+    # 2 of the 4 s a neighbourhood gets, and the local search finds more on the model as it is
+    # (adolescent, large, a neighbourhood of 52: 1-4 left short after 6 s presolved, 0-1 not)
+    p.cp_model_presolve = presolve
     # interleaved search: CP-SAT's portfolio (LNS around the hint, full searches) on few cores,
     # repeatable on a deterministic budget
     p.interleave_search = True

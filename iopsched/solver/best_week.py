@@ -53,21 +53,22 @@ class BestWeek:
 def local_search(wm: WeekModel, state: BestWeek, required: list[str], closed: list[int], seconds: float,
                   budget: Budget, settings: SearchSettings, progress, target: int,
                   fixed: Sequence[tuple[int, int]] = (), workers: Workers = None,
-                  complete: bool = False, portfolio: bool = False) -> str:
+                  complete: bool = False, portfolio: bool = False, presolve: bool = True) -> str:
     """CP-SAT's local search with every `required` participant fully met (hard), the `closed`
     leader variables at 0 and the `fixed` (variable index, value) pairs fixed; it stops at
     the first week meeting `target` participants. `complete`: the best week's hint is first
     made complete (when it holds under these constraints), so that the search starts from a
     solution and only improves it (without: prescriber, large, 124 fully met stayed 124 for
     17 s; with: 131). `portfolio`: CP-SAT's complete search instead (a small model that it
-    may solve to the optimum)."""
+    may solve to the optimum). `presolve`: CP-SAT's presolve (off where most variables are
+    fixed, `run_cp_sat`)."""
     forced = [wm.met[pid].index for pid in required]
     hint_decisions(wm, state.values)  # the best week so far: most of it holds
     with wm.narrowed(at_least_one=forced, at_most_zero=closed, fixed=fixed):
         if complete:  # the hint made a complete week: the local search starts from a solution
             seconds = complete_the_hint(wm, budget, seconds, at_most=2.0)
         solver, status = run_cp_sat(wm, budget, settings, seconds, MetCallback(wm, progress, stop_at=target),
-                                    local_search=not portfolio, workers=workers)
+                                    local_search=not portfolio, workers=workers, presolve=presolve)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         met, units = met_of(solver, wm)
         state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat")

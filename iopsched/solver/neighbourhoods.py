@@ -46,25 +46,26 @@ def whole(wm: WeekModel) -> bool:
 
 def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], budget: Budget,
                     settings: SearchSettings, seconds: float, progress, target: int, closed: list[int],
-                    workers: Workers = None, after_grid: bool = False) -> str:
-    """CP-SAT's local search on neighbourhoods of a large program: some participants still
-    short (the `chosen`) and those whose sessions fall in the times they are free are
-    re-planned, the chosen and whoever of the others was fully met required fully met;
-    everyone else keeps their week (their attendance fixed). After a neighbourhood that finds
-    nothing, it is tried again with group sessions at any start time (the first try keeps
-    the greedy week's grid, `closed`) and only those already met required, the objective
-    meeting what it can of the chosen, and the neighbourhoods after one that met more that
-    way are tried that way too; after both fail, fewer participants are chosen (others next
-    time) and the neighbourhood grows. `after_grid`: the whole model's search on the grid
-    has just failed; where a neighbourhood is the whole program (a small one), its first try
-    would repeat that search, so the searches start with the second try."""
+                    workers: Workers = None) -> str:
+    """CP-SAT's local search on neighbourhoods: some participants still short (the `chosen`)
+    and those whose sessions fall in the times they are free are re-planned; everyone else
+    keeps their week (their attendance fixed). Each neighbourhood is tried first open: group
+    sessions at any start time, only those already fully met required, from the best week
+    made complete, the objective meeting what it can of the chosen. After an open try that
+    finds nothing, the same neighbourhood strict: every chosen participant required too, on
+    the greedy week's grid (`closed`); after both fail, fewer participants are chosen (others
+    next time) and the neighbourhood grows. Where most variables are fixed, CP-SAT runs
+    without its presolve (`run_cp_sat`)."""
     n = len(state.everyone)
     size = first_size(n)
     status = ""
     take = max(1, size // 4)
-    # (mix, small, seed 7: the grid's search failed for 4 s, the first try then for 4.7 s
-    # more, and the second met the last 3 participants in 1.5 s)
-    failures = 1 if after_grid and whole(wm) else 0
+    # open first (it was strict first until 12-03): the strict try met no one in most
+    # neighbourhoods after the first (adolescent, large: 3 of 4 neighbourhoods, 4.5 s each),
+    # and repeated the grid's search where a neighbourhood is the whole program (mix, small,
+    # seed 7: 4.7 s for nothing; the open try met the last 3 in 1.5 s). Open first, presolve
+    # off: every kind at large, seeds 1-3, met everyone the bounds allow at 30 s (docs/model.md 10)
+    failures = 0
     spent = 0.0  # seconds charged to the neighbourhoods (at least ATTEMPT_SECONDS each)
     while spent < seconds - 0.5 and not settings.interrupted.is_set() and len(state.met) < target:
         attempt = budget.clock()
@@ -76,30 +77,28 @@ def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
         chosen = (short[offset:] + short[:offset])[:k]
         free = neighbourhood(wm, state, chosen, size)
         fixed = [(var.index, state.values.value(var)) for (pid, _oi), var in wm.a.items() if pid not in free]
-        # first try: every chosen participant required, on the grid; after a failure, the
-        # same neighbourhood at any start time with only those already met required and the
-        # objective (most fully met) doing the rest, so that some of the chosen can be met
-        # where all of them cannot (adolescent, large: 106 -> 120 fully met in 30 s)
-        first = failures % 2 == 0
-        required = [pid for pid in free if pid in state.met or (first and pid in chosen)]
+        # open: only those already met required, so that some of the chosen can be met where
+        # all of them cannot (adolescent, large: 106 -> 120 fully met in 30 s); strict: every
+        # chosen participant required, on the grid
+        strict = failures % 2 == 1
+        required = [pid for pid in free if pid in state.met or (strict and pid in chosen)]
         before = len(state.met)
         left = seconds - spent
         part = min(left, max(NEIGHBOURHOOD_SECONDS, NEIGHBOURHOOD_SLICE * left))
-        status = local_search(wm, state, required, closed if first else [], part, budget,
+        status = local_search(wm, state, required, closed if strict else [], part, budget,
                                settings, progress, min(target, before + len(chosen)), fixed=fixed,
-                               workers=workers, complete=not first)
+                               workers=workers, complete=not strict, presolve=not fixed)
         # an attempt counts at least ATTEMPT_SECONDS: one that CP-SAT settles at once (no
         # week, in about no deterministic time) would otherwise repeat without end when
         # --deterministic (a small program whose short participants no neighbourhood can meet)
         spent += max(ATTEMPT_SECONDS, budget.clock() - attempt)
         if len(state.met) <= before:
             failures += 1
-            if failures % 2 == 0:
+            if failures % 2 == 0:  # open and strict both failed: fewer chosen, a larger neighbourhood
                 take = max(1, take // 2)
                 size = min(n, int(size * 1.3))
-        # after a second try that met more, the next neighbourhood is tried the same way: the
-        # first try (every chosen required, on the grid) had failed there and mostly fails again
-        # (adolescent large: 4 s of 8 per neighbourhood spent on first tries that found nothing)
+        elif strict:
+            failures += 1  # the next neighbourhood is tried open first again
     return status
 
 

@@ -69,8 +69,10 @@ REQUIREMENTS_SHARE = 0.85
 SATISFACTION_SHARE = 0.85
 # of CP-SAT's local search, the share on the greedy week's grid of group start times; a small
 # program, whose neighbourhoods are the whole model at any start time, less (mix, small, seed
-# 7, deterministic 10 s: 18/20 fully met with 0.5, 20/20 with 0.25 and 0.1)
-GRID_SHARE = 0.5
+# 7, deterministic 10 s: 18/20 fully met with 0.5, 20/20 with 0.25 and 0.1). A medium program's
+# grid search meets everyone in 1.2-2.6 s (prescriber, medium, seed 4, 6 CP-SAT seeds); 0.5
+# gave it 2.4 s at --time-limit 10 and left 44-52 of 60 met in 2 of 6 runs, 0.65 in none of 6
+GRID_SHARE = 0.65
 GRID_SHARE_SMALL = 0.2
 # week to week: of the local searches' time, the share of the attempt that keeps last week's
 # attendances for everyone they still fit
@@ -312,13 +314,15 @@ def _cp_sat_search(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
     # (the whole model at every start time instead stayed at the greedy week on 3 of 18
     # medium programs, deterministic 10 s: planted seed 1 46/55, adolescent seed 3 54/60;
     # neighbourhoods met all 18, docs/model.md 10)
-    if left() > 0.5:  # (after large neighbourhoods little is left: loading the model alone takes 2 s)
+    # (after large neighbourhoods little is left: loading the model alone takes 2 s; and once
+    # they met everyone the bounds allow, nothing: prescriber, large, 3 s spent after that)
+    if not done() and left() > 0.5:
         share = GRID_SHARE_SMALL if whole(wm) else GRID_SHARE
         status = local_search(wm, state, required, grid, left() * share if grid else left(), budget,
                                settings, progress, target, workers=workers)
     if not done() and left() > 0.5:
         status = neighbourhoods(wm, state, hopeless, budget, settings, left(), progress, target, grid,
-                                 workers=workers, after_grid=True)
+                                 workers=workers)
     return status
 
 
