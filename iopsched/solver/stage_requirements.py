@@ -290,8 +290,8 @@ def _cp_sat_search(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
                    workers: Workers = None) -> str:
     """CP-SAT's local search on the required form: a large program in neighbourhoods first;
     then on the greedy week's grid of group start times (a smaller model, and a week whose
-    groups keep a routine), then in neighbourhoods (a few more participants at a time, at any
-    start time after a failure). Returns CP-SAT's last status."""
+    groups keep a routine), then in neighbourhoods (a few more participants at a time, any
+    start time first). Returns CP-SAT's last status."""
     start = budget.clock()
 
     def left() -> float:
