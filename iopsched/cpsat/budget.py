@@ -196,7 +196,7 @@ def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds:
     p.cp_model_probing_level = 0
     p.symmetry_level = 0
     p.max_presolve_iterations = 1
-    # `presolve=False`: a neighbourhood, most variables fixed: presolving the whole model took
+    # `presolve=False`: a neighbourhood, the others' attendance fixed: presolving the whole model took
     # 2 of the 4 s a neighbourhood gets, and the local search finds more on the model as it is
     # (adolescent, large, a neighbourhood of 52: 1-4 left short after 6 s presolved, 0-1 not)
     p.cp_model_presolve = presolve

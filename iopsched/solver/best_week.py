@@ -60,8 +60,8 @@ def local_search(wm: WeekModel, state: BestWeek, required: list[str], closed: li
     made complete (when it holds under these constraints), so that the search starts from a
     solution and only improves it (without: prescriber, large, 124 fully met stayed 124 for
     17 s; with: 131). `portfolio`: CP-SAT's complete search instead (a small model that it
-    may solve to the optimum). `presolve`: CP-SAT's presolve (off where most variables are
-    fixed, `run_cp_sat`)."""
+    may solve to the optimum). `presolve`: CP-SAT's presolve (off for a neighbourhood,
+    where some participants' attendance is fixed: `run_cp_sat`)."""
     forced = [wm.met[pid].index for pid in required]
     hint_decisions(wm, state.values)  # the best week so far: most of it holds
     with wm.narrowed(at_least_one=forced, at_most_zero=closed, fixed=fixed):

@@ -54,8 +54,8 @@ def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
     made complete, the objective meeting what it can of the chosen. After an open try that
     finds nothing, the same neighbourhood strict: every chosen participant required too, on
     the greedy week's grid (`closed`); after both fail, fewer participants are chosen (others
-    next time) and the neighbourhood grows. Where most variables are fixed, CP-SAT runs
-    without its presolve (`run_cp_sat`)."""
+    next time) and the neighbourhood grows. Whenever a neighbourhood fixes anyone's
+    attendance (one smaller than the program), CP-SAT runs without its presolve (`run_cp_sat`)."""
     n = len(state.everyone)
     size = first_size(n)
     status = ""
