@@ -274,6 +274,9 @@ class Rules:
     travel_buffer_minutes: int = 30
     max_gap_minutes: int = 30
     day_services_min: int | None = None
+    # week to week (--previous): a participant fully met last week keeps that week exactly
+    # while it can still run; the others are planned around them (README, "Week to week")
+    keep_met_weeks: bool = True
     levels: dict[str, Level] = field(default_factory=dict, hash=False, compare=False)
     weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS), hash=False, compare=False)
     solver: SolverSettings = SolverSettings()

@@ -72,9 +72,20 @@ def _stab_row(**kw) -> dict:
 def test_stability_target_line_and_report(tmp_path):
     ok = _stab_row()
     bad = _stab_row(kind="evening", others_changed=2, others_changed_ids=["P001", "P007"],
-                    others_changed_any=3)
+                    others_changed_any=3, solver_changed=2, solver_changed_ids=["P001", "P007"])
     err = stability.check_target({"error": "RuntimeError: boom"})
     assert (ok["target"], bad["target"], err) == ("PASS", "MISS: others changed", "MISS: error")
+    # one moved where stage 1 proved that keeping every week is infeasible: unavoidable; the
+    # same move without the proof is a miss; a week that cannot run again (put down to the
+    # input by the Summary, not to the solver) is unavoidable
+    proven = "18 of 19 weeks kept: 1 of the 7 re-planned around 1 changed had to move (the fewest possible)"
+    moved = {"others_changed": 1, "others_changed_ids": ["P003"], "solver_changed": 1,
+             "solver_changed_ids": ["P003"]}
+    assert _stab_row(**moved, stage1=proven)["target"] == "UNAVOIDABLE: the fewest possible moved"
+    assert _stab_row(**moved, stage1=proven.replace("possible", "in that neighbourhood"))["target"] \
+        == "MISS: others changed"
+    assert _stab_row(others_changed=2, others_changed_ids=["P003", "P004"], solver_changed=0,
+                     solver_changed_ids=[])["target"] == "UNAVOIDABLE: their sessions cannot run again"
     assert "0 other fully met participants' weeks changed" in stability.line(ok)
     assert stability.line({"kind": "mix", "size": "small", "seed": 1,
                            "error": "RuntimeError: boom"}).endswith("error RuntimeError: boom")

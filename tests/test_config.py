@@ -114,6 +114,12 @@ day_services_min = 3
     )
 
 
+def test_keep_met_weeks_defaults_to_true_and_reads_false():
+    assert Rules().keep_met_weeks is True
+    assert rules_from_dict({}).keep_met_weeks is True
+    assert rules_from_dict({"keep_met_weeks": False}).keep_met_weeks is False
+
+
 def test_day_services_min_zero_is_no_preference():
     assert rules_from_dict({"day_services_min": 0}).day_services_min is None
 
@@ -190,6 +196,8 @@ def test_unknown_key(raw, parts):
         ({"travel_buffer_minutes": -5}, "travel_buffer_minutes", "a whole number of minutes >= 0"),
         ({"max_gap_minutes": [30]}, "max_gap_minutes", "a whole number"),
         ({"day_services_min": 2.5}, "day_services_min", "a whole number >= 0"),
+        ({"keep_met_weeks": "yes"}, "keep_met_weeks", "true or false"),
+        ({"keep_met_weeks": 1}, "keep_met_weeks", "true or false"),
         ({"program_name": 3}, "program_name", "text"),
         ({"program_name": "  "}, "program_name", "text"),
         ({"timezone": "Mars/Olympus_Mons"}, "timezone", "an IANA time zone"),

@@ -8,11 +8,21 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from builders import make_program, with_participant, write_program_xlsx
+from builders import (
+    make_program,
+    participant,
+    session,
+    t,
+    windows,
+    with_participant,
+    write_program_xlsx,
+)
 from typer.testing import CliRunner
 
 from iopsched.analysis.requirements import attended
 from iopsched.cli import app
+from iopsched.domain import Commitment, Room, SessionType, Staff
+from iopsched.schedule import Schedule
 from iopsched.solver.solve import solve
 from iopsched.validate import validate_schedule
 
@@ -137,3 +147,80 @@ def test_when_last_weeks_cannot_all_be_kept_only_the_fewest_move(tmp_path):
     kept = row["stage1"]
     assert "weeks kept" in kept
     assert row["solver_changed"] == (0 if "re-planned" not in kept else int(kept.split(": ")[1].split(" of")[0]))
+
+
+def _one_group_a_day():
+    """One counselor, Mon-Thu 09:00-10:00: one group of at most 2 a day, 8 seats a week. PX
+    needs 3 days, P1 and P2 two, P3 one: every seat. Last week PX came Mon, Tue, Wed and P1
+    and P2 filled Thursday."""
+    group = SessionType("Group", "group", 60, "counselor", 1, 2)
+    staff = (Staff("C1", frozenset({"counselor"}), windows=windows(range(4), "09:00", "10:00")),)
+    rooms = (Room("R1", 10, frozenset({"group"})),)
+
+    def person(pid, days):
+        return participant(pid, days_min=days, days_max=days, day_hours_min=1, day_hours_max=1,
+                           week_hours_min=days, week_hours_max=days)
+
+    people = (person("PX", 3), person("P1", 2), person("P2", 2), person("P3", 1))
+    last = Schedule(sessions=[
+        session("S1", "Group", "Mon", "09:00", "C1", "R1", ["PX", "P3"]),
+        session("S2", "Group", "Tue", "09:00", "C1", "R1", ["PX", "P1"]),
+        session("S3", "Group", "Wed", "09:00", "C1", "R1", ["PX", "P2"]),
+        session("S4", "Group", "Thu", "09:00", "C1", "R1", ["P1", "P2"]),
+    ])
+    return group, staff, rooms, people, last
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_whoever_last_week_fully_met_keeps_their_week_unless_configured(keep):
+    """PX takes a job on Monday. The only seat left for their third day is Monday's, so PX is
+    fully met only if P1 (or P2) moves from Thursday to Monday. keep_met_weeks (the default)
+    keeps every week of the participants last week fully met and leaves PX short with a reason
+    that says so; keep_met_weeks = false moves one of them and meets PX (the spec's order:
+    unmet requirements before stability)."""
+    group, staff, rooms, people, last = _one_group_a_day()
+    program = make_program(staff=staff, rooms=rooms, session_types=(group,), participants=people,
+                           keep_met_weeks=keep)
+    assert validate_schedule(program, last) == [] and last.unmet == []
+    changed = with_participant(program, "PX", commitments=(Commitment(0, t("07:00"), t("21:00"), "work"),))
+    this = solve(changed, time_limit=5, workers=1, seed=0, deterministic=True, previous=last)
+    assert validate_schedule(changed, this) == []
+    moved = [pid for pid in ("P1", "P2", "P3") if week(this, pid) != week(last, pid)]
+    px_short = [u for u in this.unmet if u.participant_id == "PX"]
+    if keep:
+        assert moved == []
+        assert week(this, "PX") == {("Group", 1, t("09:00")), ("Group", 2, t("09:00"))}
+        assert px_short and all("keep_met_weeks = false" in u.reason for u in px_short)
+        assert this.summary["previous.changed_by_solver"] == 0
+        assert "3 weeks kept" in this.summary["previous.stage1"]
+    else:
+        assert len(moved) == 1 and this.unmet == []
+        assert this.summary["previous.changed_by_solver"] == 1
+
+
+def test_when_no_week_keeps_every_met_one_the_fewest_move():
+    """Groups of exactly 2 (minimum and maximum), one a day at 09:00. Last week PX met P3 on
+    Monday and P1 on Tuesday. PX takes a job on Monday: P3's Monday group cannot run with one
+    member, so keeping every met week is infeasible. keep_met_weeks moves the fewest (P3 only,
+    to the day PX now needs), keeps P1's week, and says the move is the fewest possible."""
+    group = SessionType("Group", "group", 60, "counselor", 2, 2)
+    staff = (Staff("C1", frozenset({"counselor"}), windows=windows(range(4), "09:00", "10:00")),)
+    rooms = (Room("R1", 10, frozenset({"group"})),)
+
+    def person(pid, days):
+        return participant(pid, days_min=days, days_max=days, day_hours_min=1, day_hours_max=1,
+                           week_hours_min=days, week_hours_max=days)
+
+    program = make_program(staff=staff, rooms=rooms, session_types=(group,),
+                           participants=(person("PX", 2), person("P1", 1), person("P3", 1)))
+    last = Schedule(sessions=[session("S1", "Group", "Mon", "09:00", "C1", "R1", ["PX", "P3"]),
+                              session("S2", "Group", "Tue", "09:00", "C1", "R1", ["PX", "P1"])])
+    assert validate_schedule(program, last) == []
+    changed = with_participant(program, "PX", commitments=(Commitment(0, t("07:00"), t("21:00"), "work"),))
+    this = solve(changed, time_limit=5, workers=1, seed=0, deterministic=True, previous=last)
+    assert validate_schedule(changed, this) == []
+    assert week(this, "P1") == week(last, "P1")
+    assert week(this, "P3") != week(last, "P3")
+    assert this.unmet == []
+    assert this.summary["previous.changed_by_solver"] == 1
+    assert "the fewest possible" in this.summary["previous.stage1"]

@@ -158,14 +158,20 @@ NO_WEEK_ALONE = ("no schedule can meet this: even with the program to themselves
                  "participant at times they are free{because} cannot make up a week that meets it (compact days, "
                  "daily and weekly maxima)")
 
+AROUND_KEPT = ("not met around the weeks kept from last week: everyone last week fully met keeps that week "
+               "(config keep_met_weeks = true), and no week that keeps them meets this; moving some of them "
+               "may: set keep_met_weeks = false and solve again")
+
 
 def explain(program: Program, p: Participant, s: Shortfall, schedule: Schedule | None = None, *,
-            capacity_proven: bool = True, hopeless: bool = False) -> str:
+            capacity_proven: bool = True, hopeless: bool = False, around_kept: bool = False) -> str:
     """The reason for one shortfall. A cause in the participant's own data (their free time,
     leaders' hours when they are free) is named whenever it binds; a capacity cause (full
     sessions, busy leaders or rooms) only when `capacity_proven` (stage 1 proved that no
     schedule meets more participants). Otherwise the reason says the search ran out of time;
-    `hopeless`: the participant alone cannot be met (the bound), whatever the data check finds."""
+    `hopeless`: the participant alone cannot be met (the bound), whatever the data check finds;
+    `around_kept`: week to week, the weeks kept from last week (proven) leave them short where
+    the program's bound would not."""
     own = own_reason(program, p, s)
     if own is not None:
         return own
@@ -173,6 +179,8 @@ def explain(program: Program, p: Participant, s: Shortfall, schedule: Schedule |
         return NO_WEEK_ALONE.format(because=_because(p))
     if not capacity_proven:
         return NOT_PROVEN
+    if around_kept:
+        return AROUND_KEPT
     return _capacity_reason(program, p, s, schedule)
 
 
@@ -241,15 +249,16 @@ def _capacity_reason(program: Program, p: Participant, s: Shortfall, schedule: S
 
 
 def unmet_rows(program: Program, schedule: Schedule, *, proven: bool = True,
-               hopeless: frozenset[str] = frozenset()) -> list[Unmet]:
+               hopeless: frozenset[str] = frozenset(), around_kept: frozenset[str] = frozenset()) -> list[Unmet]:
     """The Unmet sheet's rows. `proven`: stage 1 proved that no schedule fully meets more
     participants (capacity reasons are true of the program); `hopeless`: participants whose
-    own data proves them unmet."""
+    own data proves them unmet; `around_kept`: those short only around the weeks kept from
+    last week (as far as the bounds tell)."""
     people = program.participant_by_id()
     rows = []
     for s in shortfalls(program, schedule):
         p = people[s.participant_id]
         reason = explain(program, p, s, schedule, capacity_proven=proven,
-                         hopeless=s.participant_id in hopeless)
+                         hopeless=s.participant_id in hopeless, around_kept=s.participant_id in around_kept)
         rows.append(Unmet(s.participant_id, s.requirement, s.required, round(s.scheduled, 2), reason, s.day))
     return rows

@@ -1,25 +1,150 @@
-"""Week to week in stage 1 (`--previous`): last week's attendances kept for everyone they
-still fit, the others placed around them; when that is infeasible, the fewest moved."""
+"""Week to week in stage 1 (`--previous`).
+
+With `keep_met_weeks` (the config's default), every participant last week fully met keeps
+that week while it can still run, and stage 1 is solved around them (`keep_met_weeks`).
+Without it, last week's attendances are kept for everyone they still fit and the others
+placed around them; when that is infeasible, the fewest moved (`anchored`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
 from iopsched.analysis.requirements import shortfalls
 from iopsched.cpsat.budget import Budget, SearchSettings, run_cp_sat
 from iopsched.cpsat.model import WeekModel, unit_terms
-from iopsched.cpsat.values import SolverValues, hint_decisions
+from iopsched.cpsat.values import ScheduleValues, SolverValues, hint_decisions
 from iopsched.schedule import Schedule
-from iopsched.solver.best_week import BestWeek, MetCallback, met_of
+from iopsched.solver.best_week import BestWeek, MetCallback, complete_the_hint, met_of, proven_by
 from iopsched.solver.continuity import last_weeks
-from iopsched.solver.neighbourhoods import neighbourhood
+from iopsched.solver.neighbourhoods import large, neighbourhood
 from iopsched.solver.upper_bound import RequirementsBound
 
 # when not every continuing week can be kept: re-plan the changed participants and at first
 # this many others (doubled while that is infeasible)
 ANCHOR_NEIGHBOURS = 8
+# keep_met_weeks: of its time, the share of CP-SAT's local search (everyone else required
+# fully met) before the complete search
+KEPT_LOCAL_SHARE = 0.4
+# ... and, when the local search found nothing, of the complete search (then the fewest moved)
+KEPT_COMPLETE_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class KeptWeeks:
+    """Stage 1 around the weeks kept from last week (`keep_met_weeks`)."""
+
+    kept: frozenset[str]  # participants fully met last week who keep exactly that week
+    status: str  # CP-SAT's
+    met_bound: int  # no week keeping them fully meets more participants
+    units_bound: int  # ... and none meeting as many has fewer shortfall units
+    note: str  # the Summary's previous.stage1
+
+
+def keep_met_weeks(wm: WeekModel, previous: Schedule, state: BestWeek, bound: RequirementsBound, budget: Budget,
+                   settings: SearchSettings, seconds: float, progress, reached: Callable[[], bool]) -> KeptWeeks | None:
+    """Week to week, `keep_met_weeks`: every participant whom last week fully met, and whose
+    sessions of last week can all run for them again, keeps exactly those (attendance fixed;
+    leaders and rooms may change). The others (new participants, those whose input changed,
+    those last week left short) are planned around them: the most fully met, then the fewest
+    shortfall units, by CP-SAT's complete search on the model with the kept weeks fixed
+    (small where few inputs changed), to a proof. The week found is stage 1's, even where
+    moving a kept week would meet someone more (the coordinator's promise to the others comes
+    first; README, "Week to week"). `reached`: the best week meets the bounds (then no complete
+    search). None: no week to keep, or none found in time, or (on a large program) no week
+    keeps them all: then stage 1's usual searches run, which may move kept weeks."""
+    short_last = {x.participant_id for x in shortfalls(wm.program, previous)}
+    weeks = {pid: opts for pid, opts in last_weeks(wm, previous).items() if pid in wm.met and pid not in short_last}
+    if not weeks:
+        return None
+    start = budget.clock()
+
+    def fewest_moved() -> KeptWeeks | None:
+        # not every kept week can run again: a group someone left falls below its minimum
+        # size (mix, small: P014 left a Process Group of 4, its minimum). The fewest weeks
+        # move, then the most fully met, then the fewest units. Not on a large program: with
+        # 8 changed and 8 discharged of 150 it re-planned everyone and met 136 (evening, 30 s),
+        # where stage 1's neighbourhoods meet all 150
+        if large(wm):
+            return None
+        left = max(0.0, seconds - (budget.clock() - start))
+        cp_status, note = anchored_most(wm, weeks, [], state, budget, settings, left, progress, moves_first=True)
+        if state.method.startswith("cp-sat (most weeks kept)"):
+            return KeptWeeks(frozenset(weeks), cp_status, len(wm.met), 0, note)
+        return None
+
+    if _groups_cannot_run(wm, weeks):
+        return fewest_moved()
+    fixed = [(var.index, int(oi in weeks[pid])) for (pid, oi), var in wm.a.items() if pid in weeks]
+    hint_decisions(wm, ScheduleValues(wm, previous))  # last week: most of it holds
+    # first CP-SAT's local search with everyone else the bound allows required fully met: on a
+    # large program the complete search alone found weeks meeting none of 16 changed or new
+    # participants in 13 s (mix, large, 8 changed and 8 new)
+    required = [wm.met[pid].index for pid in wm.met if pid not in weeks and bound.meetable(pid)]
+    early = None
+    if required:
+        with wm.narrowed(at_least_one=required, fixed=fixed):
+            early, found = run_cp_sat(wm, budget, settings, seconds * KEPT_LOCAL_SHARE,
+                                      MetCallback(wm, progress, stop_at=0), local_search=True, presolve=False)
+        if found in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            met, units = met_of(early, wm)
+            state.take(SolverValues(early, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
+            hint_decisions(wm, state.values)
+        else:
+            early = None
+    if early is not None and reached():  # everyone the bounds allow met, the fewest units: proven
+        return KeptWeeks(frozenset(weeks), "OPTIMAL", len(wm.met), 0, _kept_note(weeks, wm, state))
+    # then the complete search from that week: the most fully met, then the fewest units, to a
+    # proof; without a week from the local search only a part of the time (the kept weeks may
+    # be infeasible in ways `_groups_cannot_run` does not see, which is slow to prove)
+    with wm.narrowed(fixed=fixed):
+        left = max(0.0, seconds - (budget.clock() - start))
+        if early is not None:  # the search starts from the local search's week
+            left = complete_the_hint(wm, budget, left, at_most=2.0)
+        else:
+            left = min(left, seconds * KEPT_COMPLETE_SHARE)
+        solver, status = run_cp_sat(wm, budget, settings, left, MetCallback(wm, progress))
+    if status == cp_model.INFEASIBLE:
+        return fewest_moved()
+    if early is None and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None  # nothing found in time: stage 1's searches (which may move kept weeks)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        met, units = met_of(solver, wm)
+        if early is None:  # (the best week so far is the greedy's, which need not keep them)
+            state.take(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
+        else:  # the local search's week unless this one is better
+            state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
+        met_bound, units_bound = proven_by(solver, wm, status, state.units)
+    elif early is not None:  # the local search's week, unproven
+        met_bound, units_bound = len(wm.met), 0
+    else:
+        return None
+    return KeptWeeks(frozenset(weeks), solver.status_name(status) if status != cp_model.UNKNOWN else "FEASIBLE",
+                     met_bound, units_bound, _kept_note(weeks, wm, state))
+
+
+def _groups_cannot_run(wm: WeekModel, weeks: dict[str, set[int]]) -> bool:
+    """Some kept week's group cannot run: its kept members and everyone else who could join
+    it are fewer than the type's minimum (a participant who left it, discharged or newly
+    busy, took it below; then no week keeps every one of them)."""
+    kept_at: dict[int, int] = {}
+    for opts in weeks.values():
+        for oi in opts:
+            kept_at[oi] = kept_at.get(oi, 0) + 1
+    free = [pid for pid in wm.met if pid not in weeks]
+    for oi, k in kept_at.items():
+        need = wm.options[oi].stype.min_size
+        if k < need and k + sum((pid, oi) in wm.a for pid in free) < need:
+            return True
+    return False
+
+
+def _kept_note(weeks: dict[str, set[int]], wm: WeekModel, state: BestWeek) -> str:
+    others = len(wm.met) - len(weeks)
+    return (f"{len(weeks)} weeks kept (everyone fully met last week whose week can run again); "
+            f"{len(state.met - set(weeks))} of the {others} others fully met around them")
 
 
 def anchored(wm: WeekModel, previous: Schedule, state: BestWeek, bound: RequirementsBound, budget: Budget,
@@ -61,7 +186,8 @@ def anchored(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Requirem
 
 
 def anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[int], state: BestWeek,
-                   budget: Budget, settings: SearchSettings, seconds: float, progress) -> tuple[str, str]:
+                   budget: Budget, settings: SearchSettings, seconds: float, progress,
+                   moves_first: bool = False) -> tuple[str, str]:
     """Week to week, when the changed participants do not fit around everyone else's week:
     the changed ones and their nearest neighbours (those whose last week lies where the
     changed ones could attend, `neighbourhood`) are re-planned, everyone else keeps last
@@ -69,7 +195,9 @@ def anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[int
     the most of the re-planned continuing participants back in exactly last week's week (a
     `keep` literal each). When that is infeasible, or its fewest moves are not proven the
     fewest of all, the neighbourhood doubles while time is left. Solved on a copy of the
-    model. Returns CP-SAT's last status and what was kept."""
+    model. `moves_first` (keep_met_weeks): nobody is forced to be fully met; the fewest moved
+    come first, then the most fully met, then the fewest units, and the week found is stage 1's
+    whatever it meets. Returns CP-SAT's last status and what was kept."""
     start = budget.clock()
     changed = sorted(pid for pid in wm.met if pid not in anchored)
     size = max(ANCHOR_NEIGHBOURS, 2 * len(changed))
@@ -84,7 +212,7 @@ def anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[int
         if len(free) < min(size, len(wm.met)):  # nobody else shares their times: everyone
             free = set(wm.met)
         everyone = len(free) >= len(wm.met)
-        copy, keep = _replanned(wm, anchored, free, forced, state)
+        copy, keep = _replanned(wm, anchored, free, forced, state, moves_first)
         part = left if everyone else min(left, max(1.0, left / 3))
         solver, cp_status = run_cp_sat(copy, budget, settings, part, MetCallback(wm, progress))
         status = solver.status_name(cp_status)
@@ -94,8 +222,11 @@ def anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[int
             fewest = moved == 1 or (everyone and cp_status == cp_model.OPTIMAL)
             if best is None or moved < best[0]:
                 met, units = met_of(solver, wm)
-                state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (most weeks kept)",
-                            ties=True)
+                if moves_first:
+                    state.take(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (most weeks kept)")
+                else:
+                    state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (most weeks kept)",
+                                ties=True)
                 best = (moved, len(keep), "the fewest in that neighbourhood" if cp_status == cp_model.OPTIMAL else "")
             if fewest:  # (a larger neighbourhood that moved as many proves the earlier week)
                 best = (best[0], best[1], "the fewest possible")
@@ -111,12 +242,13 @@ def anchored_most(wm: WeekModel, anchored: dict[str, set[int]], forced: list[int
 
 
 def _replanned(wm: WeekModel, anchored: dict[str, set[int]], free: set[str], forced: list[int],
-               state: BestWeek) -> tuple[WeekModel, dict[str, cp_model.IntVar]]:
+               state: BestWeek, moves_first: bool = False) -> tuple[WeekModel, dict[str, cp_model.IntVar]]:
     """`anchored_most`'s model for one neighbourhood, on a copy of the model: the anchored
     participants outside `free` keep last week's attendance (fixed), those in it have a `keep`
     literal (exactly last week's week); the objective is the fewest shortfall units, then the
-    most kept; hinted with the best week; everyone in `forced` fully met. Returns the copy and
-    the `keep` literals by participant."""
+    most kept (`moves_first`: the most kept, then the most fully met, then the fewest units);
+    hinted with the best week; everyone in `forced` fully met. Returns the copy and the `keep`
+    literals by participant."""
     m = wm.model.clone()
     copy = replace(wm, model=m)
     keep = {pid: m.new_bool_var(f"keep_{pid}") for pid in sorted(anchored) if pid in free}
@@ -129,7 +261,13 @@ def _replanned(wm: WeekModel, anchored: dict[str, set[int]], free: set[str], for
             domains[a.index].domain[0] = domains[a.index].domain[1] = int(oi in anchored[pid])
     units = sum(unit_terms(wm, lambda v: m.get_int_var_from_proto_index(v.index)))
     m.proto.clear_objective()
-    m.minimize((len(keep) + 1) * units + sum(1 - k for k in keep.values()))
+    moves = sum(1 - k for k in keep.values())
+    if moves_first:
+        scale = wm.requirements_scale
+        not_met = sum(1 - m.get_bool_var_from_proto_index(v.index) for v in wm.met.values())
+        m.minimize(scale * (len(wm.met) + 1) * moves + scale * not_met + units)
+    else:
+        m.minimize((len(keep) + 1) * units + moves)
     hint_decisions(copy, state.values)
     for i in forced:
         domains[i].domain[0] = 1

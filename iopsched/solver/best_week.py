@@ -9,6 +9,7 @@ some participants required fully met, some variables fixed or closed; the neighb
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
 
@@ -48,6 +49,12 @@ class BestWeek:
                 return False
             self.values, self.met, self.units, self.found, self.method = values, met, units, now, method
             return True
+
+    def take(self, values, met: frozenset[str], units: int, now: float, method: str) -> None:
+        """Keep this week whatever it reaches (week to week, the weeks kept from last week come
+        before the requirements of the others: `solver.anchored.keep_met_weeks`)."""
+        with self.lock:
+            self.values, self.met, self.units, self.found, self.method = values, met, units, now, method
 
 
 def local_search(wm: WeekModel, state: BestWeek, required: list[str], closed: list[int], seconds: float,
@@ -98,6 +105,17 @@ class MetCallback(StoppingCallback):
         self.progress(met)
         if self.stop_at is not None and met >= self.stop_at:
             self.stop()
+
+
+def proven_by(solver, wm: WeekModel, status, units: int) -> tuple[int, int]:
+    """What a complete search on the weighted form proved: (no week fully meets more
+    participants than this, no week meeting that many has fewer units than this)."""
+    scale = wm.requirements_scale
+    # objective = scale * (participants not fully met) + units, with 0 <= units < scale
+    best = solver.best_objective_bound
+    not_met_at_least = max(0, math.ceil((best - (scale - 1)) / scale - 1e-9))
+    units_bound = units if status == cp_model.OPTIMAL else max(0, math.ceil(best - 1e-9) - scale * not_met_at_least)
+    return len(wm.met) - not_met_at_least, units_bound
 
 
 def met_of(solver, wm: WeekModel) -> tuple[frozenset[str], int]:

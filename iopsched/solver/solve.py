@@ -164,7 +164,7 @@ def _stages(program: Program, budget: Budget, settings: SearchSettings, *,
     # by stage 1, or by the final week reaching the bound (stage 2 may meet the last ones)
     short = {s.participant_id for s in shortfalls(week, schedule)}
     proven = req.proven or len(week.participants) - len(short) >= req.upper_bound_fully_met
-    schedule.unmet = unmet_rows(week, schedule, proven=proven, hopeless=_hopeless(req))
+    schedule.unmet = unmet_rows(week, schedule, proven=proven, hopeless=_hopeless(req), around_kept=req.around_kept)
     schedule.stats = _summary(week, budget, settings, req, pref, schedule, t1, previous, freeze, bounds)
     schedule.summary = schedule.stats.summary()
     schedule.summary["hard_rule_violations"] = len(broken)

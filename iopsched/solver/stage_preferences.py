@@ -34,6 +34,10 @@ from iopsched.solver.continuity import kept_weeks
 from iopsched.solver.progress import Progress, gap_of
 from iopsched.solver.stage_requirements import Requirements
 
+# A deterministic budget runs stage 2's CP-SAT on one worker: on two (interleaved) the week
+# did not repeat (adolescent, medium, seed 1, 20 s: 2 of 4 runs differed), and one reached
+# lower objectives on 5 of 6 kinds at medium (adolescent 904 against 1136-1148, mix 584
+# against 782; planted equal). On the wall clock two workers stay (even at 10 s).
 # Full searches beside CP-SAT's LNS workers in deterministic runs (docs/model.md, 6). The LP
 # search gives the only bound worth reporting, but on a large model one of its tasks runs for
 # a minute and, in the interleaved search, holds every other worker back: small models only.
@@ -159,7 +163,8 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     status: cp_model.CpSolverStatus = cp_model.UNKNOWN
     if ran:
         extra = SUBSOLVERS if n_vars <= LP_MAX_VARIABLES else tuple(x for x in SUBSOLVERS if x != "default_lp")
-        solver, status = run_cp_sat(wm, budget, settings, budget.left(), cb, subsolvers=extra)
+        solver, status = run_cp_sat(wm, budget, settings, budget.left(), cb, subsolvers=extra,
+                                    workers=1 if budget.deterministic else None)
     if wm.frozen and status == cp_model.INFEASIBLE:
         return None
     values: cp_model.CpSolver | HintValues

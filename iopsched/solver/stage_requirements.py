@@ -6,10 +6,12 @@ hard rule and the requirements with no preference term (`model.build(preferences
 2. the bounds: each participant the greedy left short is scheduled alone (`upper_bound`),
    and what the rooms and leaders can serve at all is counted (`capacity_bound`). A week
    that reaches them is proven;
-3. with `--previous`, last week's attendances kept for everyone they still fit and only the
-   others placed (a small model, CP-SAT's complete search); when that is infeasible, the
-   changed participants and their nearest neighbours re-planned, the most of them back in
-   last week's week (`solver.anchored`);
+3. with `--previous` and `keep_met_weeks` (the default), everyone last week fully met keeps
+   that week while it can run, and the others are planned around them by CP-SAT's complete
+   search (a small model): that week is stage 1's, and steps 4-5 do not run. Without
+   `keep_met_weeks`, last week's attendances kept for everyone they still fit and only the
+   others placed; when that is infeasible, the changed participants and their nearest
+   neighbours re-planned, the most of them back in last week's week (`solver.anchored`);
 4. ruin and recreate on the greedy week when only a few are short or the program is large,
    beside CP-SAT's local search (feasibility jump, violation local search) on the *required*
    form, where everyone the bound allows must be fully met: on the greedy week's grid of
@@ -27,7 +29,6 @@ Every search offers its weeks to one `best_week.BestWeek`; this module orders th
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,8 +57,15 @@ from iopsched.heuristic import (
     iteration_seconds,
 )
 from iopsched.schedule import Schedule
-from iopsched.solver.anchored import anchored
-from iopsched.solver.best_week import BestWeek, MetCallback, complete_the_hint, local_search, met_of
+from iopsched.solver.anchored import anchored, keep_met_weeks
+from iopsched.solver.best_week import (
+    BestWeek,
+    MetCallback,
+    complete_the_hint,
+    local_search,
+    met_of,
+    proven_by,
+)
 from iopsched.solver.capacity_bound import CapacityBound, capacity_bound
 from iopsched.solver.neighbourhoods import fewer_units, grid_closed, large, neighbourhoods, whole
 from iopsched.solver.progress import Progress
@@ -77,6 +85,9 @@ GRID_SHARE_SMALL = 0.2
 # week to week: of the local searches' time, the share of the attempt that keeps last week's
 # attendances for everyone they still fit
 ANCHOR_SHARE = 0.3
+# ... with keep_met_weeks, the share of stage 1 that keeping them may take before stage 1's
+# usual searches (when it found no week, or none that keeps them all on a large program)
+KEPT_SHARE = 0.6
 # of that, the share of the greedy's local search (ruin and recreate) before CP-SAT's, when
 # the greedy left at most MEND_FEW of the participants short
 MEND_SHARE = 0.25
@@ -113,6 +124,10 @@ class Requirements:
     greedy_seconds: float = 0.0  # ... to the greedy week
     greedy_units: int = 0  # the greedy week's shortfall units
     week_to_week: str = ""  # with --previous: what stage 1 kept of last week
+    # with --previous and keep_met_weeks: the participants who keep last week's week (fixed);
+    # the bounds above hold for weeks that keep them
+    kept: frozenset[str] = frozenset()
+    around_kept: frozenset[str] = frozenset()  # ... and those short around them, whom the bounds do not rule out
     # admissions (issue 19): each participant in care's shortfall units may not rise above these
     unit_caps: dict[str, int] = field(default_factory=dict)
 
@@ -174,9 +189,24 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     share = budget.left() * REQUIREMENTS_SHARE
     stage_left = budget.left() - share  # what stage 1 leaves for stage 2
     started = budget.clock()
-    if previous is not None and not settings.interrupted.is_set():
-        # (a0) week to week: last week's attendances kept for everyone they still fit, unless
-        # the greedy week (which starts from last week) already keeps them and meets the bound
+    kept = None
+    if previous is not None and program.rules.keep_met_weeks and not settings.interrupted.is_set():
+        # (a0) week to week, the default: whoever last week fully met keeps that week; the
+        # others are planned around them, to a proof (the stage's whole share: a small model)
+        kept = keep_met_weeks(wm, previous, state, bound, budget, settings, share * KEPT_SHARE, progress, reached)
+        if kept is not None:
+            # short around the kept weeks where the program's bounds would allow more
+            around = frozenset(everyone - state.met) if len(state.met) < ub else frozenset()
+            return _requirements(wm, state, bound, min(ub, kept.met_bound), max(lb_units, kept.units_bound),
+                                 budget, settings,
+                                 extract, kept.status, kept.note, built, greedy, before, capacity,
+                                 kept=kept.kept, around_kept=around)
+    if previous is not None and kept is None and not settings.interrupted.is_set():
+        # (a0') week to week, keep_met_weeks = false, or no week kept them all in time: last
+        # week's attendances kept for everyone they still fit, unless the greedy week (which
+        # starts from last week) already keeps them and meets the bound; the fewest moved
+        # where that is infeasible (evening, large, 8 changed and 8 discharged: 15 moved,
+        # against 37 without)
         cp_status, week_to_week = anchored(wm, previous, state, bound, budget, settings,
                                             share * SATISFACTION_SHARE * ANCHOR_SHARE, progress, reached())
     if not reached() and not settings.interrupted.is_set():
@@ -203,16 +233,22 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
                     ub = min(ub, met_bound)
                     if require or len(state.met) >= ub:
                         lb_units = max(lb_units, units_bound)
+    return _requirements(wm, state, bound, ub, lb_units, budget, settings, extract, cp_status, week_to_week,
+                         built, greedy, before, capacity)
+
+
+def _requirements(wm: WeekModel, state: BestWeek, bound: RequirementsBound, ub: int, lb_units: int,
+                  budget: Budget, settings: SearchSettings, extract, cp_status: str, week_to_week: str,
+                  built: float, greedy: tuple[float, int], before: float, capacity: CapacityBound | None,
+                  kept: frozenset[str] = frozenset(), around_kept: frozenset[str] = frozenset()) -> Requirements:
+    """What stage 1 reached: its best week and bounds."""
     return Requirements(
         schedule=Schedule(sessions=extract(wm, state.values)), met=state.met, units=state.units, bound=bound,
         upper_bound_fully_met=ub, lower_bound_units=lb_units, method=state.method,
         seconds=budget.elapsed(), found_seconds=state.found, cp_status=cp_status,
         interrupted=settings.interrupted.is_set(), build_seconds=built, greedy_seconds=greedy[0],
-        greedy_units=greedy[1], build_cost=built - before, wm=wm, capacity=capacity, week_to_week=week_to_week)
-
-
-
-
+        greedy_units=greedy[1], build_cost=built - before, wm=wm, capacity=capacity, week_to_week=week_to_week,
+        kept=kept, around_kept=around_kept)
 
 
 def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: BestWeek, budget: Budget,
@@ -359,11 +395,4 @@ def _complete(wm: WeekModel, state: BestWeek, bound: RequirementsBound, budget: 
         return None
     met, units = met_of(solver, wm)
     state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat")
-    scale = wm.requirements_scale
-    # objective = scale * (participants not fully met) + units, with 0 <= units < scale
-    best = solver.best_objective_bound
-    not_met_at_least = max(0, math.ceil((best - (scale - 1)) / scale - 1e-9))
-    units_bound = max(0, math.ceil(best - 1e-9) - scale * not_met_at_least)
-    if status == cp_model.OPTIMAL:
-        units_bound = units
-    return solver.status_name(status), len(wm.met) - not_met_at_least, units_bound
+    return solver.status_name(status), *proven_by(solver, wm, status, units)

@@ -33,7 +33,7 @@ BUILTIN_LEVELS: dict[str, Level] = {
 LEVEL_KEYS = ("days_min", "days_max", "day_hours_min", "day_hours_max", "week_hours_min", "week_hours_max")
 TOP_KEYS = {
     "days", "open", "close", "slot_minutes", "travel_buffer_minutes", "max_gap_minutes",
-    "day_services_min", "levels", "weights", "solver", "program_name", "timezone", "compliance",
+    "day_services_min", "keep_met_weeks", "levels", "weights", "solver", "program_name", "timezone", "compliance",
 }
 COMPLIANCE_KEYS = {"rule_sets", "levels"}
 # [compliance.rule_sets.X] key -> (whole number?, expected)
@@ -166,7 +166,8 @@ class _ConfigReader:
                 self.unknown(key, sorted(TOP_KEYS))
 
     def scalars(self) -> None:
-        """days, open, close, the minute settings, day_services_min, program_name, timezone."""
+        """days, open, close, the minute settings, day_services_min, keep_met_weeks, program_name,
+        timezone."""
         raw, changes, bad = self.raw, self.changes, self.bad
         if "days" in raw:
             v = raw["days"]
@@ -195,6 +196,12 @@ class _ConfigReader:
                 changes["day_services_min"] = v or None
             else:
                 bad("day_services_min", v, "a whole number >= 0")
+        if "keep_met_weeks" in raw:
+            v = raw["keep_met_weeks"]
+            if isinstance(v, bool):
+                changes["keep_met_weeks"] = v
+            else:
+                bad("keep_met_weeks", v, "true or false")
         for key in ("program_name", "timezone"):
             if key in raw:
                 if isinstance(raw[key], str) and raw[key].strip():
