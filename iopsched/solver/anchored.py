@@ -25,11 +25,12 @@ from iopsched.solver.upper_bound import RequirementsBound
 # when not every continuing week can be kept: re-plan the changed participants and at first
 # this many others (doubled while that is infeasible)
 ANCHOR_NEIGHBOURS = 8
-# keep_met_weeks: of its time, the share of CP-SAT's local search (everyone else required
-# fully met) before the complete search
-KEPT_LOCAL_SHARE = 0.4
-# ... and, when the local search found nothing, of the complete search (then the fewest moved)
+# keep_met_weeks: of its time, the share of the first complete search, and of CP-SAT's local
+# search (everyone else required fully met) after it, when the first did not finish
 KEPT_COMPLETE_SHARE = 0.25
+KEPT_LOCAL_SHARE = 0.4
+# ... and of the fewest moved, when no week keeps them all
+KEPT_FEWEST_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,9 @@ def keep_met_weeks(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Re
     sessions of last week can all run for them again, keeps exactly those (attendance fixed;
     leaders and rooms may change). The others (new participants, those whose input changed,
     those last week left short) are planned around them: the most fully met, then the fewest
-    shortfall units, by CP-SAT's complete search on the model with the kept weeks fixed
-    (small where few inputs changed), to a proof. The week found is stage 1's, even where
+    shortfall units, on the model with the kept weeks fixed (small where few inputs changed):
+    CP-SAT's complete search, to a proof where it can; if it does not finish, its local search
+    with the others required fully met, then the complete search again from the best week. The week found is stage 1's, even where
     moving a kept week would meet someone more (the coordinator's promise to the others comes
     first; README, "Week to week"). `reached`: the best week meets the bounds (then no complete
     search). None: no week to keep, or none found in time, or (on a large program) no week
@@ -69,7 +71,10 @@ def keep_met_weeks(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Re
         # where stage 1's neighbourhoods meet all 150
         if large(wm):
             return None
-        left = max(0.0, seconds - (budget.clock() - start))
+        # (at most 3/4 of the time: when it finds nothing, stage 1's usual searches need the
+        # rest; evening, medium, 4 changed, 4 discharged, 4 new: 3 neighbourhoods found nothing;
+        # at 1/2 mix medium's single change was not proven the fewest)
+        left = min(max(0.0, seconds - (budget.clock() - start)), seconds * KEPT_FEWEST_SHARE)
         cp_status, note = anchored_most(wm, weeks, [], state, budget, settings, left, progress, moves_first=True)
         if state.method.startswith("cp-sat (most weeks kept)"):
             return KeptWeeks(frozenset(weeks), cp_status, len(wm.met), 0, note)
@@ -78,51 +83,62 @@ def keep_met_weeks(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Re
     if _groups_cannot_run(wm, weeks):
         return fewest_moved()
     fixed = [(var.index, int(oi in weeks[pid])) for (pid, oi), var in wm.a.items() if pid in weeks]
-    hint_decisions(wm, ScheduleValues(wm, previous))  # last week: most of it holds
-    # first CP-SAT's local search with everyone else the bound allows required fully met: on a
-    # large program the complete search alone found weeks meeting none of 16 changed or new
-    # participants in 13 s (mix, large, 8 changed and 8 new)
     required = [wm.met[pid].index for pid in wm.met if pid not in weeks and bound.meetable(pid)]
-    early = None
-    if required:
-        with wm.narrowed(at_least_one=required, fixed=fixed):
-            early, found = run_cp_sat(wm, budget, settings, seconds * KEPT_LOCAL_SHARE,
-                                      MetCallback(wm, progress, stop_at=0), local_search=True, presolve=False)
-        if found in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            met, units = met_of(early, wm)
-            state.take(SolverValues(early, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
-            hint_decisions(wm, state.values)
-        else:
-            early = None
-    if early is not None and reached():  # everyone the bounds allow met, the fewest units: proven
-        return KeptWeeks(frozenset(weeks), "OPTIMAL", len(wm.met), 0, _kept_note(weeks, wm, state))
-    # then the complete search from that week: the most fully met, then the fewest units, to a
-    # proof; without a week from the local search only a part of the time (the kept weeks may
-    # be infeasible in ways `_groups_cannot_run` does not see, which is slow to prove)
+    hint_decisions(wm, ScheduleValues(wm, previous))  # last week: most of it holds
+    # 1. the complete search on the weighted form (most fully met, then fewest units) for a
+    # part of the time: a small model where few inputs changed, which it solves to a proof,
+    # and where kept weeks clash it proves that fast (evening, medium, 4 changed, 4
+    # discharged, 4 new: INFEASIBLE in 0.6 s, where the local searches found nothing in 2.3 s)
     with wm.narrowed(fixed=fixed):
-        left = max(0.0, seconds - (budget.clock() - start))
-        if early is not None:  # the search starts from the local search's week
-            left = complete_the_hint(wm, budget, left, at_most=2.0)
-        else:
-            left = min(left, seconds * KEPT_COMPLETE_SHARE)
-        solver, status = run_cp_sat(wm, budget, settings, left, MetCallback(wm, progress))
+        solver, status = run_cp_sat(wm, budget, settings, seconds * KEPT_COMPLETE_SHARE, MetCallback(wm, progress))
     if status == cp_model.INFEASIBLE:
         return fewest_moved()
-    if early is None and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    if found:
+        met, units = met_of(solver, wm)
+        state.take(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
+    if status == cp_model.OPTIMAL or (found and reached()):
+        return _kept(weeks, wm, state, solver, status)
+    # 2. CP-SAT's local search with everyone else the bound allows required fully met: on a
+    # large program the complete search alone found weeks meeting none of 16 changed or new
+    # participants in 13 s (mix, large, 8 changed and 8 new)
+    if required:
+        if found:
+            hint_decisions(wm, state.values)
+        with wm.narrowed(at_least_one=required, fixed=fixed):
+            early, early_status = run_cp_sat(wm, budget, settings, seconds * KEPT_LOCAL_SHARE,
+                                             MetCallback(wm, progress, stop_at=0), local_search=True, presolve=False)
+        if early_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            met, units = met_of(early, wm)
+            if found:
+                state.offer(SolverValues(early, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
+            else:
+                state.take(SolverValues(early, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
+            found = True
+            if reached():  # everyone the bounds allow met, the fewest units: proven
+                return KeptWeeks(frozenset(weeks), "OPTIMAL", len(wm.met), 0, _kept_note(weeks, wm, state))
+    if not found:
         return None  # nothing found in time: stage 1's searches (which may move kept weeks)
+    # 3. the complete search again from the best week, for the rest of the time
+    hint_decisions(wm, state.values)
+    with wm.narrowed(fixed=fixed):
+        left = complete_the_hint(wm, budget, max(0.0, seconds - (budget.clock() - start)), at_most=2.0)
+        solver, status = run_cp_sat(wm, budget, settings, left, MetCallback(wm, progress))
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         met, units = met_of(solver, wm)
-        if early is None:  # (the best week so far is the greedy's, which need not keep them)
-            state.take(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
-        else:  # the local search's week unless this one is better
-            state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
+        state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
+    return _kept(weeks, wm, state, solver, status)
+
+
+def _kept(weeks: dict[str, set[int]], wm: WeekModel, state: BestWeek, solver: cp_model.CpSolver,
+          status) -> KeptWeeks:
+    """The kept weeks' result: the best week's note, and what the complete search proved."""
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         met_bound, units_bound = proven_by(solver, wm, status, state.units)
-    elif early is not None:  # the local search's week, unproven
-        met_bound, units_bound = len(wm.met), 0
-    else:
-        return None
-    return KeptWeeks(frozenset(weeks), solver.status_name(status) if status != cp_model.UNKNOWN else "FEASIBLE",
-                     met_bound, units_bound, _kept_note(weeks, wm, state))
+        name = solver.status_name(status)
+    else:  # the week of an earlier search, unproven
+        met_bound, units_bound, name = len(wm.met), 0, "FEASIBLE"
+    return KeptWeeks(frozenset(weeks), name, met_bound, units_bound, _kept_note(weeks, wm, state))
 
 
 def _groups_cannot_run(wm: WeekModel, weeks: dict[str, set[int]]) -> bool:

@@ -189,8 +189,9 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     share = budget.left() * REQUIREMENTS_SHARE
     stage_left = budget.left() - share  # what stage 1 leaves for stage 2
     started = budget.clock()
-    kept = None
+    kept, tried = None, False
     if previous is not None and program.rules.keep_met_weeks and not settings.interrupted.is_set():
+        tried = True
         # (a0) week to week, the default: whoever last week fully met keeps that week; the
         # others are planned around them, to a proof (the stage's whole share: a small model)
         kept = keep_met_weeks(wm, previous, state, bound, budget, settings, share * KEPT_SHARE, progress, reached)
@@ -201,12 +202,14 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
                                  budget, settings,
                                  extract, kept.status, kept.note, built, greedy, before, capacity,
                                  kept=kept.kept, around_kept=around)
-    if previous is not None and kept is None and not settings.interrupted.is_set():
-        # (a0') week to week, keep_met_weeks = false, or no week kept them all in time: last
-        # week's attendances kept for everyone they still fit, unless the greedy week (which
-        # starts from last week) already keeps them and meets the bound; the fewest moved
-        # where that is infeasible (evening, large, 8 changed and 8 discharged: 15 moved,
-        # against 37 without)
+    if tried and kept is None:
+        week_to_week = ("no week found in time that keeps every week last week fully met (a group "
+                        "below its minimum, or too little time): re-planned by stage 1's searches")
+    if previous is not None and not tried and not settings.interrupted.is_set():
+        # (a0') week to week, keep_met_weeks = false: last week's attendances kept for everyone
+        # they still fit, unless the greedy week (which starts from last week) already keeps
+        # them and meets the bound; the fewest moved where that is infeasible. (Not after
+        # keep_met_weeks found nothing: it tried the same, and stage 1's searches need the time)
         cp_status, week_to_week = anchored(wm, previous, state, bound, budget, settings,
                                             share * SATISFACTION_SHARE * ANCHOR_SHARE, progress, reached())
     if not reached() and not settings.interrupted.is_set():
