@@ -149,26 +149,28 @@ def test_when_last_weeks_cannot_all_be_kept_only_the_fewest_move(tmp_path):
     assert row["solver_changed"] == (0 if "re-planned" not in kept else int(kept.split(": ")[1].split(" of")[0]))
 
 
-def _one_group_a_day():
-    """One counselor, Mon-Thu 09:00-10:00: one group of at most 2 a day, 8 seats a week. PX
-    needs 3 days, P1 and P2 two, P3 one: every seat. Last week PX came Mon, Tue, Wed and P1
-    and P2 filled Thursday."""
-    group = SessionType("Group", "group", 60, "counselor", 1, 2)
+def _one_group_a_day(min_size: int, days: dict[str, int], **rules):
+    """One counselor, Mon-Thu 09:00-10:00: one group (of min_size to 2) a day. Each
+    participant attends exactly `days[pid]` days, one hour each."""
+    group = SessionType("Group", "group", 60, "counselor", min_size, 2)
     staff = (Staff("C1", frozenset({"counselor"}), windows=windows(range(4), "09:00", "10:00")),)
     rooms = (Room("R1", 10, frozenset({"group"})),)
+    people = tuple(participant(pid, days_min=n, days_max=n, day_hours_min=1, day_hours_max=1,
+                               week_hours_min=n, week_hours_max=n) for pid, n in days.items())
+    return make_program(staff=staff, rooms=rooms, session_types=(group,), participants=people, **rules)
 
-    def person(pid, days):
-        return participant(pid, days_min=days, days_max=days, day_hours_min=1, day_hours_max=1,
-                           week_hours_min=days, week_hours_max=days)
 
-    people = (person("PX", 3), person("P1", 2), person("P2", 2), person("P3", 1))
+def _packed(keep: bool):
+    """8 seats a week: PX needs 3 days, P1 and P2 two, P3 one: every seat. Last week PX came
+    Mon, Tue, Wed and P1 and P2 filled Thursday."""
+    program = _one_group_a_day(1, {"PX": 3, "P1": 2, "P2": 2, "P3": 1}, keep_met_weeks=keep)
     last = Schedule(sessions=[
         session("S1", "Group", "Mon", "09:00", "C1", "R1", ["PX", "P3"]),
         session("S2", "Group", "Tue", "09:00", "C1", "R1", ["PX", "P1"]),
         session("S3", "Group", "Wed", "09:00", "C1", "R1", ["PX", "P2"]),
         session("S4", "Group", "Thu", "09:00", "C1", "R1", ["P1", "P2"]),
     ])
-    return group, staff, rooms, people, last
+    return program, last
 
 
 @pytest.mark.parametrize("keep", [True, False])
@@ -178,9 +180,7 @@ def test_whoever_last_week_fully_met_keeps_their_week_unless_configured(keep):
     keeps every week of the participants last week fully met and leaves PX short with a reason
     that says so; keep_met_weeks = false moves one of them and meets PX (the spec's order:
     unmet requirements before stability)."""
-    group, staff, rooms, people, last = _one_group_a_day()
-    program = make_program(staff=staff, rooms=rooms, session_types=(group,), participants=people,
-                           keep_met_weeks=keep)
+    program, last = _packed(keep)
     assert validate_schedule(program, last) == [] and last.unmet == []
     changed = with_participant(program, "PX", commitments=(Commitment(0, t("07:00"), t("21:00"), "work"),))
     this = solve(changed, time_limit=5, workers=1, seed=0, deterministic=True, previous=last)
@@ -203,16 +203,7 @@ def test_when_no_week_keeps_every_met_one_the_fewest_move():
     Monday and P1 on Tuesday. PX takes a job on Monday: P3's Monday group cannot run with one
     member, so keeping every met week is infeasible. keep_met_weeks moves the fewest (P3 only,
     to the day PX now needs), keeps P1's week, and says the move is the fewest possible."""
-    group = SessionType("Group", "group", 60, "counselor", 2, 2)
-    staff = (Staff("C1", frozenset({"counselor"}), windows=windows(range(4), "09:00", "10:00")),)
-    rooms = (Room("R1", 10, frozenset({"group"})),)
-
-    def person(pid, days):
-        return participant(pid, days_min=days, days_max=days, day_hours_min=1, day_hours_max=1,
-                           week_hours_min=days, week_hours_max=days)
-
-    program = make_program(staff=staff, rooms=rooms, session_types=(group,),
-                           participants=(person("PX", 2), person("P1", 1), person("P3", 1)))
+    program = _one_group_a_day(2, {"PX": 2, "P1": 1, "P3": 1})
     last = Schedule(sessions=[session("S1", "Group", "Mon", "09:00", "C1", "R1", ["PX", "P3"]),
                               session("S2", "Group", "Tue", "09:00", "C1", "R1", ["PX", "P1"])])
     assert validate_schedule(program, last) == []
