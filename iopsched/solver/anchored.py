@@ -7,6 +7,7 @@ placed around them; when that is infeasible, the fewest moved (`anchored`)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -37,7 +38,6 @@ KEPT_FEWEST_SHARE = 0.75
 class KeptWeeks:
     """Stage 1 around the weeks kept from last week (`keep_met_weeks`)."""
 
-    kept: frozenset[str]  # participants fully met last week who keep exactly that week
     status: str  # CP-SAT's
     met_bound: int  # no week keeping them fully meets more participants
     units_bound: int  # ... and none meeting as many has fewer shortfall units
@@ -52,9 +52,9 @@ def keep_met_weeks(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Re
     those last week left short) are planned around them: the most fully met, then the fewest
     shortfall units, on the model with the kept weeks fixed (small where few inputs changed):
     CP-SAT's complete search, to a proof where it can; if it does not finish, its local search
-    with the others required fully met, then the complete search again from the best week. The week found is stage 1's, even where
-    moving a kept week would meet someone more (the coordinator's promise to the others comes
-    first; README, "Week to week"). `reached`: the best week meets the bounds (then no complete
+    with the others required fully met, then the complete search again from the best week.
+    The week found is stage 1's, even where moving a kept week would meet someone more (the
+    coordinator's promise to the others comes first; README, "Week to week"). `reached`: the best week meets the bounds (then no complete
     search). None: no week to keep, or none found in time, or (on a large program) no week
     keeps them all: then stage 1's usual searches run, which may move kept weeks."""
     short_last = {x.participant_id for x in shortfalls(wm.program, previous)}
@@ -77,13 +77,24 @@ def keep_met_weeks(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Re
         left = min(max(0.0, seconds - (budget.clock() - start)), seconds * KEPT_FEWEST_SHARE)
         cp_status, note = anchored_most(wm, weeks, [], state, budget, settings, left, progress, moves_first=True)
         if state.method.startswith("cp-sat (most weeks kept)"):
-            return KeptWeeks(frozenset(weeks), cp_status, len(wm.met), 0, note)
+            return KeptWeeks(cp_status, len(wm.met), 0, note)
         return None
 
     if _groups_cannot_run(wm, weeks):
         return fewest_moved()
     fixed = [(var.index, int(oi in weeks[pid])) for (pid, oi), var in wm.a.items() if pid in weeks]
     required = [wm.met[pid].index for pid in wm.met if pid not in weeks and bound.meetable(pid)]
+    found = False  # a week keeping them is the best week (`state`)
+
+    def adopt(values) -> None:
+        # the first week that keeps them replaces the greedy's (which need not); later ones
+        # only when better
+        nonlocal found
+        met, units = met_of(values, wm)
+        (state.offer if found else state.take)(SolverValues(values, wm), met, units, budget.elapsed(),
+                                               "cp-sat (met weeks kept)")
+        found = True
+
     hint_decisions(wm, ScheduleValues(wm, previous))  # last week: most of it holds
     # 1. the complete search on the weighted form (most fully met, then fewest units) for a
     # part of the time: a small model where few inputs changed, which it solves to a proof,
@@ -93,10 +104,8 @@ def keep_met_weeks(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Re
         solver, status = run_cp_sat(wm, budget, settings, seconds * KEPT_COMPLETE_SHARE, MetCallback(wm, progress))
     if status == cp_model.INFEASIBLE:
         return fewest_moved()
-    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    if found:
-        met, units = met_of(solver, wm)
-        state.take(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        adopt(solver)
     if status == cp_model.OPTIMAL or (found and reached()):
         return _kept(weeks, wm, state, solver, status)
     # 2. CP-SAT's local search with everyone else the bound allows required fully met: on a
@@ -109,14 +118,9 @@ def keep_met_weeks(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Re
             early, early_status = run_cp_sat(wm, budget, settings, seconds * KEPT_LOCAL_SHARE,
                                              MetCallback(wm, progress, stop_at=0), local_search=True, presolve=False)
         if early_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            met, units = met_of(early, wm)
-            if found:
-                state.offer(SolverValues(early, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
-            else:
-                state.take(SolverValues(early, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
-            found = True
+            adopt(early)
             if reached():  # everyone the bounds allow met, the fewest units: proven
-                return KeptWeeks(frozenset(weeks), "OPTIMAL", len(wm.met), 0, _kept_note(weeks, wm, state))
+                return KeptWeeks("OPTIMAL", len(wm.met), 0, _kept_note(weeks, wm, state))
     if not found:
         return None  # nothing found in time: stage 1's searches (which may move kept weeks)
     # 3. the complete search again from the best week, for the rest of the time
@@ -125,8 +129,7 @@ def keep_met_weeks(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Re
         left = complete_the_hint(wm, budget, max(0.0, seconds - (budget.clock() - start)), at_most=2.0)
         solver, status = run_cp_sat(wm, budget, settings, left, MetCallback(wm, progress))
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        met, units = met_of(solver, wm)
-        state.offer(SolverValues(solver, wm), met, units, budget.elapsed(), "cp-sat (met weeks kept)")
+        adopt(solver)
     return _kept(weeks, wm, state, solver, status)
 
 
@@ -138,17 +141,14 @@ def _kept(weeks: dict[str, set[int]], wm: WeekModel, state: BestWeek, solver: cp
         name = solver.status_name(status)
     else:  # the week of an earlier search, unproven
         met_bound, units_bound, name = len(wm.met), 0, "FEASIBLE"
-    return KeptWeeks(frozenset(weeks), name, met_bound, units_bound, _kept_note(weeks, wm, state))
+    return KeptWeeks(name, met_bound, units_bound, _kept_note(weeks, wm, state))
 
 
 def _groups_cannot_run(wm: WeekModel, weeks: dict[str, set[int]]) -> bool:
     """Some kept week's group cannot run: its kept members and everyone else who could join
     it are fewer than the type's minimum (a participant who left it, discharged or newly
     busy, took it below; then no week keeps every one of them)."""
-    kept_at: dict[int, int] = {}
-    for opts in weeks.values():
-        for oi in opts:
-            kept_at[oi] = kept_at.get(oi, 0) + 1
+    kept_at = Counter(oi for opts in weeks.values() for oi in opts)
     free = [pid for pid in wm.met if pid not in weeks]
     for oi, k in kept_at.items():
         need = wm.options[oi].stype.min_size

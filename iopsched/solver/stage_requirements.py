@@ -7,8 +7,9 @@ hard rule and the requirements with no preference term (`model.build(preferences
    and what the rooms and leaders can serve at all is counted (`capacity_bound`). A week
    that reaches them is proven;
 3. with `--previous` and `keep_met_weeks` (the default), everyone last week fully met keeps
-   that week while it can run, and the others are planned around them by CP-SAT's complete
-   search (a small model): that week is stage 1's, and steps 4-5 do not run. Without
+   that week while it can run, and the others are planned around them (a small model,
+   `anchored.keep_met_weeks`): that week is stage 1's, and steps 4-5 run only when no such
+   week was found in time. Without
    `keep_met_weeks`, last week's attendances kept for everyone they still fit and only the
    others placed; when that is infeasible, the changed participants and their nearest
    neighbours re-planned, the most of them back in last week's week (`solver.anchored`);
@@ -124,10 +125,9 @@ class Requirements:
     greedy_seconds: float = 0.0  # ... to the greedy week
     greedy_units: int = 0  # the greedy week's shortfall units
     week_to_week: str = ""  # with --previous: what stage 1 kept of last week
-    # with --previous and keep_met_weeks: the participants who keep last week's week (fixed);
-    # the bounds above hold for weeks that keep them
-    kept: frozenset[str] = frozenset()
-    around_kept: frozenset[str] = frozenset()  # ... and those short around them, whom the bounds do not rule out
+    # with --previous and keep_met_weeks (the bounds above then hold for weeks keeping last
+    # week's met weeks): those short around the kept weeks, whom the program's bounds allow
+    around_kept: frozenset[str] = frozenset()
     # admissions (issue 19): each participant in care's shortfall units may not rise above these
     unit_caps: dict[str, int] = field(default_factory=dict)
 
@@ -189,23 +189,22 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     share = budget.left() * REQUIREMENTS_SHARE
     stage_left = budget.left() - share  # what stage 1 leaves for stage 2
     started = budget.clock()
-    kept, tried = None, False
-    if previous is not None and program.rules.keep_met_weeks and not settings.interrupted.is_set():
-        tried = True
+    keeping = program.rules.keep_met_weeks
+    kept = None
+    if previous is not None and keeping and not settings.interrupted.is_set():
         # (a0) week to week, the default: whoever last week fully met keeps that week; the
-        # others are planned around them, to a proof (the stage's whole share: a small model)
+        # others are planned around them, to a proof where it can (KEPT_SHARE of the stage)
         kept = keep_met_weeks(wm, previous, state, bound, budget, settings, share * KEPT_SHARE, progress, reached)
         if kept is not None:
             # short around the kept weeks where the program's bounds would allow more
             around = frozenset(everyone - state.met) if len(state.met) < ub else frozenset()
             return _requirements(wm, state, bound, min(ub, kept.met_bound), max(lb_units, kept.units_bound),
-                                 budget, settings,
-                                 extract, kept.status, kept.note, built, greedy, before, capacity,
-                                 kept=kept.kept, around_kept=around)
-    if tried and kept is None:
+                                 budget, settings, extract, kept.status, kept.note, built, greedy, before,
+                                 capacity, around_kept=around)
+    if previous is not None and keeping and kept is None:
         week_to_week = ("no week found in time that keeps every week last week fully met (a group "
                         "below its minimum, or too little time): re-planned by stage 1's searches")
-    if previous is not None and not tried and not settings.interrupted.is_set():
+    if previous is not None and not keeping and not settings.interrupted.is_set():
         # (a0') week to week, keep_met_weeks = false: last week's attendances kept for everyone
         # they still fit, unless the greedy week (which starts from last week) already keeps
         # them and meets the bound; the fewest moved where that is infeasible. (Not after
@@ -243,7 +242,7 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
 def _requirements(wm: WeekModel, state: BestWeek, bound: RequirementsBound, ub: int, lb_units: int,
                   budget: Budget, settings: SearchSettings, extract, cp_status: str, week_to_week: str,
                   built: float, greedy: tuple[float, int], before: float, capacity: CapacityBound | None,
-                  kept: frozenset[str] = frozenset(), around_kept: frozenset[str] = frozenset()) -> Requirements:
+                  around_kept: frozenset[str] = frozenset()) -> Requirements:
     """What stage 1 reached: its best week and bounds."""
     return Requirements(
         schedule=Schedule(sessions=extract(wm, state.values)), met=state.met, units=state.units, bound=bound,
@@ -251,7 +250,7 @@ def _requirements(wm: WeekModel, state: BestWeek, bound: RequirementsBound, ub: 
         seconds=budget.elapsed(), found_seconds=state.found, cp_status=cp_status,
         interrupted=settings.interrupted.is_set(), build_seconds=built, greedy_seconds=greedy[0],
         greedy_units=greedy[1], build_cost=built - before, wm=wm, capacity=capacity, week_to_week=week_to_week,
-        kept=kept, around_kept=around_kept)
+        around_kept=around_kept)
 
 
 def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: BestWeek, budget: Budget,
