@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from iopsched.cpsat.budget import RECKON_BUILD, Budget, SearchSettings, run_cp_sat
+from iopsched.cpsat.extract import extract
 from iopsched.cpsat.hints import complete_hint
 from iopsched.cpsat.model import UNMET_UNITS, WeekModel, build, unit_kind
 from iopsched.cpsat.values import GreedyValues, HintValues, ScheduleValues, hint_decisions
@@ -31,6 +32,7 @@ from iopsched.heuristic import (
 from iopsched.schedule import Schedule
 from iopsched.solver.bounds import counting_bound
 from iopsched.solver.continuity import kept_weeks
+from iopsched.solver.greedy_based import greedy_based_week
 from iopsched.solver.progress import Progress, gap_of
 from iopsched.solver.stage_requirements import Requirements
 
@@ -124,12 +126,20 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     # the counting bound (iopsched.solver.bounds) holds for weeks meeting everyone
     floor = float(counting_bound(wm).bound) if len(req.met) == n else 0.0
 
-    # the stage-1 week, polished by the local search (its moves keep stage 1's result)
+    # the stage-1 week, or a second week planned from the greedy's when that one has the lower
+    # objective (`greedy_based`), polished by the local search (its moves keep stage 1's result)
     g = Greedy(wm)
     if previous is not None:
         g.remember(previous)
     g.place_pinned()
     g.load(req.schedule.sessions)
+    second = greedy_based_week(req, budget, settings, extract)
+    if second is not None:
+        other = Greedy(wm)
+        other.place_pinned()
+        other.load(second.sessions)
+        if other.objective() < g.objective():
+            g = other
 
     def better() -> None:
         if report:

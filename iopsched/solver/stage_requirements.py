@@ -47,7 +47,7 @@ from iopsched.cpsat.budget import (
     run_cp_sat,
 )
 from iopsched.cpsat.model import WeekModel, build, unit_terms
-from iopsched.cpsat.values import SolverValues, hint_decisions
+from iopsched.cpsat.values import Decisions, SolverValues, hint_decisions
 from iopsched.domain import Program
 from iopsched.heuristic import (
     MAX_ITERATIONS,
@@ -68,6 +68,7 @@ from iopsched.solver.best_week import (
     proven_by,
 )
 from iopsched.solver.capacity_bound import CapacityBound, capacity_bound
+from iopsched.solver.greedy_based import plan_from_greedy
 from iopsched.solver.neighbourhoods import fewer_units, grid_closed, large, neighbourhoods, whole
 from iopsched.solver.progress import Progress
 from iopsched.solver.upper_bound import RequirementsBound, requirements_bound
@@ -100,6 +101,10 @@ MEND_PATIENCE = 50  # moves without fewer shortfall units before it hands over t
 # once everyone the bound allows is met, the share of the rest of stage 1 for re-planning the
 # participants still short one at a time (`neighbourhoods.fewer_units`)
 UNITS_SHARE = 0.6
+# ... after, from the greedy week, a second week meeting as many (`greedy_based`): at most this
+# share of it, with at least GREEDY_MIN_SECONDS in all
+GREEDY_SHARE = 0.3
+GREEDY_MIN_SECONDS = 8.0
 
 
 
@@ -130,6 +135,9 @@ class Requirements:
     around_kept: frozenset[str] = frozenset()
     # admissions (issue 19): each participant in care's shortfall units may not rise above these
     unit_caps: dict[str, int] = field(default_factory=dict)
+    # the greedy week (values on `wm`, fully met, units), when stage 1's week is CP-SAT's from
+    # the whole model: stage 2 may plan a second week from it (`solver.greedy_based`)
+    greedy_week: tuple[Decisions, frozenset[str], int] | None = None
 
     @property
     def proven(self) -> bool:
@@ -168,6 +176,7 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     bound = requirements_bound(program, wm, only=set(g.unmet_ids()))
     budget.reckon(RECKON_BOUND_MODEL * bound.models)
     state = BestWeek(wm, g, everyone, budget.elapsed())
+    greedy_week = (state.values, state.met, state.units)
     ub, lb_units = bound.fully_met_max, bound.units_min
     # ... and what the rooms and leaders can serve at all, when the greedy week falls short
     capacity = None
@@ -186,6 +195,7 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     progress(len(state.met))
     _add_bound(wm, bound)
     cp_status, week_to_week = "", ""
+    from_greedy = False  # stage 1's week was planned from the greedy week (`greedy_based`)
     share = budget.left() * REQUIREMENTS_SHARE
     stage_left = budget.left() - share  # what stage 1 leaves for stage 2
     started = budget.clock()
@@ -226,6 +236,18 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
             require = len(state.met) >= ub
             if require:  # everyone meetable is met: the others' shortfall, a few at a time
                 start = budget.clock()
+                if (state.method == "cp-sat" and previous is None and not large(wm)
+                        and seconds >= GREEDY_MIN_SECONDS):
+                    # ... from the greedy week first, re-planned in neighbourhoods (`greedy_based`),
+                    # when the week meeting them is the whole model's: from that one the units
+                    # stayed at 63 for 45 s (planted, medium, 60 s; bound 60), from the greedy's
+                    # they reach 60 in 2 s
+                    hopeless = frozenset(pid for pid in wm.met if not bound.meetable(pid))
+                    other = plan_from_greedy(wm, greedy_week, hopeless, len(state.met), lb_units, budget,
+                                             settings, seconds * GREEDY_SHARE, extract)
+                    if state.met <= other.met:
+                        from_greedy = state.offer(other.values, other.met, other.units, budget.elapsed(),
+                                                  "cp-sat")
                 fewer_units(wm, state, budget, settings, seconds * UNITS_SHARE, progress, lb_units)
                 seconds = max(0.0, seconds - (budget.clock() - start))
             if not reached() and not settings.interrupted.is_set() and seconds > 1.0:
@@ -235,8 +257,11 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
                     ub = min(ub, met_bound)
                     if require or len(state.met) >= ub:
                         lb_units = max(lb_units, units_bound)
-    return _requirements(wm, state, bound, ub, lb_units, budget, settings, extract, cp_status, week_to_week,
-                         built, greedy, before, capacity)
+    req = _requirements(wm, state, bound, ub, lb_units, budget, settings, extract, cp_status, week_to_week,
+                        built, greedy, before, capacity)
+    if state.method == "cp-sat" and previous is None and not large(wm) and not from_greedy:
+        req.greedy_week = greedy_week
+    return req
 
 
 def _requirements(wm: WeekModel, state: BestWeek, bound: RequirementsBound, ub: int, lb_units: int,

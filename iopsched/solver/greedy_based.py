@@ -1,0 +1,89 @@
+"""A second stage-1 week, planned from the greedy week in neighbourhoods, for stage 2 to
+start from (docs/model.md, 10).
+
+Stage 1's fastest route to everyone met on a medium program is CP-SAT's local search on the
+whole model: it reaches the requirements in 2-5 s, but its week keeps nothing of the greedy
+week's routine and preferences (mix, medium: 1,320 against 790 from the neighbourhoods; the
+routine term 87 against 48), and stage 2 spends its time undoing that. The neighbourhoods
+re-plan only the participants the greedy left short and those sharing their times, so that
+everyone else keeps the greedy's week. Stage 2 runs them from the greedy week when it has the
+time, and starts from whichever of the two weeks has the lower preference objective, as long
+as the second keeps stage 1's result (the same participants fully met, no more units).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from iopsched.cpsat.budget import Budget, SearchSettings
+from iopsched.cpsat.model import WeekModel
+from iopsched.cpsat.values import Decisions
+from iopsched.heuristic import MAX_ITERATIONS, Greedy, RuinRecreate, iteration_seconds
+from iopsched.schedule import Schedule
+from iopsched.solver.best_week import BestWeek
+from iopsched.solver.neighbourhoods import fewer_units, grid_closed, neighbourhoods
+
+if TYPE_CHECKING:
+    from iopsched.solver.stage_requirements import Requirements
+
+# stage 2 plans the second week only with at least this many seconds left (the neighbourhoods
+# took 1-6 s on the medium programs at 60 s), and gives it at most this share of them
+MIN_SECONDS = 20.0
+SHARE = 0.25
+# of that share, what meeting everyone may take before the units are re-planned
+MEET_SHARE = 0.7
+# ... and of it, what ruin and recreate may take first, and its patience (moves without fewer units)
+MEND_SHARE = 0.4
+MEND_PATIENCE = 200
+
+
+def greedy_based_week(req: Requirements, budget: Budget, settings: SearchSettings, extract) -> Schedule | None:
+    """Stage 2's second week: from the greedy week, keeping stage 1's result (everyone it fully
+    met, at most its shortfall units); None when not tried or not reached in time."""
+    wm = req.wm
+    if req.greedy_week is None or wm is None or budget.left() < MIN_SECONDS or settings.interrupted.is_set():
+        return None
+    hopeless = frozenset(pid for pid in wm.met if not req.bound.meetable(pid))
+    state = plan_from_greedy(wm, req.greedy_week, hopeless, len(req.met), req.lower_bound_units, budget,
+                             settings, budget.left() * SHARE, extract)
+    if not req.met <= state.met or state.units > req.units:
+        return None
+    return Schedule(sessions=extract(wm, state.values))
+
+
+def plan_from_greedy(wm: WeekModel, week: tuple[Decisions, frozenset[str], int], hopeless: frozenset[str],
+                     target: int, floor: int, budget: Budget, settings: SearchSettings, seconds: float,
+                     extract) -> BestWeek:
+    """From the greedy week `week` (values, fully met, units) on the stage-1 model: ruin and
+    recreate, then CP-SAT's neighbourhoods until `target` participants are fully met, then the
+    participants still short re-planned for fewer units (down to `floor`), in `seconds`."""
+    start = budget.clock()
+    everyone = frozenset(wm.met)
+    # ruin and recreate first: its moves keep the greedy's routine
+    g = Greedy(wm)
+    g.place_pinned()
+    g.load(extract(wm, week[0]))
+    rr = RuinRecreate(g, settings.seed)
+    rr.hopeless = hopeless
+    rr_seconds = seconds * MEND_SHARE
+    if budget.deterministic:
+        cost = iteration_seconds(len(everyone))
+        rr.stop = settings.interrupted.is_set
+        rr.run(max(1, int(rr_seconds / cost)), patience=MEND_PATIENCE)
+        budget.reckoned += rr.iterations * cost
+    else:
+        deadline = budget.clock() + rr_seconds
+        rr.stop = lambda: settings.interrupted.is_set() or budget.clock() >= deadline
+        rr.run(MAX_ITERATIONS * 10, patience=MEND_PATIENCE)
+    state = BestWeek(wm, g, everyone, budget.elapsed())
+
+    def quiet(_met: int) -> None:
+        pass
+
+    if len(state.met) < target:
+        left = seconds * MEET_SHARE - (budget.clock() - start)
+        neighbourhoods(wm, state, hopeless, budget, settings, left, quiet, target, grid_closed(wm, state.values))
+    if len(state.met) >= target and state.units > floor:
+        left = seconds - (budget.clock() - start)
+        fewer_units(wm, state, budget, settings, left, quiet, floor)
+    return state
