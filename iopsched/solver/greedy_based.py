@@ -5,8 +5,8 @@ Stage 1's fastest route to everyone met on a medium program is CP-SAT's local se
 whole model: it reaches the requirements in 2-5 s, but its week keeps nothing of the greedy
 week's routine and preferences (mix, medium: 1,320 against 790 from the neighbourhoods; the
 routine term 87 against 48), and stage 2 spends its time undoing that. The neighbourhoods
-re-plan only the participants the greedy left short and those sharing their times, so that
-everyone else keeps the greedy's week. Stage 2 runs them from the greedy week when it has the
+re-plan only the participants the greedy left short and those sharing their times (16 at
+once at first, fewer than stage 1's 40), so that everyone else keeps the greedy's week. Stage 2 runs them from the greedy week when it has the
 time, and starts from whichever of the two weeks has the lower preference objective, as long
 as the second keeps stage 1's result (the same participants fully met, no more units).
 """
@@ -26,8 +26,8 @@ from iopsched.solver.neighbourhoods import fewer_units, grid_closed, neighbourho
 if TYPE_CHECKING:
     from iopsched.solver.stage_requirements import Requirements
 
-# stage 2 plans the second week only with at least this many seconds left (the neighbourhoods
-# took 1-6 s on the medium programs at 60 s), and gives it at most this share of them
+# stage 2 plans the second week only with at least this many seconds left (it took 4-10 s on
+# the medium programs at 60 s), and gives it at most this share of them
 MIN_SECONDS = 20.0
 SHARE = 0.25
 # of that share, what meeting everyone may take before the units are re-planned
@@ -35,6 +35,11 @@ MEET_SHARE = 0.7
 # ... and of it, what ruin and recreate may take first, and its patience (moves without fewer units)
 MEND_SHARE = 0.4
 MEND_PATIENCE = 200
+# ... then CP-SAT's neighbourhoods of this many participants for this share of what is left
+# (more of the greedy week kept: prescriber, medium, 60 s, second week 1,088 with stage 1's
+# 40 at once, 834 with 16; 16 alone met no one in time on adolescent medium), then stage 1's
+NEIGHBOURHOOD_SIZE = 16
+SMALL_SHARE = 0.5
 
 
 def greedy_based_week(req: Requirements, budget: Budget, settings: SearchSettings, extract) -> Schedule | None:
@@ -80,9 +85,13 @@ def plan_from_greedy(wm: WeekModel, week: tuple[Decisions, frozenset[str], int],
     def quiet(_met: int) -> None:
         pass
 
-    if len(state.met) < target:
-        left = seconds * MEET_SHARE - (budget.clock() - start)
-        neighbourhoods(wm, state, hopeless, budget, settings, left, quiet, target, grid_closed(wm, state.values))
+    # small neighbourhoods first (more of the greedy week kept), then stage 1's sizes
+    for size, share in ((NEIGHBOURHOOD_SIZE, SMALL_SHARE), (None, 1.0)):
+        if len(state.met) >= target or settings.interrupted.is_set():
+            break
+        left = (seconds * MEET_SHARE - (budget.clock() - start)) * share
+        neighbourhoods(wm, state, hopeless, budget, settings, left, quiet, target, grid_closed(wm, state.values),
+                       size=size)
     if len(state.met) >= target and state.units > floor:
         left = seconds - (budget.clock() - start)
         fewer_units(wm, state, budget, settings, left, quiet, floor)

@@ -46,7 +46,7 @@ def whole(wm: WeekModel) -> bool:
 
 def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], budget: Budget,
                     settings: SearchSettings, seconds: float, progress, target: int, closed: list[int],
-                    workers: Workers = None) -> str:
+                    workers: Workers = None, size: int | None = None) -> str:
     """CP-SAT's local search on neighbourhoods: some participants still short (the `chosen`)
     and those whose sessions fall in the times they are free are re-planned; everyone else
     keeps their week (their attendance fixed). Each neighbourhood is tried first open: group
@@ -55,9 +55,10 @@ def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
     finds nothing, the same neighbourhood strict: every chosen participant required too, on
     the greedy week's grid (`closed`); after both fail, fewer participants are chosen (others
     next time) and the neighbourhood grows. Whenever a neighbourhood fixes anyone's
-    attendance (one smaller than the program), CP-SAT runs without its presolve (`run_cp_sat`)."""
+    attendance (one smaller than the program), CP-SAT runs without its presolve (`run_cp_sat`).
+    `size`: participants re-planned at once at first (default `first_size`)."""
     n = len(state.everyone)
-    size = first_size(n)
+    size = first_size(n) if size is None else min(n, size)
     status = ""
     take = max(1, size // 4)
     # open first (it was strict first until 12-03): the strict try met no one in most
