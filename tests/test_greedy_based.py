@@ -76,8 +76,7 @@ def test_planned_from_the_greedy_week_the_units_reach_the_bound(kinds_dir):
     g = Greedy(wm)
     g.run()
     greedy = BestWeek(wm, g, frozenset(wm.met), 0.0)
-    hopeless = frozenset(pid for pid in wm.met if not req.bound.meetable(pid))
-    state = plan_from_greedy(wm, (greedy.values, greedy.met, greedy.units), hopeless, len(req.met),
+    state = plan_from_greedy(wm, greedy.values, req.bound.hopeless, len(req.met),
                              req.lower_bound_units, budget, settings, 20.0, extract)
     assert len(state.met) == req.upper_bound_fully_met
     assert state.units == req.lower_bound_units

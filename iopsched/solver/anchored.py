@@ -54,9 +54,10 @@ def keep_met_weeks(wm: WeekModel, previous: Schedule, state: BestWeek, bound: Re
     CP-SAT's complete search, to a proof where it can; if it does not finish, its local search
     with the others required fully met, then the complete search again from the best week.
     The week found is stage 1's, even where moving a kept week would meet someone more (the
-    coordinator's promise to the others comes first; README, "Week to week"). `reached`: the best week meets the bounds (then no complete
-    search). None: no week to keep, or none found in time, or (on a large program) no week
-    keeps them all: then stage 1's usual searches run, which may move kept weeks."""
+    coordinator's promise to the others comes first; README, "Week to week"). `reached`: the
+    best week meets the bounds (then no search after the first that found it). None: no week
+    to keep, or none found in time, or (on a large program) no week keeps them all: then
+    stage 1's usual searches run, which may move kept weeks."""
     short_last = {x.participant_id for x in shortfalls(wm.program, previous)}
     weeks = {pid: opts for pid, opts in last_weeks(wm, previous).items() if pid in wm.met and pid not in short_last}
     if not weeks:

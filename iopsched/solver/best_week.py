@@ -36,15 +36,6 @@ class BestWeek:
         self.found = 0.0
         self.offer_greedy(g, now)
 
-    @classmethod
-    def of(cls, wm: WeekModel, week: tuple[Decisions, frozenset[str], int], everyone: frozenset[str],
-           now: float, method: str = "greedy") -> BestWeek:
-        """A best week starting from `week` (values, fully met, units), e.g. the greedy's again."""
-        state = cls.__new__(cls)
-        state.wm, state.everyone, state.lock = wm, everyone, threading.Lock()
-        state.take(week[0], week[1], week[2], now, method)
-        return state
-
     def offer_greedy(self, g: Greedy, now: float, method: str = "greedy") -> bool:
         met = self.everyone - set(g.unmet_ids())
         return self.offer(GreedyValues(self.wm, *decisions(g)), met, g.shortfall_units(), now, method)

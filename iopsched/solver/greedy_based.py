@@ -6,9 +6,11 @@ whole model: it reaches the requirements in 2-5 s, but its week keeps nothing of
 week's routine and preferences (mix, medium: 1,320 against 790 from the neighbourhoods; the
 routine term 87 against 48), and stage 2 spends its time undoing that. The neighbourhoods
 re-plan only the participants the greedy left short and those sharing their times (16 at
-once at first, fewer than stage 1's 40), so that everyone else keeps the greedy's week. Stage 2 runs them from the greedy week when it has the
-time, and starts from whichever of the two weeks has the lower preference objective, as long
-as the second keeps stage 1's result (the same participants fully met, no more units).
+once at first, fewer than stage 1's 40), so that everyone else keeps the greedy's week.
+Stage 2 runs them from the greedy week when it has the time, and starts from whichever of
+the two weeks has the lower preference objective, as long as the second keeps stage 1's
+result (the same participants fully met, no more units). Stage 1 runs them too, before it
+re-plans the still-short for fewer units (`plan_from_greedy`).
 """
 
 from __future__ import annotations
@@ -48,18 +50,17 @@ def greedy_based_week(req: Requirements, budget: Budget, settings: SearchSetting
     wm = req.wm
     if req.greedy_week is None or wm is None or budget.left() < MIN_SECONDS or settings.interrupted.is_set():
         return None
-    hopeless = frozenset(pid for pid in wm.met if not req.bound.meetable(pid))
-    state = plan_from_greedy(wm, req.greedy_week, hopeless, len(req.met), req.lower_bound_units, budget,
+    state = plan_from_greedy(wm, req.greedy_week, req.bound.hopeless, len(req.met), req.lower_bound_units, budget,
                              settings, budget.left() * SHARE, extract)
     if not req.met <= state.met or state.units > req.units:
         return None
     return Schedule(sessions=extract(wm, state.values))
 
 
-def plan_from_greedy(wm: WeekModel, week: tuple[Decisions, frozenset[str], int], hopeless: frozenset[str],
+def plan_from_greedy(wm: WeekModel, week: Decisions, hopeless: frozenset[str],
                      target: int, floor: int, budget: Budget, settings: SearchSettings, seconds: float,
                      extract) -> BestWeek:
-    """From the greedy week `week` (values, fully met, units) on the stage-1 model: ruin and
+    """From the greedy week `week` (its values on the stage-1 model): ruin and
     recreate, then CP-SAT's neighbourhoods until `target` participants are fully met, then the
     participants still short re-planned for fewer units (down to `floor`), in `seconds`."""
     start = budget.clock()
@@ -67,7 +68,7 @@ def plan_from_greedy(wm: WeekModel, week: tuple[Decisions, frozenset[str], int],
     # ruin and recreate first: its moves keep the greedy's routine
     g = Greedy(wm)
     g.place_pinned()
-    g.load(extract(wm, week[0]))
+    g.load(extract(wm, week))
     rr = RuinRecreate(g, settings.seed)
     rr.hopeless = hopeless
     rr_seconds = seconds * MEND_SHARE

@@ -164,7 +164,7 @@ def _stages(program: Program, budget: Budget, settings: SearchSettings, *,
     # by stage 1, or by the final week reaching the bound (stage 2 may meet the last ones)
     short = {s.participant_id for s in shortfalls(week, schedule)}
     proven = req.proven or len(week.participants) - len(short) >= req.upper_bound_fully_met
-    schedule.unmet = unmet_rows(week, schedule, proven=proven, hopeless=_hopeless(req), around_kept=req.around_kept)
+    schedule.unmet = unmet_rows(week, schedule, proven=proven, hopeless=req.bound.hopeless, around_kept=req.around_kept)
     schedule.stats = _summary(week, budget, settings, req, pref, schedule, t1, previous, freeze, bounds)
     schedule.summary = schedule.stats.summary()
     schedule.summary["hard_rule_violations"] = len(broken)
@@ -206,11 +206,6 @@ def _term_bounds(program: Program, req: Requirements, budget: Budget, settings: 
                      stop=settings.interrupted.is_set)
     budget.reckon(min(seconds, tb.reckoned))
     return TermBoundStats(tb.terms, tb.total, tb.proven, tb.seconds)
-
-
-def _hopeless(req: Requirements) -> frozenset[str]:
-    """Participants whose own data proves them unmet (the bound)."""
-    return frozenset(pid for pid, b in req.bound.participants.items() if not b.meetable)
 
 
 def _summary(program: Program, budget: Budget, settings: SearchSettings, req: Requirements,

@@ -128,16 +128,10 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
 
     # the stage-1 week, or a second week planned from the greedy's when that one has the lower
     # objective (`greedy_based`), polished by the local search (its moves keep stage 1's result)
-    g = Greedy(wm)
-    if previous is not None:
-        g.remember(previous)
-    g.place_pinned()
-    g.load(req.schedule.sessions)
+    g = _loaded(wm, req.schedule.sessions, previous)
     second = greedy_based_week(req, budget, settings, extract)
     if second is not None:
-        other = Greedy(wm)
-        other.place_pinned()
-        other.load(second.sessions)
+        other = _loaded(wm, second.sessions, previous)
         if other.objective() < g.objective():
             g = other
 
@@ -194,14 +188,21 @@ def stage_one_week(program: Program, req: Requirements, previous: Schedule | Non
     count, equal to the model's)."""
     # (after admissions the program has new participants: its stage-1 model is built again)
     wm = req.wm if req.wm is not None else build(program, preferences=False)
-    g = Greedy(wm)
-    if previous is not None:
-        g.remember(previous)
-    g.place_pinned()
-    g.load(req.schedule.sessions)
+    g = _loaded(wm, req.schedule.sessions, previous)
     terms = g.terms()
     weights = program.rules.weights
     objective = float(sum(weights.get(t, 0) * v for t, v in terms.items()))
     values = GreedyValues(wm, *decisions(g))
     return Preferences(wm, values, objective, terms, "FEASIBLE", 0.0, 0, 0, None, 0.0, False, 0.0,
                        skipped=True)
+
+
+def _loaded(wm: WeekModel, sessions, previous: Schedule | None) -> Greedy:
+    """A week's sessions in the greedy's state (which counts its objective, term by term, and
+    polishes it), last week remembered for the stability term."""
+    g = Greedy(wm)
+    if previous is not None:
+        g.remember(previous)
+    g.place_pinned()
+    g.load(sessions)
+    return g

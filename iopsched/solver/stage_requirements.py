@@ -135,9 +135,9 @@ class Requirements:
     around_kept: frozenset[str] = frozenset()
     # admissions (issue 19): each participant in care's shortfall units may not rise above these
     unit_caps: dict[str, int] = field(default_factory=dict)
-    # the greedy week (values on `wm`, fully met, units), when stage 1's week is CP-SAT's from
-    # the whole model: stage 2 may plan a second week from it (`solver.greedy_based`)
-    greedy_week: tuple[Decisions, frozenset[str], int] | None = None
+    # the greedy week (its values on `wm`), when stage 1's week is CP-SAT's from the whole
+    # model: stage 2 may plan a second week from it (`solver.greedy_based`)
+    greedy_week: Decisions | None = None
 
     @property
     def proven(self) -> bool:
@@ -176,7 +176,7 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     bound = requirements_bound(program, wm, only=set(g.unmet_ids()))
     budget.reckon(RECKON_BOUND_MODEL * bound.models)
     state = BestWeek(wm, g, everyone, budget.elapsed())
-    greedy_week = (state.values, state.met, state.units)
+    greedy_week = state.values
     ub, lb_units = bound.fully_met_max, bound.units_min
     # ... and what the rooms and leaders can serve at all, when the greedy week falls short
     capacity = None
@@ -236,14 +236,12 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
             require = len(state.met) >= ub
             if require:  # everyone meetable is met: the others' shortfall, a few at a time
                 start = budget.clock()
-                if (state.method == "cp-sat" and previous is None and not large(wm)
-                        and seconds >= GREEDY_MIN_SECONDS):
+                if _whole_models_week(wm, state, previous) and seconds >= GREEDY_MIN_SECONDS:
                     # ... from the greedy week first, re-planned in neighbourhoods (`greedy_based`),
                     # when the week meeting them is the whole model's: from that one the units
                     # stayed at 63 for 45 s (planted, medium, 60 s; bound 60), from the greedy's
                     # they reached 60 and stage 1 ended, proven, at 19 s
-                    hopeless = frozenset(pid for pid in wm.met if not bound.meetable(pid))
-                    other = plan_from_greedy(wm, greedy_week, hopeless, len(state.met), lb_units, budget,
+                    other = plan_from_greedy(wm, greedy_week, bound.hopeless, len(state.met), lb_units, budget,
                                              settings, seconds * GREEDY_SHARE, extract)
                     if state.met <= other.met:
                         from_greedy = state.offer(other.values, other.met, other.units, budget.elapsed(),
@@ -259,9 +257,16 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
                         lb_units = max(lb_units, units_bound)
     req = _requirements(wm, state, bound, ub, lb_units, budget, settings, extract, cp_status, week_to_week,
                         built, greedy, before, capacity)
-    if state.method == "cp-sat" and previous is None and not large(wm) and not from_greedy:
+    if _whole_models_week(wm, state, previous) and not from_greedy:
         req.greedy_week = greedy_week
     return req
+
+
+def _whole_models_week(wm: WeekModel, state: BestWeek, previous: Schedule | None) -> bool:
+    """The best week is CP-SAT's on the whole model (not the greedy's or ruin and recreate's;
+    with no last week to keep, on a program not searched in neighbourhoods first): a week
+    planned from the greedy week (`greedy_based`) may keep more of the greedy's routine."""
+    return state.method == "cp-sat" and previous is None and not large(wm)
 
 
 def _requirements(wm: WeekModel, state: BestWeek, bound: RequirementsBound, ub: int, lb_units: int,
@@ -286,7 +291,7 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
     every participant the bound allows must be fully met. The first suits loose programs, the
     second packed ones (measured, docs/model.md 10). Returns CP-SAT's status ('' if it did
     not run). `target`: no schedule fully meets more participants (the bounds)."""
-    hopeless = frozenset(pid for pid in state.everyone if not bound.meetable(pid))
+    hopeless = bound.hopeless
     n = len(state.everyone)
 
     def done() -> bool:

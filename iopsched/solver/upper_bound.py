@@ -70,6 +70,11 @@ class RequirementsBound:
     def units_min(self) -> int:
         return sum(b.min_units for b in self.participants.values())
 
+    @property
+    def hopeless(self) -> frozenset[str]:
+        """Participants whose own data proves them unmet in every schedule."""
+        return frozenset(pid for pid, b in self.participants.items() if not b.meetable)
+
     def meetable(self, participant_id: str) -> bool:
         b = self.participants.get(participant_id)
         return b is None or b.meetable
