@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks import common
+from benchmarks import best_known, common
 from benchmarks.common import KINDS, ROOT, TERMS
 
 DEFAULT_BASELINE = "2e2640c"
@@ -151,6 +151,31 @@ def generate_program(kind: str, size: str, seed: int, folder: Path) -> Path:
     return write_generated(size, seed, folder, kind=kind)
 
 
+def against_best(side: dict, best: best_known.Week | None) -> dict:
+    """The current side's primal gap against the program's best-known week (issue 16: at the
+    default limit); empty without a best-known week of this very program."""
+    if best is None:
+        return {}
+    out: dict = {"best_objective": best.objective}
+    met, objective = side.get("participants_fully_met"), side.get("objective")
+    units = (side.get("terms") or {}).get("unmet", 0)
+    if not isinstance(met, int) or not isinstance(objective, (int, float)) or not isinstance(units, (int, float)):
+        return out
+    week = best_known.Week(met, int(units), float(objective), {}, best.fingerprint)
+    gap = best_known.primal_gap(week, best)
+    if gap is None:
+        gap = "stage 1 ahead" if week.rank()[:2] < best.rank()[:2] else "stage 1 behind"
+    out["primal_gap"] = round(gap, 6) if isinstance(gap, float) else gap
+    return out
+
+
+def _gap(row: dict) -> str:
+    gap = (row.get("best") or {}).get("primal_gap", "")
+    text = f"{gap:.1%}" if isinstance(gap, float) else str(gap or "-")
+    target = best_known.gap_target({"primal_gap": gap, "size": row.get("size", "")})
+    return f"{text} {target}".strip()
+
+
 # --- the report ----------------------------------------------------------------------------------
 
 
@@ -198,7 +223,7 @@ def term_totals(runs: Sequence[dict]) -> list[dict]:
 def render_markdown(report: dict) -> str:
     runs = report["runs"]
     head = ("| kind | size | seed | participants | fully met | objective | wall s "
-            "| status | stopped by |")
+            "| status | stopped by | best known | primal gap |")
     lines = [
         "# iopsched quality against a release",
         "",
@@ -211,6 +236,11 @@ def render_markdown(report: dict) -> str:
         "(preferences given stage 1's requirements): compare fully met and the terms.",
         f"Command: `{report['command']}`.",
         "",
+        "`best known`: the program's best-known week (benchmarks/best_known.json, the same "
+        "program by its fingerprint); `primal gap` = (current objective - best known) / best "
+        "known when the current run reached the best-known stage 1, against issue 16's target "
+        "(5 % small, 10 % medium) at this limit.",
+        "",
         head,
         "|" + "---|" * head.count(" | ") + "---|",
     ]
@@ -220,7 +250,8 @@ def render_markdown(report: dict) -> str:
             f"{pair(r, _fully_met)} | {pair(r, lambda s: s.get('objective', ''))} | "
             f"{pair(r, lambda s: s.get('wall_s', ''))} | "
             f"{pair(r, lambda s: s.get('status', ''))} | "
-            f"{pair(r, lambda s: s.get('stopped_by', ''))} |")
+            f"{pair(r, lambda s: s.get('stopped_by', ''))} | "
+            f"{_fmt((r.get('best') or {}).get('best_objective'))} | {_gap(r)} |")
     short = [common.SHORT_TERMS.get(t, t) for t in TERMS]
     lines += ["", "Objective terms (`objective.<term>` of the Summary, unweighted):", "",
               "| kind | size | seed | " + " | ".join(short) + " |",
@@ -262,6 +293,7 @@ def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
     started = datetime.now().replace(microsecond=0)
     t0 = time.monotonic()
     runs = []
+    table = best_known.load()
     with worktree(baseline_ref) as (base_tree, base_commit):
         trees = {"baseline": base_tree, "current": ROOT}
         imports = {side: imported_from(tree) for side, tree in trees.items()}
@@ -283,6 +315,10 @@ def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
                     echo(f"[{i}/{len(plan)}] {kind} {size} seed {seed}: {side} ...")
                     row[side] = run_tree(tree, folder, Path(tmp) / f"{side}.xlsx", limit,
                                          workers=workers)
+                best = table.get(best_known.key(kind, size, seed))
+                fingerprint = best_known.program_fingerprint(folder / "program.xlsx")
+                row["best"] = against_best(row["current"], best if best and best.fingerprint == fingerprint
+                                           else None)
             row["participants"] = next((row[s].get("participants") for s in SIDES
                                         if (row.get(s) or {}).get("participants")), "")
             echo(f"    fully met {pair(row, _fully_met)}  objective "

@@ -199,6 +199,29 @@ def test_quality_totals_and_report(tmp_path):
     assert data["baseline_ref"] == "2e2640c" and len(data["runs"]) == 3
 
 
+def test_quality_primal_gap_against_the_best_known_week(tmp_path):
+    from benchmarks.best_known import Week
+
+    best = Week(20, 0, 100.0, {}, "f")
+    assert quality.against_best(_side(20, 112.0, 60.0), best) == {"best_objective": 100.0, "primal_gap": 0.12}
+    # another stage 1 is not compared on stage 2
+    assert quality.against_best(_side(19, 90.0, 60.0, unmet=1), best)["primal_gap"] == "stage 1 behind"
+    planted = Week(18, 8, 8099.0, {}, "f")
+    assert quality.against_best(_side(18, 8090.0, 60.0, unmet=7), planted)["primal_gap"] == "stage 1 ahead"
+    assert quality.against_best(_side(20, 112.0, 60.0), None) == {}
+    assert quality.against_best({"error": "x"}, best) == {"best_objective": 100.0}
+
+    runs = [{"kind": "mix", "size": "small", "seed": 1, "participants": 20,
+             "baseline": _side(20, 120.0, 70.0), "current": _side(20, 104.0, 60.0),
+             "best": quality.against_best(_side(20, 104.0, 60.0), best)},
+            {"kind": "mix", "size": "medium", "seed": 1, "participants": 60,
+             "baseline": _side(60, 320.0, 70.0), "current": _side(60, 300.0, 60.0),
+             "best": quality.against_best(_side(60, 300.0, 60.0), Week(60, 0, 250.0, {}, "f"))}]
+    md = quality.write_reports(_quality_report(runs), tmp_path)["md"].read_text(encoding="utf-8")
+    assert "| 100 | 4.0% ok |" in md  # within 5 % on small
+    assert "| 250 | 20.0% MISS |" in md  # over 10 % on medium
+
+
 def test_quality_options(monkeypatch, tmp_path):
     seen = {}
 

@@ -285,6 +285,27 @@ def test_polish_gives_a_cohort_one_start_time():
     assert_valid(program, wm)
 
 
+def test_the_polish_stops_after_its_patience_without_a_lower_objective():
+    # The wall-clock polish runs on a deadline with a large move count; its patience ends it
+    # when the week stops improving, so CP-SAT gets the rest (stage 2). Without it the polish
+    # would make a quarter of its moves (2,500 here) after the last better week.
+    program = two_day_program(two_day_people(3))
+    wm = build(program)
+    g = Greedy(wm)
+    everyone = ["P01", "P02", "P03"]
+    book(g, "Process Group", 0, "09:00", "C1", everyone)
+    book(g, "Skills Group", 0, "10:00", "C1", everyone)
+    book(g, "Process Group", 1, "13:00", "C1", everyone)
+    book(g, "Skills Group", 1, "14:00", "C1", everyone)
+    rr = RuinRecreate(g)
+    better: list[int] = []
+    rr.on_better = lambda: better.append(rr.iterations)
+    rr.polish(10_000, patience=7)
+    assert better and g.terms()["routine"] == 0  # it did improve the week
+    assert rr.iterations - better[-1] <= 7  # ... and stopped 7 moves after its last better week
+    assert g.shortfall_units() == 0
+
+
 def test_a_service_before_the_first_group_is_booked_again_after_it():
     # P01's medication visit sits at 08:30, right before Monday's 09:00 block, so Monday starts
     # at 08:30 and Tuesday at 09:00. Booking it again where it costs least puts it right after

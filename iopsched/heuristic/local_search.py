@@ -200,17 +200,19 @@ class RuinRecreate:
             self.g.restore(snap)
         return False
 
-    def polish(self, iterations: int) -> None:
+    def polish(self, iterations: int, patience: int | None = None) -> None:
         """Ruin and recreate for the preferences once the requirements are done: a participant
         with a preference miss (several start times, outside their preferred time) and a few
         who share their sessions, or the members of one of the smallest groups (fewer, fuller
         groups), are taken out and put back. A week is kept when it has no more shortfalls and
-        an objective (the model's, `Greedy.objective`) no higher."""
+        an objective (the model's, `Greedy.objective`) no higher. Stops after `patience` moves
+        without a lower objective (default: a quarter of `iterations`, at least STALL)."""
         g = self.g
         best, snap = (g.shortfall_units(), g.objective()), self.g.snapshot()
         stall = 0
+        patience = max(STALL, iterations // 4) if patience is None else patience
         for i in range(iterations):
-            if stall >= max(STALL, iterations // 4) or self.stop():
+            if stall >= patience or self.stop():
                 break
             self.iterations += 1
             missing = sorted(pid for pid, ps in g.people.items() if g.person_penalty(ps) > 0)

@@ -23,6 +23,7 @@ from iopsched.domain import Program
 from iopsched.heuristic import (
     MAX_ITERATIONS,
     POLISH_SECONDS,
+    STALL,
     Greedy,
     RuinRecreate,
     decisions,
@@ -152,7 +153,8 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     else:
         deadline = budget.elapsed() + polish_seconds
         rr.stop = lambda: settings.interrupted.is_set() or budget.elapsed() >= deadline
-        rr.polish(MAX_ITERATIONS * 10)
+        # (patient as a deterministic polish of that length: a stalled polish hands CP-SAT the rest)
+        rr.polish(MAX_ITERATIONS * 10, patience=max(STALL, int(polish_seconds / cost) // 4))
     complete, _ = hint_week(g)
     if not complete:  # the polished week does not hold on the full model: the stage-1 week
         hint_decisions(wm, ScheduleValues(wm, req.schedule))
