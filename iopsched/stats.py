@@ -31,6 +31,16 @@ def _blank(x: object) -> object:
     return "" if x is None else x
 
 
+def _fully_met(r: RequirementsStats) -> str:
+    """'x/y (at most z possible)'; week to week, when keeping last week's fully met weeks lowers
+    the bound, both bounds: a coordinator sees what keeping those weeks costs."""
+    text = f"{r.fully_met}/{r.participants} (at most {r.upper_bound_fully_met} possible"
+    if r.without_kept_fully_met is not None and r.without_kept_fully_met > r.upper_bound_fully_met:
+        text += (f" keeping every week last week fully met; at most {r.without_kept_fully_met} "
+                 "with keep_met_weeks = false")
+    return text + ")"
+
+
 def _seconds(x: float | None) -> object:
     return "" if x is None else round(x, 3)
 
@@ -54,6 +64,9 @@ class RequirementsStats:
     cp_sat_status: str
     capacity_fully_met: int | None = None  # the rooms' and leaders' bound, when it was computed
     capacity_binding: str = ""
+    # week to week with keep_met_weeks: upper_bound_fully_met holds for weeks that keep last
+    # week's fully met weeks; this is the program's bound without them, when higher
+    without_kept_fully_met: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,7 +160,8 @@ class SolveStats:
             "participants": r.participants,
             "participants_fully_met": r.fully_met,
             "upper_bound_fully_met": r.upper_bound_fully_met,
-            "fully_met": f"{r.fully_met}/{r.participants} (at most {r.upper_bound_fully_met} possible)",
+            "fully_met": _fully_met(r),
+            "upper_bound_fully_met_without_kept": _blank(r.without_kept_fully_met),
             "unmet_units": r.units,
             "unmet_units_lower_bound": r.units_lower_bound,
             "unmet_units_status": r.units_status.value,

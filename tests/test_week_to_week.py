@@ -193,9 +193,16 @@ def test_whoever_last_week_fully_met_keeps_their_week_unless_configured(keep):
         assert px_short and all("keep_met_weeks = false" in u.reason for u in px_short)
         assert this.summary["previous.changed_by_solver"] == 0
         assert "3 weeks kept" in this.summary["previous.stage1"]
+        # the bound holds around the kept weeks, and the Summary says what the program allows
+        assert this.summary["upper_bound_fully_met"] == 3
+        assert this.summary["upper_bound_fully_met_without_kept"] == 4
+        assert this.summary["fully_met"] == ("3/4 (at most 3 possible keeping every week last week fully "
+                                             "met; at most 4 with keep_met_weeks = false)")
     else:
         assert len(moved) == 1 and this.unmet == []
         assert this.summary["previous.changed_by_solver"] == 1
+        assert this.summary["fully_met"] == "4/4 (at most 4 possible)"
+        assert this.summary["upper_bound_fully_met_without_kept"] == ""
 
 
 def test_when_no_week_keeps_every_met_one_the_fewest_move():

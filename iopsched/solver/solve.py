@@ -231,7 +231,8 @@ def _summary(program: Program, budget: Budget, settings: SearchSettings, req: Re
         found_seconds=req.found_seconds, bound_models=req.bound.models, bound_seconds=req.bound.seconds,
         cp_sat_status=req.cp_status,
         capacity_fully_met=req.capacity.fully_met_max if req.capacity is not None else None,
-        capacity_binding=req.capacity.binding if req.capacity is not None else "")
+        capacity_binding=req.capacity.binding if req.capacity is not None else "",
+        without_kept_fully_met=req.program_bound_fully_met)
     week_to_week: dict[str, object] = {}
     wm = pref.wm if pref is not None else None
     if previous is not None and wm is not None:

@@ -133,6 +133,8 @@ class Requirements:
     # with --previous and keep_met_weeks (the bounds above then hold for weeks keeping last
     # week's met weeks): those short around the kept weeks, whom the program's bounds allow
     around_kept: frozenset[str] = frozenset()
+    # ... and then the bound without them (the program's), when higher than upper_bound_fully_met
+    program_bound_fully_met: int | None = None
     # admissions (issue 19): each participant in care's shortfall units may not rise above these
     unit_caps: dict[str, int] = field(default_factory=dict)
     # the greedy week (its values on `wm`), when stage 1's week is CP-SAT's from the whole
@@ -208,9 +210,12 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
         if kept is not None:
             # short around the kept weeks where the program's bounds would allow more
             around = frozenset(everyone - state.met) if len(state.met) < ub else frozenset()
-            return _requirements(wm, state, bound, min(ub, kept.met_bound), max(lb_units, kept.units_bound),
-                                 budget, settings, extract, kept.status, kept.note, built, greedy, before,
-                                 capacity, around_kept=around)
+            req = _requirements(wm, state, bound, min(ub, kept.met_bound), max(lb_units, kept.units_bound),
+                                budget, settings, extract, kept.status, kept.note, built, greedy, before,
+                                capacity, around_kept=around)
+            if ub > req.upper_bound_fully_met:
+                req.program_bound_fully_met = ub
+            return req
     if previous is not None and keeping and kept is None:
         week_to_week = ("no week found in time that keeps every week last week fully met (a group "
                         "below its minimum, or too little time): re-planned by stage 1's searches")
