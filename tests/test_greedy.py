@@ -259,10 +259,9 @@ def test_the_greedy_counts_each_objective_term_as_the_model_does(tmp_path, case)
         assert g.terms()["day_tier"] > 0 and wm.terms["day_tier"]  # the case exercises the tier term
 
 
-def test_polish_gives_a_cohort_one_start_time():
-    # Three participants meet Monday 09:00-11:00 and Tuesday 13:00-15:00: two start times
-    # each (routine 3 in all). The polish should move them to one start time on both days,
-    # with the same number of groups and every hard rule kept.
+def _cohort_with_two_start_times():
+    """Three participants meet Monday 09:00-11:00 and Tuesday 13:00-15:00: two start times
+    each (routine 3 in all)."""
     program = two_day_program(two_day_people(3))
     wm = build(program)
     g = Greedy(wm)
@@ -271,6 +270,13 @@ def test_polish_gives_a_cohort_one_start_time():
     book(g, "Skills Group", 0, "10:00", "C1", everyone)
     book(g, "Process Group", 1, "13:00", "C1", everyone)
     book(g, "Skills Group", 1, "14:00", "C1", everyone)
+    return program, wm, g, everyone
+
+
+def test_polish_gives_a_cohort_one_start_time():
+    # The polish should move the cohort to one start time on both days, with the same number
+    # of groups and every hard rule kept.
+    program, wm, g, everyone = _cohort_with_two_start_times()
     assert g.shortfall_units() == 0 and g.terms()["routine"] == 3
     before = g.objective()
 
@@ -289,14 +295,7 @@ def test_the_polish_stops_after_its_patience_without_a_lower_objective():
     # The wall-clock polish runs on a deadline with a large move count; its patience ends it
     # when the week stops improving, so CP-SAT gets the rest (stage 2). Without it the polish
     # would make a quarter of its moves (2,500 here) after the last better week.
-    program = two_day_program(two_day_people(3))
-    wm = build(program)
-    g = Greedy(wm)
-    everyone = ["P01", "P02", "P03"]
-    book(g, "Process Group", 0, "09:00", "C1", everyone)
-    book(g, "Skills Group", 0, "10:00", "C1", everyone)
-    book(g, "Process Group", 1, "13:00", "C1", everyone)
-    book(g, "Skills Group", 1, "14:00", "C1", everyone)
+    _program, _wm, g, _everyone = _cohort_with_two_start_times()
     rr = RuinRecreate(g)
     better: list[int] = []
     rr.on_better = lambda: better.append(rr.iterations)
