@@ -119,6 +119,15 @@ def primal_gap(week: Week, best: Week) -> float | None:
     return (week.objective - best.objective) / best.objective
 
 
+def gap_against(week: Week, best: Week) -> float | str:
+    """The primal gap (rounded), or which way the run's stage 1 differs from the best known's
+    ('stage 1 ahead': the week replaces it; 'stage 1 behind')."""
+    gap = primal_gap(week, best)
+    if gap is not None:
+        return round(gap, 6)
+    return "stage 1 ahead" if week.rank()[:2] < best.rank()[:2] else "stage 1 behind"
+
+
 def compare(row: dict, table: dict[str, Week], k: str, fingerprint: str) -> dict:
     """The row's fields against the best known (and whether the run beats it)."""
     week = week_of(row, fingerprint, {})  # (how it was found is recorded by `record`)
@@ -135,11 +144,7 @@ def compare(row: dict, table: dict[str, Week], k: str, fingerprint: str) -> dict
         out["primal_gap"] = 0.0
         out["beats_best"] = True
         return out
-    gap = primal_gap(week, best)
-    if gap is not None:
-        out["primal_gap"] = round(gap, 6)
-    else:  # a new best stage 1 (the week replaces the best known), or behind it
-        out["primal_gap"] = "stage 1 ahead" if week.rank()[:2] < best.rank()[:2] else "stage 1 behind"
+    out["primal_gap"] = gap_against(week, best)
     out["beats_best"] = week.rank() < best.rank()
     return out
 

@@ -161,11 +161,8 @@ def against_best(side: dict, best: best_known.Week | None) -> dict:
     units = (side.get("terms") or {}).get("unmet", 0)
     if not isinstance(met, int) or not isinstance(objective, (int, float)) or not isinstance(units, (int, float)):
         return out
-    week = best_known.Week(met, int(units), float(objective), {}, best.fingerprint)
-    gap = best_known.primal_gap(week, best)
-    if gap is None:
-        gap = "stage 1 ahead" if week.rank()[:2] < best.rank()[:2] else "stage 1 behind"
-    out["primal_gap"] = round(gap, 6) if isinstance(gap, float) else gap
+    out["primal_gap"] = best_known.gap_against(best_known.Week(met, int(units), float(objective), {},
+                                                               best.fingerprint), best)
     return out
 
 

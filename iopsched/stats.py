@@ -35,7 +35,7 @@ def _fully_met(r: RequirementsStats) -> str:
     """'x/y (at most z possible)'; week to week, when keeping last week's fully met weeks lowers
     the bound, both bounds: a coordinator sees what keeping those weeks costs."""
     text = f"{r.fully_met}/{r.participants} (at most {r.upper_bound_fully_met} possible"
-    if r.without_kept_fully_met is not None and r.without_kept_fully_met > r.upper_bound_fully_met:
+    if r.without_kept_fully_met is not None:
         text += (f" keeping every week last week fully met; at most {r.without_kept_fully_met} "
                  "with keep_met_weeks = false")
     return text + ")"

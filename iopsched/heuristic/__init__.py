@@ -12,11 +12,11 @@ from iopsched.heuristic.hint import decisions, greedy_hint, hint_week
 from iopsched.heuristic.local_search import (
     MAX_ITERATIONS,
     POLISH_SECONDS,
-    STALL,
     RuinRecreate,
+    default_patience,
     iteration_seconds,
     ruin_recreate_budget,
 )
 
-__all__ = ["MAX_ITERATIONS", "POLISH_SECONDS", "STALL", "STRATEGIES", "Greedy", "RuinRecreate", "construct", "decisions",
-           "greedy_hint", "hint_week", "iteration_seconds", "ruin_recreate_budget"]
+__all__ = ["MAX_ITERATIONS", "POLISH_SECONDS", "STRATEGIES", "Greedy", "RuinRecreate", "construct", "decisions",
+           "default_patience", "greedy_hint", "hint_week", "iteration_seconds", "ruin_recreate_budget"]

@@ -131,7 +131,7 @@ class RuinRecreate:
         g = self.g
         best, snap = self.key(), self.g.snapshot()
         stall = 0
-        patience = max(STALL, iterations // 4) if patience is None else patience
+        patience = default_patience(iterations) if patience is None else patience
         for _ in range(iterations):
             if best[0] == 0 or stall >= patience or self.stop():
                 break
@@ -206,11 +206,11 @@ class RuinRecreate:
         who share their sessions, or the members of one of the smallest groups (fewer, fuller
         groups), are taken out and put back. A week is kept when it has no more shortfalls and
         an objective (the model's, `Greedy.objective`) no higher. Stops after `patience` moves
-        without a lower objective (default: a quarter of `iterations`, at least STALL)."""
+        without a lower objective (default: `default_patience`)."""
         g = self.g
         best, snap = (g.shortfall_units(), g.objective()), self.g.snapshot()
         stall = 0
-        patience = max(STALL, iterations // 4) if patience is None else patience
+        patience = default_patience(iterations) if patience is None else patience
         for i in range(iterations):
             if stall >= patience or self.stop():
                 break
@@ -254,6 +254,12 @@ RUIN = 4
 REPAIR_SECONDS = (0.018, 0.00008)  # with the undo journal (was 0.02 + 0.0003 per participant)
 POLISH_SECONDS = (0.006, 0.00016)
 MAX_ITERATIONS = 3000
+
+
+def default_patience(iterations: int) -> int:
+    """Moves without progress after which a phase of `iterations` moves stops: a quarter of
+    them, at least STALL."""
+    return max(STALL, iterations // 4)
 
 
 def iteration_seconds(participants: int, cost: tuple[float, float] = REPAIR_SECONDS) -> float:

@@ -232,7 +232,7 @@ def _summary(program: Program, budget: Budget, settings: SearchSettings, req: Re
         cp_sat_status=req.cp_status,
         capacity_fully_met=req.capacity.fully_met_max if req.capacity is not None else None,
         capacity_binding=req.capacity.binding if req.capacity is not None else "",
-        without_kept_fully_met=req.program_bound_fully_met)
+        without_kept_fully_met=req.without_kept_fully_met)
     week_to_week: dict[str, object] = {}
     wm = pref.wm if pref is not None else None
     if previous is not None and wm is not None:

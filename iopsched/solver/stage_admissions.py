@@ -202,7 +202,9 @@ def admissions_stage(program: Program, req: Requirements, budget: Budget, settin
     admitted = tuple(rid for rid in ids if rid in adm_set)
     carried = replace(
         req, schedule=Schedule(sessions=extract(wm, best)), met=req.met | adm_set, units=units,
-        upper_bound_fully_met=req.upper_bound_fully_met + len(admitted), wm=None, unit_caps=dict(caps))
+        upper_bound_fully_met=req.upper_bound_fully_met + len(admitted), wm=None, unit_caps=dict(caps),
+        without_kept_fully_met=(None if req.without_kept_fully_met is None
+                                else req.without_kept_fully_met + len(admitted)))
     if report:
         n = len(program.participants) + len(admitted)
         report(Progress(budget.elapsed(), 0, 0, 0.0, 0, len(carried.met), n, phase="admissions",

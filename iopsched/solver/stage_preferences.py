@@ -23,10 +23,10 @@ from iopsched.domain import Program
 from iopsched.heuristic import (
     MAX_ITERATIONS,
     POLISH_SECONDS,
-    STALL,
     Greedy,
     RuinRecreate,
     decisions,
+    default_patience,
     hint_week,
     iteration_seconds,
 )
@@ -154,7 +154,7 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
         deadline = budget.elapsed() + polish_seconds
         rr.stop = lambda: settings.interrupted.is_set() or budget.elapsed() >= deadline
         # (patient as a deterministic polish of that length: a stalled polish hands CP-SAT the rest)
-        rr.polish(MAX_ITERATIONS * 10, patience=max(STALL, int(polish_seconds / cost) // 4))
+        rr.polish(MAX_ITERATIONS * 10, patience=default_patience(int(polish_seconds / cost)))
     complete, _ = hint_week(g)
     if not complete:  # the polished week does not hold on the full model: the stage-1 week
         hint_decisions(wm, ScheduleValues(wm, req.schedule))

@@ -134,7 +134,7 @@ class Requirements:
     # week's met weeks): those short around the kept weeks, whom the program's bounds allow
     around_kept: frozenset[str] = frozenset()
     # ... and then the bound without them (the program's), when higher than upper_bound_fully_met
-    program_bound_fully_met: int | None = None
+    without_kept_fully_met: int | None = None
     # admissions (issue 19): each participant in care's shortfall units may not rise above these
     unit_caps: dict[str, int] = field(default_factory=dict)
     # the greedy week (its values on `wm`), when stage 1's week is CP-SAT's from the whole
@@ -210,12 +210,9 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
         if kept is not None:
             # short around the kept weeks where the program's bounds would allow more
             around = frozenset(everyone - state.met) if len(state.met) < ub else frozenset()
-            req = _requirements(wm, state, bound, min(ub, kept.met_bound), max(lb_units, kept.units_bound),
-                                budget, settings, extract, kept.status, kept.note, built, greedy, before,
-                                capacity, around_kept=around)
-            if ub > req.upper_bound_fully_met:
-                req.program_bound_fully_met = ub
-            return req
+            return _requirements(wm, state, bound, min(ub, kept.met_bound), max(lb_units, kept.units_bound),
+                                 budget, settings, extract, kept.status, kept.note, built, greedy, before,
+                                 capacity, around_kept=around, without_kept=ub if ub > kept.met_bound else None)
     if previous is not None and keeping and kept is None:
         week_to_week = ("no week found in time that keeps every week last week fully met (a group "
                         "below its minimum, or too little time): re-planned by stage 1's searches")
@@ -277,7 +274,7 @@ def _whole_models_week(wm: WeekModel, state: BestWeek, previous: Schedule | None
 def _requirements(wm: WeekModel, state: BestWeek, bound: RequirementsBound, ub: int, lb_units: int,
                   budget: Budget, settings: SearchSettings, extract, cp_status: str, week_to_week: str,
                   built: float, greedy: tuple[float, int], before: float, capacity: CapacityBound | None,
-                  around_kept: frozenset[str] = frozenset()) -> Requirements:
+                  around_kept: frozenset[str] = frozenset(), without_kept: int | None = None) -> Requirements:
     """What stage 1 reached: its best week and bounds."""
     return Requirements(
         schedule=Schedule(sessions=extract(wm, state.values)), met=state.met, units=state.units, bound=bound,
@@ -285,7 +282,7 @@ def _requirements(wm: WeekModel, state: BestWeek, bound: RequirementsBound, ub: 
         seconds=budget.elapsed(), found_seconds=state.found, cp_status=cp_status,
         interrupted=settings.interrupted.is_set(), build_seconds=built, greedy_seconds=greedy[0],
         greedy_units=greedy[1], build_cost=built - before, wm=wm, capacity=capacity, week_to_week=week_to_week,
-        around_kept=around_kept)
+        around_kept=around_kept, without_kept_fully_met=without_kept)
 
 
 def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: BestWeek, budget: Budget,
