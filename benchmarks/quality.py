@@ -10,7 +10,10 @@ release takes --time-limit as the solver's and overshoots it). Each output workb
 Summary sheet (key, value) gives fully met, the objective and every `objective.<term>`.
 Results: benchmarks/results/quality_latest.md and quality_latest.json. The worktree is
 removed afterwards. Not part of `make bench` (about 25 minutes with the defaults):
-`make bench-quality`.
+`make bench-quality`. `--baseline-from REPORT.json` takes the baseline's runs from an earlier
+report (same baseline commit, same limit, the same program by its fingerprint where the report
+has one) instead of running them again: the release does not change, and its runs are half of
+the time.
 """
 
 from __future__ import annotations
@@ -42,6 +45,21 @@ SIDES = ("baseline", "current")
 SUMMARY_KEYS = ("status", "participants", "participants_fully_met", "upper_bound_fully_met",
                 "requirements_status", "objective", "best_bound", "gap", "stopped_by",
                 "time_limit_seconds", "total_seconds", "sessions", "iopsched_version")
+
+
+# --- the baseline's runs from an earlier report --------------------------------------------------
+
+
+def cached_baseline(path: Path, baseline_commit: str, limit: float) -> dict[tuple[str, str, int], dict]:
+    """(kind, size, seed) -> the baseline side of an earlier report's run, when that report ran
+    the same baseline commit at the same limit; ValueError otherwise (its runs would not
+    compare)."""
+    report = json.loads(Path(path).read_text(encoding="utf-8"))
+    if report.get("baseline_commit") != baseline_commit or float(report.get("time_limit_s", -1)) != limit:
+        raise ValueError(f"{path}: baseline {report.get('baseline_commit')} at {report.get('time_limit_s')} s, "
+                         f"not {baseline_commit} at {limit:g} s")
+    return {(r["kind"], r["size"], int(r["seed"])): dict(r["baseline"], fingerprint=r.get("fingerprint"))
+            for r in report.get("runs", []) if isinstance(r.get("baseline"), dict) and "error" not in r["baseline"]}
 
 
 # --- running one tree ----------------------------------------------------------------------------
@@ -231,7 +249,9 @@ def render_markdown(report: dict) -> str:
         f"{report['time_limit_s']:g}`, each cell `baseline -> current`. The objectives weigh "
         "the same terms with the config's weights, but the current objective is stage 2's "
         "(preferences given stage 1's requirements): compare fully met and the terms.",
-        f"Command: `{report['command']}`.",
+        f"Command: `{report['command']}`."
+        + (f" The baseline's runs are reused from `{report['baseline_from']}` (not run again)."
+           if report.get("baseline_from") else ""),
         "",
         "`best known`: the program's best-known week (benchmarks/best_known.json, the same "
         "program by its fingerprint); `primal gap` = (current objective - best known) / best "
@@ -286,7 +306,8 @@ def write_reports(report: dict, out: Path) -> dict[str, Path]:
 
 def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
                 seeds: Sequence[int], limit: float, out: Path, *, workers: int | None = None,
-                command: str = "", echo: Callable[[str], None] = print) -> dict:
+                command: str = "", echo: Callable[[str], None] = print,
+                baseline_from: Path | None = None) -> dict:
     started = datetime.now().replace(microsecond=0)
     t0 = time.monotonic()
     runs = []
@@ -297,6 +318,7 @@ def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
         for side, tree in trees.items():
             if not Path(imports[side]).resolve().is_relative_to(tree.resolve()):
                 raise RuntimeError(f"{side}: iopsched imported from {imports[side]}, not {tree}")
+        cached = cached_baseline(baseline_from, base_commit, limit) if baseline_from else {}
         plan = [(k, z, s) for k in kinds for z in sizes for s in seeds]
         for i, (kind, size, seed) in enumerate(plan, start=1):
             row: dict = {"kind": kind, "size": size, "seed": seed}
@@ -308,12 +330,18 @@ def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
                     row["error"] = traceback.format_exc()
                     runs.append(row)
                     continue
+                fingerprint = best_known.program_fingerprint(folder / "program.xlsx")
+                row["fingerprint"] = fingerprint
+                earlier = cached.get((kind, size, seed))
+                if earlier is not None and earlier.pop("fingerprint") in (None, fingerprint):
+                    row["baseline"] = dict(earlier, reused_from=str(baseline_from))
                 for side, tree in trees.items():
+                    if side in row:
+                        continue
                     echo(f"[{i}/{len(plan)}] {kind} {size} seed {seed}: {side} ...")
                     row[side] = run_tree(tree, folder, Path(tmp) / f"{side}.xlsx", limit,
                                          workers=workers)
                 best = table.get(best_known.key(kind, size, seed))
-                fingerprint = best_known.program_fingerprint(folder / "program.xlsx")
                 row["best"] = against_best(row["current"], best if best and best.fingerprint == fingerprint
                                            else None)
             row["participants"] = next((row[s].get("participants") for s in SIDES
@@ -325,6 +353,7 @@ def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
     report = {"started": started.isoformat(), "wall_seconds": round(time.monotonic() - t0, 1),
               "command": command, "machine": common.machine(), "baseline_ref": baseline_ref,
               "baseline_commit": base_commit, "imported_from": imports, "time_limit_s": limit,
+              "baseline_from": str(baseline_from) if baseline_from else "",
               "runs": runs, "totals": term_totals(runs)}
     report["paths"] = {k: str(v) for k, v in write_reports(report, Path(out)).items()}
     return report
@@ -340,6 +369,8 @@ def parser() -> argparse.ArgumentParser:
                     help=f"--time-limit of both commands (default {DEFAULT_LIMIT:g})")
     ap.add_argument("--workers", type=int, help="--workers of both commands (default: config)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder")
+    ap.add_argument("--baseline-from", type=Path,
+                    help="an earlier report's JSON: take the baseline's runs from it (same baseline and limit)")
     return ap
 
 
@@ -348,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     report = run_quality(args.baseline, args.kinds or list(KINDS),
                          args.sizes or list(DEFAULT_SIZES), args.seeds or list(DEFAULT_SEEDS),
-                         args.time_limit, args.out, workers=args.workers,
+                         args.time_limit, args.out, workers=args.workers, baseline_from=args.baseline_from,
                          command="python -m benchmarks.quality " + " ".join(argv))
     print(f"wrote {report['paths']['md']}, {report['paths']['json']}")
     return 0

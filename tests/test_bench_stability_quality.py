@@ -228,6 +228,8 @@ def test_quality_options(monkeypatch, tmp_path):
     def fake(ref, kinds, sizes, seeds, limit, out, **kw):
         seen.update(ref=ref, kinds=list(kinds), sizes=list(sizes), seeds=list(seeds),
                     limit=limit)
+        if kw.get("baseline_from"):
+            seen["baseline_from"] = kw["baseline_from"]
         return {"paths": {"md": "m", "json": "j"}}
 
     monkeypatch.setattr(quality, "run_quality", fake)
@@ -238,6 +240,26 @@ def test_quality_options(monkeypatch, tmp_path):
                   "--time-limit", "30", "--out", str(tmp_path)])
     assert seen == {"ref": "v0.0.9", "kinds": ["mix"], "sizes": ["large"], "seeds": [2],
                     "limit": 30.0}
+    quality.main(["--baseline-from", "earlier.json", "--out", str(tmp_path)])
+    assert seen["baseline_from"] == Path("earlier.json")
+
+
+def test_the_baseline_runs_are_reused_only_from_a_report_of_the_same_baseline_and_limit(tmp_path):
+    runs = [{"kind": "mix", "size": "small", "seed": 1, "fingerprint": "f1",
+             "baseline": _side(20, 94.0, 79.0), "current": _side(20, 90.0, 59.0)},
+            {"kind": "mix", "size": "medium", "seed": 1, "baseline": _side(60, 258.0, 75.0)},
+            {"kind": "evening", "size": "small", "seed": 1, "baseline": {"error": "crashed"}}]
+    path = tmp_path / "earlier.json"
+    path.write_text(json.dumps(_quality_report(runs)), encoding="utf-8")
+    cached = quality.cached_baseline(path, "2e2640c", 60.0)
+    # an errored baseline run is run again; a row without a fingerprint is taken as it is
+    assert set(cached) == {("mix", "small", 1), ("mix", "medium", 1)}
+    assert cached["mix", "small", 1]["objective"] == 94.0 and cached["mix", "small", 1]["fingerprint"] == "f1"
+    assert cached["mix", "medium", 1]["fingerprint"] is None
+    with pytest.raises(ValueError, match="not 2e2640c at 30 s"):
+        quality.cached_baseline(path, "2e2640c", 30.0)
+    with pytest.raises(ValueError, match="not 1234567 at 60 s"):
+        quality.cached_baseline(path, "1234567", 60.0)
 
 
 def test_quality_runs_a_tree_with_its_own_iopsched(tmp_path):

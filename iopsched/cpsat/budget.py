@@ -175,7 +175,8 @@ Workers = int | Callable[[], int | None] | None
 
 def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds: float, callback=None, *,
                workers: Workers = None, local_search: bool = False, presolve: bool = True,
-               subsolvers: tuple[str, ...] = ()) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
+               subsolvers: tuple[str, ...] = (), lns_only: bool = False
+               ) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
     solver = cp_model.CpSolver()
     p = solver.parameters
     if callable(workers):
@@ -204,6 +205,12 @@ def run_cp_sat(wm: WeekModel, budget: Budget, settings: SearchSettings, seconds:
     # repeatable on a deterministic budget
     p.interleave_search = True
     p.subsolvers.extend(subsolvers)
+    if lns_only:
+        # `lns_only`: every worker a large-neighbourhood search from the hint (a complete week), none
+        # a complete search: no proof and no bound, but on two cores the week improves about
+        # twice as fast (stage 2 on the wall clock: docs/model.md, "Stage 2's CP-SAT: LNS only")
+        p.use_lns_only = True
+        p.interleave_search = False
     # CP-SAT 9.15 aborts (`Check failed: heuristics.fixed_search != nullptr`) when the
     # interleaved search, with a hint, finds the model infeasible while max_lp still loads
     # (week to week: last week's weeks kept, no seat left for a changed participant).

@@ -48,6 +48,14 @@ SUBSOLVERS = ("default_lp", "no_lp")
 LP_MAX_VARIABLES = 40_000
 # of the time stage 2 has, the share of the local search's polish (the rest is CP-SAT's)
 POLISH_SHARE = 0.3
+# On the wall clock every CP-SAT worker of stage 2 is a large-neighbourhood search from the
+# polished week (`use_lns_only`): 30-40 s from the same week, two seeds each, mix medium 222 /
+# 226 against 252-288 with the portfolio, classic small 70 / 88 against 98-108 (docs/model.md,
+# "Stage 2's CP-SAT: LNS only"). The portfolio stays where a proof is in reach or needed, or
+# there is no complete week to start from: models of at most LNS_MIN_VARIABLES (a tiny
+# program), --freeze (the model may be infeasible), a polished week that does not hold on the
+# full model, and deterministic runs (their week must repeat, on one worker).
+LNS_MIN_VARIABLES = 10_000
 
 
 @dataclass
@@ -170,7 +178,8 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     if ran:
         extra = SUBSOLVERS if n_vars <= LP_MAX_VARIABLES else tuple(x for x in SUBSOLVERS if x != "default_lp")
         solver, status = run_cp_sat(wm, budget, settings, budget.left(), cb, subsolvers=extra,
-                                    workers=1 if budget.deterministic else None)
+                                    workers=1 if budget.deterministic else None,
+                                    lns_only=lns_only(wm, budget, complete))
     if wm.frozen and status == cp_model.INFEASIBLE:
         return None
     values: cp_model.CpSolver | HintValues
@@ -183,6 +192,13 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     terms = {term: int(sum(values.value(e) for e in exprs)) if exprs else 0 for term, exprs in wm.terms.items()}
     return Preferences(wm, values, objective, terms, name, bound, cb.solutions, rr.iterations, cb.first_all_met,
                        solver.wall_time if ran else 0.0, ran, floor)
+
+
+def lns_only(wm: WeekModel, budget: Budget, complete: bool) -> bool:
+    """Does stage 2's CP-SAT run large-neighbourhood searches only (LNS_MIN_VARIABLES)?
+    `complete`: the polished week holds on the full model (the searches start from it)."""
+    return (not budget.deterministic and not wm.frozen and complete
+            and len(wm.model.proto.variables) > LNS_MIN_VARIABLES)
 
 
 def stage_one_week(program: Program, req: Requirements, previous: Schedule | None) -> Preferences:
