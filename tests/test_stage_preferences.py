@@ -1,10 +1,10 @@
 """Stage 2's CP-SAT search (iopsched.solver.stage_preferences).
 
 On the wall clock every CP-SAT worker of stage 2 is a large-neighbourhood search from the
-polished week (on two cores the week improves about twice as fast as with the portfolio:
-docs/model.md, "Stage 2's CP-SAT: LNS only"); the portfolio stays where a proof is in reach
-(a tiny model), where the model may be infeasible (--freeze), where there is no complete week
-to start from, and where the week must repeat (--deterministic)."""
+polished week on a medium or larger model (docs/model.md, "Stage 2's CP-SAT: LNS only"); the
+portfolio stays on smaller models (with its LP search), where the model may be infeasible
+(--freeze), where there is no complete week to start from, and where the week must repeat
+(--deterministic)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from iopsched.validate import hard_rule_violations
 
 
 def test_stage_two_searches_in_neighbourhoods_only_on_the_wall_clock_of_a_larger_model(tmp_path):
-    wm = build(_kind(str(tmp_path), "mix", "small", 1))
+    wm = build(_kind(str(tmp_path), "mix", "medium", 1))
     assert len(wm.model.proto.variables) > LNS_MIN_VARIABLES
     wall, det = Budget(60.0, False, time.monotonic()), Budget(60.0, True, time.monotonic())
     assert lns_only(wm, wall, complete=True)
@@ -30,9 +30,9 @@ def test_stage_two_searches_in_neighbourhoods_only_on_the_wall_clock_of_a_larger
     assert not lns_only(wm, wall, complete=False)  # no complete week to start from
     wm.frozen.append(next(iter(wm.a.values())))  # --freeze: the model may be infeasible
     assert not lns_only(wm, wall, complete=True)
-    tiny = build(make_program())  # a proof is in reach
-    assert len(tiny.model.proto.variables) <= LNS_MIN_VARIABLES
-    assert not lns_only(tiny, wall, complete=True)
+    small = build(_kind(str(tmp_path), "mix", "small", 1))  # the portfolio, with its LP search
+    assert len(small.model.proto.variables) <= LNS_MIN_VARIABLES
+    assert not lns_only(small, wall, complete=True)
 
 
 def test_run_cp_sat_in_neighbourhoods_only_keeps_every_rule():
