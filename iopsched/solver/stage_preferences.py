@@ -51,13 +51,14 @@ POLISH_SHARE = 0.3
 # On the wall clock every CP-SAT worker of stage 2 is a large-neighbourhood search from the
 # polished week (`use_lns_only`) on a model of more than LNS_MIN_VARIABLES: 30 s from the same
 # week, mix medium 222 / 226 against 256 / 288 with the portfolio; the bench's 12 medium
-# programs at 60 s, two runs, 2,026 / 2,033 against 2,257 (docs/model.md, "Stage 2's CP-SAT:
-# LNS only"). On smaller models (20 participants, where the portfolio has its LP search) LNS
-# only was no better and sometimes stuck (mix small 2: 84, 172, 88, 112 against 92, 104, 92):
-# the portfolio stays there, and where a proof is needed or there is no complete week to
-# start from: --freeze (the model may be infeasible), a polished week that does not hold on the
-# full model, and deterministic runs (their week must repeat, on one worker).
-LNS_MIN_VARIABLES = LP_MAX_VARIABLES
+# programs at 60 s, two runs, 2,026 / 2,033 against 2,257; ../shared/cases/evening-workers
+# (36,000 variables) 342 against 610-727 (docs/model.md, "Stage 2's CP-SAT: LNS only"). On
+# small programs (about 20,000-23,000 variables) LNS only was no better and sometimes stuck
+# (mix small 2: 84, 172, 88, 112 against 92, 104, 92): the portfolio stays there, and where a
+# proof is needed or there is no complete week to start from: --freeze (the model may be
+# infeasible), a polished week that does not hold on the full model, and deterministic runs
+# (their week must repeat, on one worker).
+LNS_MIN_VARIABLES = 30_000
 
 
 @dataclass
