@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 from iopsched.cpsat.budget import Budget, SearchSettings
 from iopsched.cpsat.model import WeekModel
 from iopsched.cpsat.values import Decisions
-from iopsched.heuristic import MAX_ITERATIONS, Greedy, RuinRecreate, iteration_seconds
+from iopsched.heuristic import Greedy, RuinRecreate, iteration_seconds
 from iopsched.schedule import Schedule
 from iopsched.solver.best_week import BestWeek
 from iopsched.solver.neighbourhoods import fewer_units, grid_closed, neighbourhoods
+from iopsched.solver.timed_search import run_for
 
 if TYPE_CHECKING:
     from iopsched.solver.stage_requirements import Requirements
@@ -71,16 +72,8 @@ def plan_from_greedy(wm: WeekModel, week: Decisions, hopeless: frozenset[str],
     g.load(extract(wm, week))
     rr = RuinRecreate(g, settings.seed)
     rr.hopeless = hopeless
-    rr_seconds = seconds * MEND_SHARE
-    if budget.deterministic:
-        cost = iteration_seconds(len(everyone))
-        rr.stop = settings.interrupted.is_set
-        rr.run(max(1, int(rr_seconds / cost)), patience=MEND_PATIENCE)
-        budget.reckoned += rr.iterations * cost
-    else:
-        deadline = budget.clock() + rr_seconds
-        rr.stop = lambda: settings.interrupted.is_set() or budget.clock() >= deadline
-        rr.run(MAX_ITERATIONS * 10, patience=MEND_PATIENCE)
+    run_for(rr, rr.run, seconds * MEND_SHARE, budget, iteration_seconds(len(everyone)), settings.interrupted.is_set,
+            patience=MEND_PATIENCE)
     state = BestWeek(wm, g, everyone, budget.elapsed())
 
     def quiet(_met: int) -> None:

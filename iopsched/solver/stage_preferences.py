@@ -21,12 +21,10 @@ from iopsched.cpsat.model import UNMET_UNITS, WeekModel, build, unit_kind
 from iopsched.cpsat.values import GreedyValues, HintValues, ScheduleValues, hint_decisions
 from iopsched.domain import Program
 from iopsched.heuristic import (
-    MAX_ITERATIONS,
     POLISH_SECONDS,
     Greedy,
     RuinRecreate,
     decisions,
-    default_patience,
     hint_week,
     iteration_seconds,
 )
@@ -36,6 +34,7 @@ from iopsched.solver.continuity import kept_weeks
 from iopsched.solver.greedy_based import greedy_based_week
 from iopsched.solver.progress import Progress, gap_of
 from iopsched.solver.stage_requirements import Requirements
+from iopsched.solver.timed_search import run_for
 
 # A deterministic budget runs stage 2's CP-SAT on one worker: on two (interleaved) the week
 # did not repeat (adolescent, medium, seed 1, 20 s: 2 of 4 runs differed), and one reached
@@ -155,17 +154,10 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
 
     rr = RuinRecreate(g, settings.seed, None, better)
     rr.protect = req.met
-    polish_seconds = budget.left() * POLISH_SHARE
-    cost = iteration_seconds(n, POLISH_SECONDS)
-    if budget.deterministic:
-        rr.stop = settings.interrupted.is_set
-        rr.polish(max(0, int(polish_seconds / cost)))
-        budget.reckoned += rr.iterations * cost
-    else:
-        deadline = budget.elapsed() + polish_seconds
-        rr.stop = lambda: settings.interrupted.is_set() or budget.elapsed() >= deadline
-        # (patient as a deterministic polish of that length: a stalled polish hands CP-SAT the rest)
-        rr.polish(MAX_ITERATIONS * 10, patience=default_patience(int(polish_seconds / cost)))
+    # (on the wall clock as patient as a deterministic polish of that length: a stalled polish
+    # hands CP-SAT the rest)
+    run_for(rr, rr.polish, budget.left() * POLISH_SHARE, budget, iteration_seconds(n, POLISH_SECONDS),
+            settings.interrupted.is_set, at_least=0)
     complete, _ = hint_week(g)
     if not complete:  # the polished week does not hold on the full model: the stage-1 week
         hint_decisions(wm, ScheduleValues(wm, req.schedule))

@@ -71,6 +71,7 @@ from iopsched.solver.capacity_bound import CapacityBound, capacity_bound
 from iopsched.solver.greedy_based import plan_from_greedy
 from iopsched.solver.neighbourhoods import fewer_units, grid_closed, large, neighbourhoods, whole
 from iopsched.solver.progress import Progress
+from iopsched.solver.timed_search import run_for
 from iopsched.solver.upper_bound import RequirementsBound, requirements_bound
 
 # stage 1 may use this share of the time left when it starts (a proof hands the rest on)
@@ -316,10 +317,7 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
         return _side_by_side(wm, rr, state, hopeless, budget, settings, seconds, progress, target, done)
     rr_seconds = seconds * MEND_SHARE if few else 0.0
     if rr_seconds > 0:  # deterministic: in turn, a reckoned number of moves first
-        rr.stop = done
-        rr.run(max(1, int(rr_seconds / cost)), patience=MEND_PATIENCE)
-        budget.reckoned += rr.iterations * cost
-        rr_seconds = rr.iterations * cost
+        rr_seconds = run_for(rr, rr.run, rr_seconds, budget, cost, done, patience=MEND_PATIENCE)
     if done():
         return ""
     return _cp_sat_search(wm, state, hopeless, budget, settings, seconds - rr_seconds, progress, target, done)
