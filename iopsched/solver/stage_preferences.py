@@ -4,7 +4,9 @@ The full model (`model.build()`), with what stage 1 reached as constraints (whoe
 met stays fully met; no more shortfall units), minimising the weighted preference terms
 (stability, routine, time and day preferences, continuity, services per day, group
 sessions, staff balance) from the stage-1 week, polished by the greedy's local search, then
-CP-SAT's portfolio. Skipped, the stage-1 week being the result, when no time is left.
+CP-SAT: large-neighbourhood searches only on the wall clock and a model of more than
+LNS_MIN_VARIABLES, otherwise its portfolio (`lns_only`). Skipped, the stage-1 week being the
+result, when no time is left.
 """
 
 from __future__ import annotations
