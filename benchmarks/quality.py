@@ -14,6 +14,12 @@ removed afterwards. Not part of `make bench` (about 25 minutes with the defaults
 report (same baseline commit, same limit, the same program by its fingerprint where the report
 has one) instead of running them again: the release does not change, and its runs are half of
 the time.
+
+`--solver-seeds 0,1,2` runs every program once per CP-SAT seed on both sides (`--seed N` of
+both commands): on small programs which basin CP-SAT falls into decides the week more than
+anything else (docs/model.md, "Small programs: LNS, then the portfolio"), and one seed per side
+compares two basins. `--baseline-time-limit L` runs the release at another limit, so that it
+can be compared at the wall time the current tree takes (the release overshoots its limit).
 """
 
 from __future__ import annotations
@@ -50,15 +56,29 @@ SUMMARY_KEYS = ("status", "participants", "participants_fully_met", "upper_bound
 # --- the baseline's runs from an earlier report --------------------------------------------------
 
 
-def cached_baseline(path: Path, baseline_commit: str, limit: float) -> dict[tuple[str, str, int], dict]:
-    """(kind, size, seed) -> the baseline side of an earlier report's run, when that report ran
-    the same baseline commit at the same limit; ValueError otherwise (its runs would not
-    compare)."""
+RunKey = tuple[str, str, int, int | None]
+
+
+def run_key(row: dict) -> RunKey:
+    """(kind, size, seed, CP-SAT seed or None: the config's)."""
+    solver_seed = row.get("solver_seed")
+    return row["kind"], row["size"], int(row["seed"]), None if solver_seed is None else int(solver_seed)
+
+
+def baseline_limit_of(report: dict) -> float:
+    """The baseline's --time-limit in a report (older reports: the one limit of both sides)."""
+    return float(report.get("baseline_time_limit_s", report.get("time_limit_s", -1)))
+
+
+def cached_baseline(path: Path, baseline_commit: str, limit: float) -> dict[RunKey, dict]:
+    """(kind, size, seed, CP-SAT seed) -> the baseline side of an earlier report's run, when that
+    report ran the same baseline commit at the same baseline limit; ValueError otherwise (its
+    runs would not compare)."""
     report = json.loads(Path(path).read_text(encoding="utf-8"))
-    if report.get("baseline_commit") != baseline_commit or float(report.get("time_limit_s", -1)) != limit:
-        raise ValueError(f"{path}: baseline {report.get('baseline_commit')} at {report.get('time_limit_s')} s, "
+    if report.get("baseline_commit") != baseline_commit or baseline_limit_of(report) != limit:
+        raise ValueError(f"{path}: baseline {report.get('baseline_commit')} at {baseline_limit_of(report):g} s, "
                          f"not {baseline_commit} at {limit:g} s")
-    return {(r["kind"], r["size"], int(r["seed"])): dict(r["baseline"], fingerprint=r.get("fingerprint"))
+    return {run_key(r): dict(r["baseline"], fingerprint=r.get("fingerprint"))
             for r in report.get("runs", []) if isinstance(r.get("baseline"), dict) and "error" not in r["baseline"]}
 
 
@@ -135,8 +155,9 @@ def side_result(summary: dict) -> dict:
 
 
 def run_tree(tree: Path, program_dir: Path, out: Path, limit: float, *,
-             workers: int | None = None) -> dict:
-    """`python -m iopsched solve` from `tree` on the program; its Summary and wall time."""
+             workers: int | None = None, seed: int | None = None) -> dict:
+    """`python -m iopsched solve` from `tree` on the program; its Summary and wall time.
+    `seed`: CP-SAT's (`--seed`; None: the config's)."""
     cmd = [sys.executable, "-m", "iopsched", "solve", str(program_dir / "program.xlsx"),
            "-o", str(out), "--time-limit", f"{limit:g}", "-q"]
     config = program_dir / "config.toml"
@@ -144,6 +165,8 @@ def run_tree(tree: Path, program_dir: Path, out: Path, limit: float, *,
         cmd[5:5] = ["-c", str(config)]
     if workers is not None:
         cmd += ["--workers", str(workers)]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
     t0 = time.monotonic()
     try:
         proc = subprocess.run(cmd, cwd=tree, env=tree_env(tree), capture_output=True, text=True,
@@ -194,6 +217,12 @@ def _gap(row: dict) -> str:
 # --- the report ----------------------------------------------------------------------------------
 
 
+def _seed(row: dict) -> str:
+    """The generator seed, and CP-SAT's when the run set one."""
+    solver_seed = row.get("solver_seed")
+    return f"{row['seed']}" if solver_seed is None else f"{row['seed']} (CP-SAT {solver_seed})"
+
+
 def _fmt(value: object) -> str:
     if value is None or value == "":
         return "-"
@@ -235,6 +264,11 @@ def term_totals(runs: Sequence[dict]) -> list[dict]:
     return out
 
 
+def _baseline_limit(report: dict) -> str:
+    limit = baseline_limit_of(report)
+    return "" if limit == float(report["time_limit_s"]) else f" (the baseline `--time-limit {limit:g}`)"
+
+
 def render_markdown(report: dict) -> str:
     runs = report["runs"]
     head = ("| kind | size | seed | participants | fully met | objective | wall s "
@@ -246,7 +280,7 @@ def render_markdown(report: dict) -> str:
         + common.machine_line(report["machine"]),
         f"Baseline `{report['baseline_ref']}` (commit {report['baseline_commit']}) against the "
         f"current tree (commit {report['machine']['commit']}), `--time-limit "
-        f"{report['time_limit_s']:g}`, each cell `baseline -> current`. The objectives weigh "
+        f"{report['time_limit_s']:g}`{_baseline_limit(report)}, each cell `baseline -> current`. The objectives weigh "
         "the same terms with the config's weights, but the current objective is stage 2's "
         "(preferences given stage 1's requirements): compare fully met and the terms.",
         f"Command: `{report['command']}`."
@@ -263,7 +297,7 @@ def render_markdown(report: dict) -> str:
     ]
     for r in runs:
         lines.append(
-            f"| {r['kind']} | {r['size']} | {r['seed']} | {_fmt(r.get('participants'))} | "
+            f"| {r['kind']} | {r['size']} | {_seed(r)} | {_fmt(r.get('participants'))} | "
             f"{pair(r, _fully_met)} | {pair(r, lambda s: s.get('objective', ''))} | "
             f"{pair(r, lambda s: s.get('wall_s', ''))} | "
             f"{pair(r, lambda s: s.get('status', ''))} | "
@@ -274,7 +308,7 @@ def render_markdown(report: dict) -> str:
               "| kind | size | seed | " + " | ".join(short) + " |",
               "|" + "---|" * (3 + len(TERMS))]
     for r in runs:
-        lines.append(f"| {r['kind']} | {r['size']} | {r['seed']} | "
+        lines.append(f"| {r['kind']} | {r['size']} | {_seed(r)} | "
                      + " | ".join(pair(r, _term(t)) for t in TERMS) + " |")
     lines += ["", "Totals over the runs where both sides have the term:", "",
               "| term | runs | baseline | current | current better | same | worse |",
@@ -287,10 +321,10 @@ def render_markdown(report: dict) -> str:
         lines += ["", "## Errors", ""]
         for r in runs:
             if r.get("error"):
-                lines += [f"### {r['kind']} {r['size']} seed {r['seed']}", "", "```",
+                lines += [f"### {r['kind']} {r['size']} seed {_seed(r)}", "", "```",
                           r["error"].rstrip(), "```"]
         for r, side in errors:
-            lines += [f"### {r['kind']} {r['size']} seed {r['seed']}, {side} "
+            lines += [f"### {r['kind']} {r['size']} seed {_seed(r)}, {side} "
                       f"(exit code {r[side].get('exit_code')})", "", "```",
                       str(r[side]["error"]).rstrip(), "```"]
     return "\n".join(lines) + "\n"
@@ -307,7 +341,12 @@ def write_reports(report: dict, out: Path) -> dict[str, Path]:
 def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
                 seeds: Sequence[int], limit: float, out: Path, *, workers: int | None = None,
                 command: str = "", echo: Callable[[str], None] = print,
-                baseline_from: Path | None = None) -> dict:
+                baseline_from: Path | None = None, solver_seeds: Sequence[int] = (),
+                baseline_limit: float | None = None) -> dict:
+    """`solver_seeds`: each program once per CP-SAT seed on both sides (empty: the config's
+    seed); `baseline_limit`: the baseline's --time-limit (None: `limit`)."""
+    baseline_limit = limit if baseline_limit is None else baseline_limit
+    limits = {"baseline": baseline_limit, "current": limit}
     started = datetime.now().replace(microsecond=0)
     t0 = time.monotonic()
     runs = []
@@ -318,10 +357,12 @@ def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
         for side, tree in trees.items():
             if not Path(imports[side]).resolve().is_relative_to(tree.resolve()):
                 raise RuntimeError(f"{side}: iopsched imported from {imports[side]}, not {tree}")
-        cached = cached_baseline(baseline_from, base_commit, limit) if baseline_from else {}
-        plan = [(k, z, s) for k in kinds for z in sizes for s in seeds]
-        for i, (kind, size, seed) in enumerate(plan, start=1):
+        cached = cached_baseline(baseline_from, base_commit, baseline_limit) if baseline_from else {}
+        plan = [(k, z, s, c) for k in kinds for z in sizes for s in seeds for c in (list(solver_seeds) or [None])]
+        for i, (kind, size, seed, solver_seed) in enumerate(plan, start=1):
             row: dict = {"kind": kind, "size": size, "seed": seed}
+            if solver_seed is not None:
+                row["solver_seed"] = solver_seed
             with tempfile.TemporaryDirectory(prefix=f"iopsched-quality-{kind}-{size}-") as tmp:
                 folder = Path(tmp) / "program"
                 try:
@@ -332,15 +373,15 @@ def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
                     continue
                 fingerprint = best_known.program_fingerprint(folder / "program.xlsx")
                 row["fingerprint"] = fingerprint
-                earlier = cached.get((kind, size, seed))
+                earlier = cached.get(run_key(row))
                 if earlier is not None and earlier.pop("fingerprint") in (None, fingerprint):
                     row["baseline"] = dict(earlier, reused_from=str(baseline_from))
                 for side, tree in trees.items():
                     if side in row:
                         continue
-                    echo(f"[{i}/{len(plan)}] {kind} {size} seed {seed}: {side} ...")
-                    row[side] = run_tree(tree, folder, Path(tmp) / f"{side}.xlsx", limit,
-                                         workers=workers)
+                    echo(f"[{i}/{len(plan)}] {kind} {size} seed {_seed(row)}: {side} ...")
+                    row[side] = run_tree(tree, folder, Path(tmp) / f"{side}.xlsx", limits[side],
+                                         workers=workers, seed=solver_seed)
                 best = table.get(best_known.key(kind, size, seed))
                 row["best"] = against_best(row["current"], best if best and best.fingerprint == fingerprint
                                            else None)
@@ -353,6 +394,7 @@ def run_quality(baseline_ref: str, kinds: Sequence[str], sizes: Sequence[str],
     report = {"started": started.isoformat(), "wall_seconds": round(time.monotonic() - t0, 1),
               "command": command, "machine": common.machine(), "baseline_ref": baseline_ref,
               "baseline_commit": base_commit, "imported_from": imports, "time_limit_s": limit,
+              "baseline_time_limit_s": baseline_limit, "solver_seeds": list(solver_seeds),
               "baseline_from": str(baseline_from) if baseline_from else "",
               "runs": runs, "totals": term_totals(runs)}
     report["paths"] = {k: str(v) for k, v in write_reports(report, Path(out)).items()}
@@ -367,6 +409,10 @@ def parser() -> argparse.ArgumentParser:
     common.add_program_options(ap, tuple(DEFAULT_SIZES))
     ap.add_argument("--time-limit", type=common.positive(float), default=DEFAULT_LIMIT,
                     help=f"--time-limit of both commands (default {DEFAULT_LIMIT:g})")
+    ap.add_argument("--baseline-time-limit", type=common.positive(float),
+                    help="the baseline's --time-limit (default: --time-limit): compare at equal wall time")
+    ap.add_argument("--solver-seeds", type=common.csv(int),
+                    help="CP-SAT seeds: every program once per seed on both sides (default: the config's seed)")
     ap.add_argument("--workers", type=int, help="--workers of both commands (default: config)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder")
     ap.add_argument("--baseline-from", type=Path,
@@ -380,6 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = run_quality(args.baseline, args.kinds or list(KINDS),
                          args.sizes or list(DEFAULT_SIZES), args.seeds or list(DEFAULT_SEEDS),
                          args.time_limit, args.out, workers=args.workers, baseline_from=args.baseline_from,
+                         solver_seeds=args.solver_seeds or (), baseline_limit=args.baseline_time_limit,
                          command="python -m benchmarks.quality " + " ".join(argv))
     print(f"wrote {report['paths']['md']}, {report['paths']['json']}")
     return 0

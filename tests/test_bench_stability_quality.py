@@ -228,8 +228,9 @@ def test_quality_options(monkeypatch, tmp_path):
     def fake(ref, kinds, sizes, seeds, limit, out, **kw):
         seen.update(ref=ref, kinds=list(kinds), sizes=list(sizes), seeds=list(seeds),
                     limit=limit)
-        if kw.get("baseline_from"):
-            seen["baseline_from"] = kw["baseline_from"]
+        for key in ("baseline_from", "solver_seeds", "baseline_limit"):
+            if kw.get(key):
+                seen[key] = kw[key]
         return {"paths": {"md": "m", "json": "j"}}
 
     monkeypatch.setattr(quality, "run_quality", fake)
@@ -242,6 +243,9 @@ def test_quality_options(monkeypatch, tmp_path):
                     "limit": 30.0}
     quality.main(["--baseline-from", "earlier.json", "--out", str(tmp_path)])
     assert seen["baseline_from"] == Path("earlier.json")
+    seen.clear()
+    quality.main(["--solver-seeds", "0,1,2", "--baseline-time-limit", "40", "--out", str(tmp_path)])
+    assert seen["solver_seeds"] == [0, 1, 2] and seen["baseline_limit"] == 40.0 and seen["limit"] == 60.0
 
 
 def test_the_baseline_runs_are_reused_only_from_a_report_of_the_same_baseline_and_limit(tmp_path):
@@ -252,14 +256,27 @@ def test_the_baseline_runs_are_reused_only_from_a_report_of_the_same_baseline_an
     path = tmp_path / "earlier.json"
     path.write_text(json.dumps(_quality_report(runs)), encoding="utf-8")
     cached = quality.cached_baseline(path, "2e2640c", 60.0)
-    # an errored baseline run is run again; a row without a fingerprint is taken as it is
-    assert set(cached) == {("mix", "small", 1), ("mix", "medium", 1)}
-    assert cached["mix", "small", 1]["objective"] == 94.0 and cached["mix", "small", 1]["fingerprint"] == "f1"
-    assert cached["mix", "medium", 1]["fingerprint"] is None
+    # an errored baseline run is run again; a row without a fingerprint is taken as it is; a
+    # row without a CP-SAT seed ran at the config's (None)
+    assert set(cached) == {("mix", "small", 1, None), ("mix", "medium", 1, None)}
+    assert cached["mix", "small", 1, None]["objective"] == 94.0
+    assert cached["mix", "small", 1, None]["fingerprint"] == "f1"
+    assert cached["mix", "medium", 1, None]["fingerprint"] is None
     with pytest.raises(ValueError, match="not 2e2640c at 30 s"):
         quality.cached_baseline(path, "2e2640c", 30.0)
     with pytest.raises(ValueError, match="not 1234567 at 60 s"):
         quality.cached_baseline(path, "1234567", 60.0)
+    # runs at several CP-SAT seeds, the baseline at its own limit: the key and the limit are those
+    seeded = [dict(runs[0], solver_seed=s, baseline=_side(20, 90.0 + s, 60.0)) for s in (0, 2)]
+    path.write_text(json.dumps(dict(_quality_report(seeded), baseline_time_limit_s=40.0)), encoding="utf-8")
+    cached = quality.cached_baseline(path, "2e2640c", 40.0)
+    assert {k: v["objective"] for k, v in cached.items()} == {("mix", "small", 1, 0): 90.0,
+                                                             ("mix", "small", 1, 2): 92.0}
+    with pytest.raises(ValueError, match="baseline 2e2640c at 40 s, not 2e2640c at 60 s"):
+        quality.cached_baseline(path, "2e2640c", 60.0)
+    md = quality.render_markdown(dict(_quality_report(seeded), baseline_time_limit_s=40.0))
+    assert "`--time-limit 60` (the baseline `--time-limit 40`)" in md
+    assert "| mix | small | 1 (CP-SAT 2) |" in md
 
 
 def test_quality_runs_a_tree_with_its_own_iopsched(tmp_path):
@@ -288,6 +305,9 @@ def test_quality_runs_a_tree_with_its_own_iopsched(tmp_path):
     assert row["wall_s"] >= 0
     assert quality.read_summary(tmp_path / "out.xlsx")["args"] == \
         "solve program.xlsx -c config.toml -o out.xlsx --time-limit 60 -q --workers 2"
+    quality.run_tree(tree, program, tmp_path / "out3.xlsx", 40.0, seed=3)
+    assert quality.read_summary(tmp_path / "out3.xlsx")["args"] == \
+        "solve program.xlsx -c config.toml -o out3.xlsx --time-limit 40 -q --seed 3"
     (program / "program.xlsx").write_text("--fail", encoding="utf-8")
     row = quality.run_tree(tree, program, tmp_path / "out2.xlsx", 60.0)
     assert row["exit_code"] == 1 and "cannot read" in row["error"]

@@ -1,4 +1,4 @@
-"""Stage 2's CP-SAT search (iopsched.solver.stage_preferences).
+"""Stage 2's CP-SAT search and the polish's share of its time (iopsched.solver.stage_preferences).
 
 On the wall clock every CP-SAT worker of stage 2 is a large-neighbourhood search from the
 polished week on a medium or larger model (docs/model.md, "Stage 2's CP-SAT: LNS only"); the
@@ -17,7 +17,13 @@ from iopsched.cpsat.budget import Budget, SearchSettings, run_cp_sat
 from iopsched.cpsat.extract import extract
 from iopsched.cpsat.model import build
 from iopsched.schedule import Schedule
-from iopsched.solver.stage_preferences import LNS_MIN_VARIABLES, lns_only
+from iopsched.solver.stage_preferences import (
+    LNS_MIN_VARIABLES,
+    POLISH_SHARE,
+    POLISH_SHARE_PORTFOLIO,
+    lns_only,
+    polish_share,
+)
 from iopsched.validate import hard_rule_violations
 
 
@@ -33,6 +39,12 @@ def test_stage_two_searches_in_neighbourhoods_only_on_the_wall_clock_of_a_larger
     small = build(_kind(str(tmp_path), "mix", "small", 1))  # the portfolio, with its LP search
     assert len(small.model.proto.variables) <= LNS_MIN_VARIABLES
     assert not lns_only(small, wall, complete=True)
+    # the polish's share of stage 2: shorter where the portfolio follows on the wall clock (every
+    # second of CP-SAT counts there); deterministic runs and the neighbourhood searches keep theirs
+    assert POLISH_SHARE_PORTFOLIO < POLISH_SHARE
+    assert polish_share(small, wall) == POLISH_SHARE_PORTFOLIO
+    assert polish_share(small, det) == POLISH_SHARE
+    assert polish_share(wm, wall) == POLISH_SHARE
 
 
 def test_run_cp_sat_in_neighbourhoods_only_keeps_every_rule():

@@ -49,6 +49,10 @@ SUBSOLVERS = ("default_lp", "no_lp")
 LP_MAX_VARIABLES = 40_000
 # of the time stage 2 has, the share of the local search's polish (the rest is CP-SAT's)
 POLISH_SHARE = 0.3
+# ... where CP-SAT runs its portfolio on the wall clock (a model of at most LNS_MIN_VARIABLES):
+# there the basin CP-SAT's search falls into decides the week, and every second of it counts
+# more than the polish's (docs/model.md, "Small programs: a shorter polish")
+POLISH_SHARE_PORTFOLIO = 0.1
 # On the wall clock every CP-SAT worker of stage 2 is a large-neighbourhood search from the
 # polished week (`use_lns_only`) on a model of more than LNS_MIN_VARIABLES: 30 s from the same
 # week, mix medium 222 / 226 against 256 / 288 with the portfolio; the bench's 12 medium
@@ -158,7 +162,7 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     rr.protect = req.met
     # (on the wall clock as patient as a deterministic polish of that length: a stalled polish
     # hands CP-SAT the rest)
-    run_for(rr, rr.polish, budget.left() * POLISH_SHARE, budget, iteration_seconds(n, POLISH_SECONDS),
+    run_for(rr, rr.polish, budget.left() * polish_share(wm, budget), budget, iteration_seconds(n, POLISH_SECONDS),
             settings.interrupted.is_set, at_least=0)
     complete, _ = hint_week(g)
     if not complete:  # the polished week does not hold on the full model: the stage-1 week
@@ -189,6 +193,15 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     terms = {term: int(sum(values.value(e) for e in exprs)) if exprs else 0 for term, exprs in wm.terms.items()}
     return Preferences(wm, values, objective, terms, name, bound, cb.solutions, rr.iterations, cb.first_all_met,
                        solver.wall_time if ran else 0.0, ran, floor)
+
+
+def polish_share(wm: WeekModel, budget: Budget) -> float:
+    """Of the time stage 2 has, the local search's polish's share (the rest is CP-SAT's):
+    POLISH_SHARE_PORTFOLIO on the wall clock of a model CP-SAT searches with its portfolio
+    (at most LNS_MIN_VARIABLES), POLISH_SHARE otherwise (deterministic runs keep their weeks)."""
+    if budget.deterministic or len(wm.model.proto.variables) > LNS_MIN_VARIABLES:
+        return POLISH_SHARE
+    return POLISH_SHARE_PORTFOLIO
 
 
 def lns_only(wm: WeekModel, budget: Budget, complete: bool) -> bool:
