@@ -199,16 +199,21 @@ def polish_share(wm: WeekModel, budget: Budget) -> float:
     """Of the time stage 2 has, the local search's polish's share (the rest is CP-SAT's):
     POLISH_SHARE_PORTFOLIO on the wall clock of a model CP-SAT searches with its portfolio
     (at most LNS_MIN_VARIABLES), POLISH_SHARE otherwise (deterministic runs keep their weeks)."""
-    if budget.deterministic or len(wm.model.proto.variables) > LNS_MIN_VARIABLES:
+    if budget.deterministic or _above_lns_size(wm):
         return POLISH_SHARE
     return POLISH_SHARE_PORTFOLIO
+
+
+def _above_lns_size(wm: WeekModel) -> bool:
+    """A model large enough for stage 2's neighbourhood searches (LNS_MIN_VARIABLES)."""
+    return len(wm.model.proto.variables) > LNS_MIN_VARIABLES
 
 
 def lns_only(wm: WeekModel, budget: Budget, complete: bool) -> bool:
     """Does stage 2's CP-SAT run large-neighbourhood searches only (LNS_MIN_VARIABLES)?
     `complete`: the polished week holds on the full model (the searches start from it)."""
     return (not budget.deterministic and not wm.frozen and complete
-            and len(wm.model.proto.variables) > LNS_MIN_VARIABLES)
+            and _above_lns_size(wm))
 
 
 def stage_one_week(program: Program, req: Requirements, previous: Schedule | None) -> Preferences:
