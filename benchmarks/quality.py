@@ -27,8 +27,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -249,7 +251,11 @@ def _fully_met(side: dict) -> object:
 
 
 def term_totals(runs: Sequence[dict]) -> list[dict]:
-    """Per term over the runs where both sides have it: sums and how often current is better."""
+    """Per term over the runs where both sides have it: sums, how often current is better,
+    and the mean paired difference (current - baseline) with its standard error; then the
+    objective over the runs whose sides reached the same requirements (fully met and unmet
+    units), where the difference is the preferences' alone. One run per program is one draw
+    of CP-SAT's search: a mean difference within two standard errors of 0 is not a finding."""
     out = []
     for name in TERMS:
         pairs = []
@@ -257,11 +263,31 @@ def term_totals(runs: Sequence[dict]) -> list[dict]:
             b, c = (_term(name)(r.get(side) or {}) for side in SIDES)
             if isinstance(b, (int, float)) and isinstance(c, (int, float)):
                 pairs.append((b, c))
-        out.append({"term": name, "runs": len(pairs),
-                    "baseline": sum(b for b, _ in pairs), "current": sum(c for _, c in pairs),
-                    "better": sum(c < b for b, c in pairs), "same": sum(c == b for b, c in pairs),
-                    "worse": sum(c > b for b, c in pairs)})
+        out.append(_totals_row(name, pairs))
+    same = []
+    for r in runs:
+        b, c = (r.get(side) or {} for side in SIDES)
+        objectives = (b.get("objective"), c.get("objective"))
+        if (all(isinstance(x, (int, float)) for x in objectives)
+                and _fully_met(b) == _fully_met(c) and _term("unmet")(b) == _term("unmet")(c)):
+            same.append(objectives)
+    out.append(_totals_row(OBJECTIVE_ROW, same))
     return out
+
+
+OBJECTIVE_ROW = "objective (same requirements)"
+
+
+def _totals_row(name: str, pairs: Sequence[tuple[float, float]]) -> dict:
+    diffs = [c - b for b, c in pairs]
+    mean = statistics.fmean(diffs) if diffs else ""
+    se = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else ""
+    return {"term": name, "runs": len(pairs),
+            "baseline": sum(b for b, _ in pairs), "current": sum(c for _, c in pairs),
+            "better": sum(c < b for b, c in pairs), "same": sum(c == b for b, c in pairs),
+            "worse": sum(c > b for b, c in pairs),
+            "mean_difference": round(mean, 2) if diffs else "",
+            "standard_error": round(se, 2) if se != "" else ""}
 
 
 def _baseline_limit(report: dict) -> str:
@@ -310,12 +336,17 @@ def render_markdown(report: dict) -> str:
     for r in runs:
         lines.append(f"| {r['kind']} | {r['size']} | {_seed(r)} | "
                      + " | ".join(pair(r, _term(t)) for t in TERMS) + " |")
-    lines += ["", "Totals over the runs where both sides have the term:", "",
-              "| term | runs | baseline | current | current better | same | worse |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "Totals over the runs where both sides have the term (the objective: where both "
+              "reached the same requirements); the mean of current - baseline per run with its "
+              "standard error (one run per program is one draw of the search: a mean within two "
+              "standard errors of 0 is not a difference):", "",
+              "| term | runs | baseline | current | current better | same | worse | mean difference (standard error) |",
+              "|---|---|---|---|---|---|---|---|"]
     for t in report.get("totals") or term_totals(runs):
+        mean, se = t.get("mean_difference", ""), t.get("standard_error", "")
+        spread = f"{_fmt(mean)} ({_fmt(se)})" if se != "" else _fmt(mean)
         lines.append(f"| {t['term']} | {t['runs']} | {_fmt(t['baseline'])} | "
-                     f"{_fmt(t['current'])} | {t['better']} | {t['same']} | {t['worse']} |")
+                     f"{_fmt(t['current'])} | {t['better']} | {t['same']} | {t['worse']} | {spread} |")
     errors = [(r, side) for r in runs for side in SIDES if (r.get(side) or {}).get("error")]
     if errors or any(r.get("error") for r in runs):
         lines += ["", "## Errors", ""]

@@ -181,10 +181,17 @@ def test_quality_totals_and_report(tmp_path):
          "current": _side(18, 300.0, 60.0)},
     ]
     totals = {t["term"]: t for t in quality.term_totals(runs)}
-    assert list(totals) == list(common.TERMS)
+    assert list(totals) == [*common.TERMS, quality.OBJECTIVE_ROW]
+    # routine: +2 on classic, 0 on evening: mean +1, standard error stdev(2, 0) / sqrt(2) = 1
     assert totals["routine"] == {"term": "routine", "runs": 2, "baseline": 2, "current": 4,
-                                 "better": 0, "same": 1, "worse": 1}
+                                 "better": 0, "same": 1, "worse": 1,
+                                 "mean_difference": 1.0, "standard_error": 1.0}
     assert (totals["group_sessions"]["better"], totals["unmet"]["better"]) == (1, 1)
+    # the objective only where both sides reached the same requirements (classic: evening's
+    # fully met differ, planted's baseline failed); one run has no standard error
+    objective = totals[quality.OBJECTIVE_ROW]
+    assert (objective["runs"], objective["baseline"], objective["current"]) == (1, 120.0, 110.0)
+    assert (objective["mean_difference"], objective["standard_error"]) == (-10.0, "")
     assert quality.pair(runs[0], lambda s: s.get("objective", "")) == "120 -> 110"
     assert quality.pair(runs[2], lambda s: s.get("objective", "")) == "- -> 300"
 
@@ -193,7 +200,8 @@ def test_quality_totals_and_report(tmp_path):
     assert paths["md"].name == "quality_latest.md" and paths["json"].name == "quality_latest.json"
     assert "| classic | small | 1 | 20 | 20/20 -> 20/20 | 120 -> 110 | 71.30 -> 60.10 |" in md
     assert "| evening | medium | 1 | 5 -> 2 |" in md  # the terms table starts with unmet
-    assert "| routine | 2 | 2 | 4 | 0 | 1 | 1 |" in md
+    assert "| routine | 2 | 2 | 4 | 0 | 1 | 1 | 1 (1) |" in md
+    assert "| objective (same requirements) | 1 | 120 | 110 | 1 | 0 | 0 | -10 |" in md
     assert "### planted small seed 1, baseline (exit code 2)" in md and "unknown level" in md
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert data["baseline_ref"] == "2e2640c" and len(data["runs"]) == 3
