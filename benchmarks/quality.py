@@ -250,6 +250,10 @@ def _fully_met(side: dict) -> object:
     return f"{met}/{n}" if met != "" and n != "" else ""
 
 
+# the totals' last row: the objective over the runs whose sides reached the same requirements
+OBJECTIVE_ROW = "objective (same requirements)"
+
+
 def term_totals(runs: Sequence[dict]) -> list[dict]:
     """Per term over the runs where both sides have it: sums, how often current is better,
     and the mean paired difference (current - baseline) with its standard error; then the
@@ -275,19 +279,17 @@ def term_totals(runs: Sequence[dict]) -> list[dict]:
     return out
 
 
-OBJECTIVE_ROW = "objective (same requirements)"
-
-
 def _totals_row(name: str, pairs: Sequence[tuple[float, float]]) -> dict:
+    """Sums, better / same / worse, and the mean paired difference with its standard error
+    ('' where there are too few runs for either)."""
     diffs = [c - b for b, c in pairs]
-    mean = statistics.fmean(diffs) if diffs else ""
-    se = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else ""
     return {"term": name, "runs": len(pairs),
             "baseline": sum(b for b, _ in pairs), "current": sum(c for _, c in pairs),
             "better": sum(c < b for b, c in pairs), "same": sum(c == b for b, c in pairs),
             "worse": sum(c > b for b, c in pairs),
-            "mean_difference": round(mean, 2) if diffs else "",
-            "standard_error": round(se, 2) if se != "" else ""}
+            "mean_difference": round(statistics.fmean(diffs), 2) if diffs else "",
+            "standard_error": (round(statistics.stdev(diffs) / math.sqrt(len(diffs)), 2)
+                               if len(diffs) > 1 else "")}
 
 
 def _baseline_limit(report: dict) -> str:
