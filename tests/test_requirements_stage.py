@@ -212,6 +212,82 @@ def test_the_deterministic_budget_counts_only_what_was_reckoned():
     assert budget.left() == 6.0
 
 
+def test_stage_one_keeps_the_time_stage_two_could_not_use():
+    """Stage 1 leaves stage 2 a share of the time, unless that share is too little for stage 2
+    to run at all (it would be skipped and the time lost: evening large at 30 s ended 2.3 s
+    before the limit with participants short). Deterministic runs keep their shares."""
+    from iopsched.solver.stage_requirements import (
+        REQUIREMENTS_SHARE,
+        STAGE_TWO_COST,
+        stage_one_share,
+    )
+
+    assert stage_one_share(100.0, 2.4, False) == pytest.approx(100.0 * REQUIREMENTS_SHARE)
+    left = 21.8  # 3.3 s would be left for stage 2, which needs 1.6 x 2.4 + 1 = 4.84 s
+    assert left * (1 - REQUIREMENTS_SHARE) < STAGE_TWO_COST * 2.4 + 1.0
+    assert stage_one_share(left, 2.4, False) == left
+    assert stage_one_share(left, 2.4, True) == pytest.approx(left * REQUIREMENTS_SHARE)
+
+
+def test_a_search_without_a_better_week_for_the_stall_seconds_is_stopped():
+    """A neighbourhood's search ends once it finds nothing better for NEIGHBOURHOOD_STALL
+    seconds after its first week (the week it keeps is found; the rest of its time would go
+    to nothing); a search that has found nothing yet, or none asked to, runs on."""
+    import threading
+    import time
+
+    from iopsched.solver.best_week import _stalls
+
+    class Search:
+        def __init__(self, last):
+            self.last, self.stopped = last, threading.Event()
+
+        def stop(self):
+            self.stopped.set()
+
+    stalled = Search(time.monotonic() - 5.0)
+    with _stalls(stalled, 0.5):
+        assert stalled.stopped.wait(5.0)
+    for search, stall in [(Search(None), 0.05), (Search(time.monotonic() - 5.0), None)]:
+        with _stalls(search, stall):
+            time.sleep(0.3)
+        assert not search.stopped.is_set()
+    finding = Search(time.monotonic())
+    with _stalls(finding, 1.0):
+        for _ in range(6):  # a better week every 0.1 s: never stalled
+            time.sleep(0.1)
+            finding.last = time.monotonic()
+    assert not finding.stopped.is_set()
+
+
+def test_a_solves_complete_week_is_the_next_searchs_complete_hint():
+    """A neighbourhood's week found by CP-SAT on the model itself is kept whole, and the next
+    neighbourhood starts from it without `complete_hint`'s solve; a week of decisions only
+    (or of another model) is not taken for a complete one."""
+    from ortools.sat.python import cp_model
+
+    from iopsched.cpsat.model import build
+    from iopsched.cpsat.values import SolverValues, hint_solution
+
+    program = make_program()
+    wm = build(program, preferences=False)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(wm.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert not hint_solution(wm, SolverValues(solver, wm))  # decisions only
+    whole = SolverValues(solver, wm, complete=True)
+    assert hint_solution(wm, whole)
+    hint = wm.model.proto.solution_hint
+    assert list(hint.vars) == list(range(len(wm.model.proto.variables)))
+    # the hint is a solution: with every variable fixed to it, the model is still feasible
+    check = cp_model.CpSolver()
+    check.parameters.fix_variables_to_their_hinted_value = True
+    assert check.solve(wm.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    other = build(make_program(), preferences=True)  # another model: more variables
+    assert len(other.model.proto.variables) != len(whole.solution)
+    assert not hint_solution(other, whole)
+
+
 def test_a_neighbourhood_holds_the_short_and_those_in_their_times():
     from iopsched.cpsat.model import build
     from iopsched.heuristic import Greedy

@@ -38,10 +38,13 @@ class HintValues(Decisions):
 
 
 class SolverValues(Decisions):
-    """A finished solve's decisions, kept (the model's solver may be reused)."""
+    """A finished solve's decisions, kept (the model's solver may be reused). `complete`: the
+    solve was of `wm.model` itself, and every variable's value is kept too (`solution`), a
+    complete hint for the next search without `hints.complete_hint`'s solve."""
 
-    def __init__(self, solver: cp_model.CpSolver, wm: WeekModel):
+    def __init__(self, solver: cp_model.CpSolver, wm: WeekModel, complete: bool = False):
         self.values = {var.index: solver.value(var) for var in _decision_vars(wm)}
+        self.solution: list[int] | None = list(solver.response_proto.solution) if complete else None
 
 
 class GreedyValues(Decisions):
@@ -94,3 +97,16 @@ def hint_decisions(wm: WeekModel, values: Decisions) -> None:
     hint = wm.model.proto.solution_hint
     hint.vars.extend(indices)
     hint.values.extend([values.values.get(i, 0) for i in indices])
+
+
+def hint_solution(wm: WeekModel, values: Decisions) -> bool:
+    """Hint every variable with a solve's complete week (`SolverValues(complete=True)`) of this
+    model; False (nothing hinted) when `values` holds no such week."""
+    solution = getattr(values, "solution", None)
+    if solution is None or len(solution) != len(wm.model.proto.variables):
+        return False
+    wm.model.clear_hints()
+    hint = wm.model.proto.solution_hint
+    hint.vars.extend(range(len(solution)))
+    hint.values.extend(solution)
+    return True

@@ -15,8 +15,7 @@ from iopsched.solver.best_week import BestWeek, local_search
 
 # programs with more attendance variables than this are searched in neighbourhoods first:
 # NEIGHBOURHOOD_SHARE of the participants (between NEIGHBOURHOOD_MIN and _MAX) re-planned at
-# once, a quarter of them chosen among those still short, each neighbourhood given at least
-# NEIGHBOURHOOD_SECONDS
+# once, each neighbourhood given at least NEIGHBOURHOOD_SECONDS
 NEIGHBOURHOOD_MIN_ATTENDANCES = 60_000
 NEIGHBOURHOOD_SHARE = 0.35
 NEIGHBOURHOOD_MIN = 40
@@ -24,6 +23,15 @@ NEIGHBOURHOOD_MAX = 60  # xl: 140 at once met 25 in 20 s and then nothing; 60 me
 NEIGHBOURHOOD_SECONDS = 4.0
 NEIGHBOURHOOD_SLICE = 0.15  # ... and at most this share of the time left (when that is more)
 NEIGHBOURHOOD_LACKING = 4  # weight of a session of a type a chosen participant still lacks
+# ... of whom 1 / NEIGHBOURHOOD_TAKE are chosen among those still short, 1 / _LARGE on a large
+# program: a neighbourhood of 52 meets 13-26 chosen in about the same 3-4 s, and the count
+# climbs twice as fast (evening large, seed 13, 30 s: all 150 at 19.8 s against 25 s with a
+# quarter; docs/model.md 10)
+NEIGHBOURHOOD_TAKE = 4
+NEIGHBOURHOOD_TAKE_LARGE = 2
+# ... and ends once this many seconds pass without a better week (the week it would keep is
+# found; the rest of its time went to nothing: evening large, seed 13, best at 2.7 s of 4.3)
+NEIGHBOURHOOD_STALL = 1.0
 ATTEMPT_SECONDS = 0.25  # the least one neighbourhood search counts against its phase's share
 # re-planning the participants still short one at a time: this many sharing their times at first
 UNITS_NEIGHBOURS = 12
@@ -60,7 +68,7 @@ def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
     n = len(state.everyone)
     size = first_size(n) if size is None else min(n, size)
     status = ""
-    take = max(1, size // 4)
+    take = max(1, size // (NEIGHBOURHOOD_TAKE_LARGE if large(wm) else NEIGHBOURHOOD_TAKE))
     # open first (it was strict first until 12-03): the strict try met no one in most
     # neighbourhoods after the first (adolescent, large: 3 of 4 neighbourhoods, 4.5 s each),
     # and repeated the grid's search where a neighbourhood is the whole program (mix, small,
@@ -88,7 +96,8 @@ def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
         part = min(left, max(NEIGHBOURHOOD_SECONDS, NEIGHBOURHOOD_SLICE * left))
         status = local_search(wm, state, required, closed if strict else [], part, budget,
                                settings, progress, min(target, before + len(chosen)), fixed=fixed,
-                               workers=workers, complete=not strict, presolve=not fixed)
+                               workers=workers, complete=not strict, presolve=not fixed,
+                               stall=NEIGHBOURHOOD_STALL)
         # an attempt counts at least ATTEMPT_SECONDS: one that CP-SAT settles at once (no
         # week, in about no deterministic time) would otherwise repeat without end when
         # --deterministic (a small program whose short participants no neighbourhood can meet)

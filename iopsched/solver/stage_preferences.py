@@ -35,7 +35,7 @@ from iopsched.solver.bounds import counting_bound
 from iopsched.solver.continuity import kept_weeks
 from iopsched.solver.greedy_based import greedy_based_week
 from iopsched.solver.progress import Progress, gap_of
-from iopsched.solver.stage_requirements import Requirements
+from iopsched.solver.stage_requirements import STAGE_TWO_COST, Requirements
 from iopsched.solver.timed_search import run_for
 
 # A deterministic budget runs stage 2's CP-SAT on one worker: on two (interleaved) the week
@@ -85,11 +85,6 @@ class Preferences:
     skipped: bool = False  # no time was left for stage 2: the stage-1 week as it is
 
 
-# stage 2 is skipped (the stage-1 week is the result) when the time left is below this many
-# times the stage-1 model's build (the full model takes about 1.3 times as long) plus a second
-STAGE_TWO_COST = 1.6
-
-
 class _StageTwoCallback(cp_model.CpSolverSolutionCallback):
     def __init__(self, wm: WeekModel, report, budget: Budget, n: int, floor: float):
         super().__init__()
@@ -118,6 +113,8 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     in the order they run."""
     n = len(program.participants)
     if not budget.deterministic and budget.left() < STAGE_TWO_COST * req.build_cost + 1.0:
+        # too little for stage 2: the stage-1 week (stage 1 keeps this time where it can
+        # foresee it, `stage_one_share`)
         return stage_one_week(program, req, previous)
     wm = build(program, previous, freeze)
     m = wm.model

@@ -13,7 +13,7 @@ hard rule and the requirements with no preference term (`model.build(preferences
    `keep_met_weeks`, last week's attendances kept for everyone they still fit and only the
    others placed; when that is infeasible, the changed participants and their nearest
    neighbours re-planned, the most of them back in last week's week (`solver.anchored`);
-4. ruin and recreate on the greedy week when only a few are short or the program is large,
+4. ruin and recreate on the greedy week when only a few are short,
    beside CP-SAT's local search (feasibility jump, violation local search) on the *required*
    form, where everyone the bound allows must be fully met: on the greedy week's grid of
    group start times, then in neighbourhoods (`solver.neighbourhoods`: some participants
@@ -95,8 +95,7 @@ KEPT_SHARE = 0.6
 # the greedy left at most MEND_FEW of the participants short
 MEND_SHARE = 0.25
 MEND_FEW = 0.1
-MEND_LARGE = 1  # a large program runs ruin and recreate beside CP-SAT (0: CP-SAT alone)
-SIDE_SHARE = 0.4  # ... and after this share of the search's time at most (then CP-SAT has both cores)
+SIDE_SHARE = 0.4  # beside CP-SAT: this share of the search's time at most (then CP-SAT has both cores)
 SIDE_PATIENCE = 150  # moves without fewer units before ruin and recreate leaves CP-SAT both cores
 MEND_PATIENCE = 50  # moves without fewer shortfall units before it hands over to CP-SAT (in turn)
 # once everyone the bound allows is met, the share of the rest of stage 1 for re-planning the
@@ -106,6 +105,10 @@ UNITS_SHARE = 0.6
 # share of it, with at least GREEDY_MIN_SECONDS in all
 GREEDY_SHARE = 0.3
 GREEDY_MIN_SECONDS = 8.0
+# stage 2 is skipped (the stage-1 week is the result) when the time left is below this many
+# times the stage-1 model's build (the full model takes about 1.3 times as long) plus a second;
+# stage 1 then keeps the time it would have left to stage 2
+STAGE_TWO_COST = 1.6
 
 
 
@@ -199,7 +202,7 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     _add_bound(wm, bound)
     cp_status, week_to_week = "", ""
     from_greedy = False  # stage 1's week was planned from the greedy week (`greedy_based`)
-    share = budget.left() * REQUIREMENTS_SHARE
+    share = stage_one_share(budget.left(), built - before, budget.deterministic)
     stage_left = budget.left() - share  # what stage 1 leaves for stage 2
     started = budget.clock()
     keeping = program.rules.keep_met_weeks
@@ -265,6 +268,17 @@ def requirements_stage(program: Program, budget: Budget, settings: SearchSetting
     return req
 
 
+def stage_one_share(left: float, build_cost: float, deterministic: bool) -> float:
+    """Of the `left` seconds, stage 1's share (REQUIREMENTS_SHARE); all of them on the wall
+    clock when the rest would be too little for stage 2 to run (`STAGE_TWO_COST` times the
+    stage-1 model's `build_cost`, plus a second): evening, large, seed 13, 30 s left stage 2
+    3.3 s where it needed 4.8, so stage 1 ended 2.3 s before the limit and nothing ran after."""
+    share = left * REQUIREMENTS_SHARE
+    if not deterministic and left - share < STAGE_TWO_COST * build_cost + 1.0:
+        return left
+    return share
+
+
 def _whole_models_week(wm: WeekModel, state: BestWeek, previous: Schedule | None) -> bool:
     """The best week is CP-SAT's on the whole model (not the greedy's or ruin and recreate's;
     with no last week to keep, on a program not searched in neighbourhoods first): a week
@@ -301,9 +315,12 @@ def _mend_and_search(wm: WeekModel, g: Greedy, bound: RequirementsBound, state: 
         return len(state.met) >= target or settings.interrupted.is_set()
 
     short = len(set(g.unmet_ids()) - hopeless)
-    # ruin and recreate suits a loose program, and a large one, where it meets more than
-    # CP-SAT's neighbourhoods (adolescent, large: 145 against 123 fully met in 30 s)
-    few = short <= max(2, MEND_FEW * n) or (large(wm) and bool(MEND_LARGE))
+    # ruin and recreate suits a loose program. Not a packed large one any more: beside CP-SAT
+    # it met more than neighbourhoods choosing a quarter of the short (adolescent, large: 145
+    # against 123 in 30 s), but it holds a core that neighbourhoods choosing half of them use
+    # better (evening and adolescent large, seeds 1, 2, 13, 30 s: everyone met, proven, at
+    # 11.5-27.8 s, mean 15.1 s on seeds 1-2 against 18.7 s beside; docs/model.md 10)
+    few = short <= max(2, MEND_FEW * n)
     rr = RuinRecreate(g, settings.seed)
     rr.hopeless = hopeless
 
