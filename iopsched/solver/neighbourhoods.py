@@ -35,7 +35,8 @@ NEIGHBOURHOOD_STALL = 1.0
 # an open try that met fewer than this share of its chosen makes the next neighbourhood 30 %
 # larger (more others to move: the short teens of adolescent large compete for one
 # after-school band; seed 13 at 30 s, 7 CP-SAT seeds: all 150 at 17.9-25.6 s, where 1 of 4
-# runs without it ended at 138)
+# runs without it ended at 138). Not on a program whose first neighbourhood is capped at
+# NEIGHBOURHOOD_MAX (xl): xl mix with 15 rooms at 300 s met 330/400 with it, 375 without
 NEIGHBOURHOOD_GROW_BELOW = 0.5
 ATTEMPT_SECONDS = 0.25  # the least one neighbourhood search counts against its phase's share
 # re-planning the participants still short one at a time: this many sharing their times at first
@@ -74,6 +75,8 @@ def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
     size = first_size(n) if size is None else min(n, size)
     status = ""
     take = max(1, size // (NEIGHBOURHOOD_TAKE_LARGE if large(wm) else NEIGHBOURHOOD_TAKE))
+    # ... not where the first size is already NEIGHBOURHOOD_MAX's cap (xl: larger ones stalled)
+    grows = first_size(n) < NEIGHBOURHOOD_MAX
     # open first (it was strict first until 12-03): the strict try met no one in most
     # neighbourhoods after the first (adolescent, large: 3 of 4 neighbourhoods, 4.5 s each),
     # and repeated the grid's search where a neighbourhood is the whole program (mix, small,
@@ -114,7 +117,7 @@ def neighbourhoods(wm: WeekModel, state: BestWeek, hopeless: frozenset[str], bud
                 size = min(n, int(size * 1.3))
         elif strict:
             failures += 1  # the next neighbourhood is tried open first again
-        elif len(state.met) - before < NEIGHBOURHOOD_GROW_BELOW * len(chosen):
+        elif grows and len(state.met) - before < NEIGHBOURHOOD_GROW_BELOW * len(chosen):
             size = min(n, int(size * 1.3))  # too tight for its chosen: more others to move
     return status
 
