@@ -35,7 +35,7 @@ from iopsched.solver.bounds import counting_bound
 from iopsched.solver.continuity import kept_weeks
 from iopsched.solver.greedy_based import greedy_based_week
 from iopsched.solver.progress import Progress, gap_of
-from iopsched.solver.stage_requirements import STAGE_TWO_COST, Requirements
+from iopsched.solver.stage_requirements import Requirements, stage_two_runs
 from iopsched.solver.timed_search import run_for
 
 # A deterministic budget runs stage 2's CP-SAT on one worker: on two (interleaved) the week
@@ -112,7 +112,7 @@ def preferences_stage(program: Program, req: Requirements, budget: Budget, setti
     Long on purpose: the model, its hint, the polish and CP-SAT share one time budget, read
     in the order they run."""
     n = len(program.participants)
-    if not budget.deterministic and budget.left() < STAGE_TWO_COST * req.build_cost + 1.0:
+    if not budget.deterministic and not stage_two_runs(budget.left(), req.build_cost):
         # too little for stage 2: the stage-1 week (stage 1 keeps this time where it can
         # foresee it, `stage_one_share`)
         return stage_one_week(program, req, previous)

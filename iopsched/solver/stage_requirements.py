@@ -274,9 +274,15 @@ def stage_one_share(left: float, build_cost: float, deterministic: bool) -> floa
     stage-1 model's `build_cost`, plus a second): evening, large, seed 13, 30 s left stage 2
     3.3 s where it needed 4.8, so stage 1 ended 2.3 s before the limit and nothing ran after."""
     share = left * REQUIREMENTS_SHARE
-    if not deterministic and left - share < STAGE_TWO_COST * build_cost + 1.0:
+    if not deterministic and not stage_two_runs(left - share, build_cost):
         return left
     return share
+
+
+def stage_two_runs(left: float, build_cost: float) -> bool:
+    """Is `left` seconds enough for stage 2 to run at all (`STAGE_TWO_COST` times the stage-1
+    model's `build_cost`, plus a second)? Wall clock only: a deterministic stage 2 always runs."""
+    return left >= STAGE_TWO_COST * build_cost + 1.0
 
 
 def _whole_models_week(wm: WeekModel, state: BestWeek, previous: Schedule | None) -> bool:
